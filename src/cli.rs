@@ -1,0 +1,180 @@
+//! The command line: argument parsing, and each command as a call into the library.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use serde::Serialize;
+
+use crate::facts::{self, Facts};
+use crate::input::{self, Origin};
+use crate::letter;
+use crate::rules::{RuleErrors, RuleSet};
+
+/// Exit codes: 0 clean, 1 findings (or unreadable letters), 2 usage, configuration or rule errors.
+pub const EXIT_FINDINGS: u8 = 1;
+pub const EXIT_USAGE: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "imrlint",
+    version,
+    about = "Checks IMR determination letters against the guideline criteria they rest on",
+    long_about = "Checks California workers' compensation Independent Medical Review (IMR) determination \
+letters against the guideline criteria they rest on (the MTUS, and ACOEM or ODG where the MTUS is silent). \
+Criteria live in YAML rule files read at run time.\n\nExit codes: 0 no finding at or above --fail-on, \
+1 findings (or unreadable letters), 2 usage, configuration or rule errors."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the facts imrlint reads from letters (YAML or JSON), each with its line and column:
+    /// what the rules see.
+    Facts(FactsArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct FactsArgs {
+    /// Letters: files (.txt, .pdf), folders (searched recursively), or - for standard input.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Rule folders or files, laid over the default rule set (./rules if present, else built in).
+    #[arg(long = "rules", value_name = "DIR|FILE")]
+    pub rules: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FactsFormat::Yaml)]
+    pub format: FactsFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FactsFormat {
+    Yaml,
+    Json,
+}
+
+/// One letter's facts, or why it has none.
+#[derive(Debug, Serialize)]
+pub struct FileFacts {
+    pub path: String,
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<FileError>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub facts: Option<Facts>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FileError {
+    pub kind: &'static str,
+    pub message: String,
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_USAGE } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match cli.command {
+        Command::Facts(args) => run_facts(args),
+    }
+}
+
+fn load_rules(extra: &[PathBuf]) -> Result<RuleSet, ExitCode> {
+    RuleSet::load(extra).map_err(|e| {
+        report_rule_errors(&e);
+        ExitCode::from(EXIT_USAGE)
+    })
+}
+
+pub fn report_rule_errors(errors: &RuleErrors) {
+    for e in &errors.0 {
+        eprintln!("{:?}", miette::Report::new(e.clone()));
+    }
+    eprintln!("imrlint: {errors}; nothing was checked");
+}
+
+/// Reads and extracts one letter.
+pub fn facts_of(origin: Origin, rules: &RuleSet) -> FileFacts {
+    let path = origin.display_name();
+    let source = match input::read(origin) {
+        Ok(s) => s,
+        Err(e) => {
+            return FileFacts {
+                path,
+                status: "error",
+                notes: Vec::new(),
+                error: Some(FileError { kind: e.kind.id(), message: e.message }),
+                facts: None,
+            }
+        }
+    };
+    match letter::parse(source.text) {
+        Ok(l) => FileFacts {
+            path,
+            status: "ok",
+            notes: source.notes,
+            error: None,
+            facts: Some(facts::extract(&l, rules)),
+        },
+        Err(e) => FileFacts {
+            path,
+            status: "error",
+            notes: source.notes,
+            error: Some(FileError { kind: "unreadable", message: e.message }),
+            facts: None,
+        },
+    }
+}
+
+fn run_facts(args: FactsArgs) -> ExitCode {
+    let rules = match load_rules(&args.rules) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut failed = false;
+    for (n, origin) in input::expand(&args.paths).into_iter().enumerate() {
+        let result = match origin {
+            Ok(origin) => facts_of(origin, &rules),
+            Err((path, why)) => FileFacts {
+                path: path.display().to_string(),
+                status: "error",
+                notes: Vec::new(),
+                error: Some(FileError { kind: "io", message: why }),
+                facts: None,
+            },
+        };
+        if let Some(e) = &result.error {
+            eprintln!("imrlint: {}: {}", result.path, e.message);
+            failed = true;
+        }
+        let written = match args.format {
+            FactsFormat::Yaml => {
+                let doc = serde_yaml::to_string(&result).unwrap_or_default();
+                if n > 0 { writeln!(out, "---") } else { Ok(()) }.and_then(|_| out.write_all(doc.as_bytes()))
+            }
+            FactsFormat::Json => serde_json::to_writer(&mut out, &result).map_err(std::io::Error::from).and_then(|_| writeln!(out)),
+        };
+        if written.is_err() {
+            // The reader went away (a closed pipe): stop quietly.
+            return ExitCode::SUCCESS;
+        }
+    }
+    if failed {
+        ExitCode::from(EXIT_FINDINGS)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

@@ -1,0 +1,128 @@
+//! Concept mentions and their status, ConText style: a trigger (`no documentation of`) reaches
+//! forward or backward within its sentence, up to a word limit or a terminator (`but`), and sets
+//! the status of the concepts in its reach. Negation wins over uncertainty, uncertainty over
+//! history.
+
+use std::ops::Range;
+
+use crate::rules::concepts::Direction;
+use crate::rules::{Concepts, Context, Status};
+
+/// A concept found in the text (folded ranges).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mention {
+    pub concept: usize,
+    pub status: Status,
+    pub range: Range<usize>,
+    /// The sentence it stands in.
+    pub sentence: Range<usize>,
+    /// The trigger that set a status other than affirmed.
+    pub trigger: Option<Range<usize>>,
+}
+
+/// Concept mentions in the given sentences of `folded`.
+pub fn mentions(concepts: &Concepts, context: &Context, folded: &str, sentences: &[Range<usize>]) -> Vec<Mention> {
+    let mut out = Vec::new();
+    let Some(whole) = sentences.first().map(|f| f.start..sentences.last().unwrap().end) else {
+        return out;
+    };
+    let found = concepts.patterns.find_longest_per_owner(folded, whole.clone());
+    let triggers = context.trigger_patterns.find_all(folded, whole.clone());
+    let pseudo = context.pseudo.find_all(folded, whole.clone());
+    let terminators = context.terminators.find_all(folded, whole);
+    let triggers: Vec<_> = triggers
+        .into_iter()
+        .filter(|t| !pseudo.iter().any(|p| p.range.start <= t.range.start && t.range.end <= p.range.end))
+        .collect();
+    for sentence in sentences {
+        let inside = |r: &Range<usize>| sentence.start <= r.start && r.end <= sentence.end;
+        for m in found.iter().filter(|m| inside(&m.range)) {
+            let mut best: Option<(Status, Range<usize>)> = None;
+            for t in triggers.iter().filter(|t| inside(&t.range)) {
+                if t.range.start < m.range.end && m.range.start < t.range.end {
+                    continue;
+                }
+                let trigger = &context.triggers[t.owner];
+                let limit = trigger.max_words.unwrap_or(context.max_scope_words);
+                let forward = m.range.start >= t.range.end
+                    && trigger.direction != Direction::Backward
+                    && words(&folded[t.range.end..m.range.start]) <= limit
+                    && !terminators.iter().any(|x| x.range.start >= t.range.end && x.range.end <= m.range.start);
+                let backward = m.range.end <= t.range.start
+                    && trigger.direction != Direction::Forward
+                    && words(&folded[m.range.end..t.range.start]) <= limit
+                    && !terminators.iter().any(|x| x.range.start >= m.range.end && x.range.end <= t.range.start);
+                if (forward || backward) && best.as_ref().is_none_or(|(s, _)| rank(trigger.status) > rank(*s)) {
+                    best = Some((trigger.status, t.range.clone()));
+                }
+            }
+            let (status, trigger) = match best {
+                Some((s, r)) => (s, Some(r)),
+                None => (Status::Affirmed, None),
+            };
+            out.push(Mention {
+                concept: m.owner,
+                status,
+                range: m.range.clone(),
+                sentence: sentence.clone(),
+                trigger,
+            });
+        }
+    }
+    out
+}
+
+fn rank(s: Status) -> u8 {
+    match s {
+        Status::Affirmed => 0,
+        Status::Historical => 1,
+        Status::Uncertain => 2,
+        Status::Negated => 3,
+    }
+}
+
+fn words(s: &str) -> usize {
+    s.split_whitespace().count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::RuleSet;
+    use crate::text::sentences;
+
+    fn status_of(rules: &RuleSet, text: &str, concept: &str) -> Vec<Status> {
+        let c = rules.concepts.index(concept).unwrap_or_else(|| panic!("no concept {concept}"));
+        let s = sentences(text, 0..text.len());
+        mentions(&rules.concepts, &rules.context, text, &s)
+            .into_iter()
+            .filter(|m| m.concept == c)
+            .map(|m| m.status)
+            .collect()
+    }
+
+    /// Every example in concepts.yaml and context.yaml: the concept is found with its status.
+    #[test]
+    fn rule_file_examples_hold() {
+        let rules = RuleSet::built_in().expect("built-in rules");
+        let mut failures = Vec::new();
+        let concept_examples = rules.concepts.concepts.iter().flat_map(|c| {
+            c.examples.iter().map(move |e| (c.id.clone(), e.text.clone(), e.status))
+        });
+        let context_examples = rules
+            .context
+            .examples
+            .iter()
+            .map(|e| (e.concept.clone(), e.text.clone(), e.status));
+        let mut count = 0;
+        for (concept, text, status) in concept_examples.chain(context_examples) {
+            count += 1;
+            let got = status_of(&rules, &text, &concept);
+            if !got.contains(&status) {
+                failures.push(format!("{concept} in {text:?}: expected {status:?}, got {got:?}"));
+            }
+        }
+        assert!(count > 50, "only {count} examples");
+        assert!(failures.is_empty(), "{} of {count} examples failed:\n{}", failures.len(), failures.join("\n"));
+    }
+}

@@ -1,0 +1,680 @@
+//! The Facts stage: what a letter's header and case summary establish, and what each item
+//! requests and cites. Facts come from the summary and the header, never from the rationale being
+//! checked (only the pages a rationale cites are read from it, to compare citations).
+
+pub mod citations;
+pub mod context;
+pub mod dates;
+pub mod request;
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::sync::LazyLock;
+
+use jiff::civil::Date;
+use regex::Regex;
+use serde::Serialize;
+
+use crate::letter::{Decision, Layout, Letter};
+use crate::rules::categories::Counts;
+use crate::rules::{RuleSet, Status};
+use crate::text::{sentences, Span, Text};
+use citations::GuidelineLine;
+use dates::{FoundDate, Precision};
+
+/// A value and the place in the letter it comes from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Spanned<T> {
+    pub value: T,
+    #[serde(flatten)]
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Facts {
+    pub layout: Layout,
+    pub header: BTreeMap<&'static str, Spanned<String>>,
+    pub reviewer: BTreeMap<&'static str, Spanned<String>>,
+    pub reference_date: Option<ReferenceDate>,
+    pub patient: Patient,
+    pub diagnoses: Vec<Spanned<String>>,
+    pub work_status: Vec<ConceptFact>,
+    pub medications: Vec<Medication>,
+    pub concepts: Vec<ConceptFact>,
+    pub dates: Vec<DateFact>,
+    pub items: Vec<ItemFacts>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DateFact {
+    /// The date, or the first day of the month or year the text gives.
+    pub date: String,
+    pub precision: Precision,
+    pub text: String,
+    #[serde(flatten)]
+    pub span: Span,
+    #[serde(skip)]
+    pub earliest: Date,
+    #[serde(skip)]
+    pub latest: Date,
+}
+
+/// Which date a letter's request is judged at, and why that one.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReferenceDate {
+    pub date: String,
+    pub source: ReferenceSource,
+    #[serde(flatten)]
+    pub span: Span,
+    #[serde(skip)]
+    pub value: Date,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReferenceSource {
+    RequestForAuthorization,
+    UtilizationReview,
+    LatestNote,
+    Decision,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Patient {
+    pub age: Option<Spanned<u32>>,
+    pub sex: Option<Spanned<String>>,
+    pub date_of_injury: Option<DateFact>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ConceptFact {
+    pub concept: String,
+    pub status: Status,
+    pub text: String,
+    #[serde(flatten)]
+    pub span: Span,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trigger: Option<String>,
+}
+
+/// A drug the summary names, with what the summary says of its use.
+#[derive(Debug, Clone, Serialize)]
+pub struct Medication {
+    pub drug: String,
+    pub class: String,
+    /// The names the letter uses for it.
+    pub names: Vec<String>,
+    /// The earliest date in a sentence naming the drug (not counting sentences about the
+    /// request or its review, whose dates are not use).
+    pub first_documented: Option<DateFact>,
+    /// Concepts in the sentences naming the drug (`long-term-use`, `ongoing-use`, `efficacy`, ...).
+    pub concepts: BTreeMap<String, Status>,
+    pub mentions: Vec<Span>,
+    #[serde(skip)]
+    drug_index: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemFacts {
+    pub index: usize,
+    pub treatment: Spanned<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub original_request: Option<Spanned<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorized: Option<Spanned<String>>,
+    pub decision: Spanned<Decision>,
+    pub category: String,
+    pub drug: Option<ItemDrug>,
+    /// Every drug the treatment names (compounded products name several).
+    pub drugs: Vec<ItemDrug>,
+    pub request: RequestFacts,
+    /// Use of the item's drug before the request, from the summary.
+    #[serde(rename = "use")]
+    pub drug_use: Option<DrugUse>,
+    pub guideline: ItemGuideline,
+    pub rationale: Option<Span>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemDrug {
+    pub name: String,
+    pub class: String,
+    /// The class of the drug itself, when the dosage form puts the item in another one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub own_class: Option<String>,
+    pub written: String,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub misspelled: bool,
+    #[serde(flatten)]
+    pub span: Span,
+    #[serde(skip)]
+    pub drug_index: usize,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RequestFacts {
+    pub strength: Option<Spanned<String>>,
+    pub quantity: Option<Spanned<f64>>,
+    pub quantity_unit: Option<String>,
+    pub frequency: Option<FrequencyFact>,
+    pub refills: Option<Spanned<u32>>,
+    pub days_supply: Option<Spanned<u32>>,
+    pub sessions: Option<Spanned<u32>>,
+    pub weeks: Option<Spanned<u32>>,
+    pub body_parts: Vec<Spanned<String>>,
+    pub sides: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FrequencyFact {
+    pub per_day: Option<[f64; 2]>,
+    pub per_week: Option<[f64; 2]>,
+    pub as_needed: bool,
+    pub text: String,
+    #[serde(flatten)]
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DrugUse {
+    pub first_documented: Option<DateFact>,
+    /// Whole weeks from the first documented use to the reference date.
+    pub weeks: Option<i64>,
+    pub concepts: BTreeMap<String, Status>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ItemGuideline {
+    pub claims_administrator: Option<LineFacts>,
+    pub reviewer: Option<LineFacts>,
+    /// Pages the rationale itself cites.
+    pub rationale_pages: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LineFacts {
+    pub no_evidence: bool,
+    pub citations: Vec<CitationFact>,
+    #[serde(flatten)]
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CitationFact {
+    pub text: String,
+    pub mtus: bool,
+    pub document: Option<String>,
+    pub edition: Option<String>,
+    /// Whether the edition is named in the citation (else the letter's date implies it).
+    pub edition_stated: bool,
+    pub chapters: Vec<Spanned<String>>,
+    pub topics: Vec<Spanned<String>>,
+    pub sections: Vec<Spanned<String>>,
+    pub pages: Vec<Spanned<String>>,
+    #[serde(flatten)]
+    pub span: Span,
+}
+
+/// Reads the facts of a letter.
+pub fn extract(letter: &Letter, rules: &RuleSet) -> Facts {
+    let text = &letter.text;
+    let folded = text.folded();
+    let spanned = |value: String, r: &Range<usize>| Spanned { value, span: text.span(r.clone()) };
+    let header: BTreeMap<_, _> = letter
+        .header
+        .iter()
+        .map(|f| (f.name, spanned(letter.folded(&f.value).to_string(), &f.value)))
+        .collect();
+    let reviewer: BTreeMap<_, _> = letter
+        .credentials
+        .iter()
+        .map(|f| (f.name, spanned(letter.folded(&f.value).to_string(), &f.value)))
+        .collect();
+    let summary = letter.summary.clone().unwrap_or(0..0);
+    let summary_sentences = sentences(folded, summary.clone());
+    let summary_dates = dates::find(folded, summary.clone());
+    let date_fact = |d: &FoundDate| DateFact {
+        date: d.earliest.to_string(),
+        precision: d.precision,
+        text: folded[d.range.clone()].to_string(),
+        span: text.span(d.range.clone()),
+        earliest: d.earliest,
+        latest: d.latest,
+    };
+    let mentions = context::mentions(&rules.concepts, &rules.context, folded, &summary_sentences);
+    let concept_fact = |m: &context::Mention| ConceptFact {
+        concept: rules.concepts.concepts[m.concept].id.clone(),
+        status: m.status,
+        text: folded[m.range.clone()].to_string(),
+        span: text.span(m.range.clone()),
+        trigger: m.trigger.as_ref().map(|t| folded[t.clone()].to_string()),
+    };
+    let concepts: Vec<ConceptFact> = mentions.iter().map(concept_fact).collect();
+    let work_status = mentions
+        .iter()
+        .filter(|m| rules.concepts.concepts[m.concept].group.as_deref() == Some("work-status"))
+        .map(concept_fact)
+        .collect();
+
+    let field_date = |name: &str| {
+        letter
+            .field(name)
+            .and_then(|f| dates::parse_value(folded, f.value.clone()))
+    };
+    let injury = field_date("Date of Injury").or_else(|| injury_date(folded, &summary_sentences));
+    let reference_date = reference_date(letter, &summary_sentences, &summary_dates, injury.as_ref(), field_date("UR Denial Date"), field_date("Decision Date"));
+    let medications = medications(text, rules, &summary_sentences, &mentions);
+    let (age, sex) = age_and_sex(text, &summary_sentences);
+    let on = reference_date
+        .as_ref()
+        .map(|r| r.value)
+        .or_else(|| field_date("Decision Date").map(|d| d.earliest));
+    let items = letter
+        .items
+        .iter()
+        .map(|item| item_facts(letter, rules, item, &medications, reference_date.as_ref(), on))
+        .collect();
+    Facts {
+        layout: letter.layout,
+        header,
+        reviewer,
+        reference_date,
+        patient: Patient {
+            age,
+            sex,
+            date_of_injury: injury.as_ref().map(date_fact),
+        },
+        diagnoses: diagnoses(text, &summary_sentences),
+        work_status,
+        medications,
+        concepts,
+        dates: summary_dates.iter().map(date_fact).collect(),
+        items,
+    }
+}
+
+fn date_fact(text: &Text, d: &FoundDate) -> DateFact {
+    DateFact {
+        date: d.earliest.to_string(),
+        precision: d.precision,
+        text: text.folded()[d.range.clone()].to_string(),
+        span: text.span(d.range.clone()),
+        earliest: d.earliest,
+        latest: d.latest,
+    }
+}
+
+static RFA: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\b(?:request for authori[sz]ation|RFA)\b").unwrap());
+static UR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\b(?:utilization review|UR)\b").unwrap());
+/// Sentences about the request and its review: their dates are not dates of use.
+static ABOUT_THE_REQUEST: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:request(?:ed|s)?|RFA|utilization review|UR|non-?certifi(?:ed|cation)|denied|appeal(?:ed)?|modified|authori[sz]ation)\b").unwrap()
+});
+static INJURY: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\binjur(?:y|ed|ies)\b").unwrap());
+
+fn injury_date(folded: &str, sentences: &[Range<usize>]) -> Option<FoundDate> {
+    sentences
+        .iter()
+        .filter(|s| INJURY.is_match(&folded[(*s).clone()]))
+        .find_map(|s| dates::find(folded, s.clone()).into_iter().next())
+}
+
+/// The request-for-authorization date, else the utilization-review date, else the latest dated
+/// note, else the decision date.
+fn reference_date(
+    letter: &Letter,
+    sentences: &[Range<usize>],
+    summary_dates: &[FoundDate],
+    injury: Option<&FoundDate>,
+    ur_field: Option<FoundDate>,
+    decision: Option<FoundDate>,
+) -> Option<ReferenceDate> {
+    let folded = letter.text.folded();
+    let not_injury = |d: &FoundDate| injury.is_none_or(|i| i.earliest != d.earliest) && d.precision == Precision::Day;
+    let latest_in = |re: &Regex| {
+        sentences
+            .iter()
+            .filter(|s| re.is_match(&folded[(*s).clone()]))
+            .flat_map(|s| dates::find(folded, s.clone()))
+            .filter(not_injury)
+            .max_by_key(|d| d.earliest)
+    };
+    let make = |d: FoundDate, source| ReferenceDate {
+        date: d.earliest.to_string(),
+        source,
+        span: letter.text.span(d.range.clone()),
+        value: d.earliest,
+    };
+    if let Some(d) = latest_in(&RFA) {
+        return Some(make(d, ReferenceSource::RequestForAuthorization));
+    }
+    if let Some(d) = ur_field.or_else(|| latest_in(&UR)) {
+        return Some(make(d, ReferenceSource::UtilizationReview));
+    }
+    let limit = decision.as_ref().map(|d| d.earliest);
+    if let Some(d) = summary_dates
+        .iter()
+        .filter(|d| not_injury(d) && limit.is_none_or(|l| d.earliest <= l))
+        .max_by_key(|d| d.earliest)
+    {
+        return Some(make(d.clone(), ReferenceSource::LatestNote));
+    }
+    decision.map(|d| make(d, ReferenceSource::Decision))
+}
+
+static AGE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?P<age>\d{1,3})[\s-]years?[\s-]old\b(?:\s(?P<sex>male|female|man|woman|gentleman|lady))?").unwrap()
+});
+static SEX: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\b(?P<sex>male|female)\b").unwrap());
+
+fn age_and_sex(text: &Text, sentences: &[Range<usize>]) -> (Option<Spanned<u32>>, Option<Spanned<String>>) {
+    let folded = text.folded();
+    let Some(first) = sentences.first() else {
+        return (None, None);
+    };
+    let within = first.start..sentences.last().map_or(first.end, |s| s.end);
+    let hay = &folded[within.clone()];
+    let at = |m: regex::Match| text.span(within.start + m.start()..within.start + m.end());
+    let Some(c) = AGE.captures(hay) else {
+        return (None, SEX.captures(hay).and_then(|c| c.name("sex")).map(|m| Spanned { value: sex_word(m.as_str()), span: at(m) }));
+    };
+    let age = c.name("age").and_then(|m| m.as_str().parse().ok().map(|v| Spanned { value: v, span: at(m) }));
+    let sex = c
+        .name("sex")
+        .or_else(|| {
+            let s = sentences.iter().find(|s| s.start <= within.start + c.get(0).unwrap().start() && within.start + c.get(0).unwrap().start() < s.end)?;
+            SEX.captures(&folded[s.clone()]).and_then(|c2| c2.name("sex")).map(|m| {
+                // Re-base to `hay` offsets.
+                let off = s.start - within.start;
+                (off + m.start(), off + m.end())
+            }).and_then(|(a, b)| AGE.captures(&hay[a..b]).map(|_| None).unwrap_or(Some(hay_match(hay, a, b))))
+        })
+        .map(|m| Spanned { value: sex_word(m.as_str()), span: at(m) });
+    (age, sex)
+}
+
+fn hay_match(hay: &str, a: usize, b: usize) -> regex::Match<'_> {
+    Regex::new(r"(?s).+").unwrap().find_at(&hay[..b], a).unwrap()
+}
+
+fn sex_word(s: &str) -> String {
+    match s.to_ascii_lowercase().as_str() {
+        "man" | "gentleman" | "male" => "male".into(),
+        _ => "female".into(),
+    }
+}
+
+static DIAGNOSES: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:diagnos(?:es|is|ed)(?:\s(?:included|include|includes|were|was|are|is|of|with|consist(?:ed)? of))*|being treated for|treated for)\b:?\s(?P<list>[^.;]+)").unwrap()
+});
+static LIST_SEPARATOR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r",\s(?:and\s)?|\sand\s").unwrap());
+
+/// Diagnoses listed after `The diagnoses included`, `diagnosed with`, `being treated for`.
+fn diagnoses(text: &Text, sentences: &[Range<usize>]) -> Vec<Spanned<String>> {
+    let folded = text.folded();
+    let mut out: Vec<Spanned<String>> = Vec::new();
+    for s in sentences {
+        for c in DIAGNOSES.captures_iter(&folded[s.clone()]) {
+            let list = c.name("list").unwrap();
+            let base = s.start + list.start();
+            let mut at = 0;
+            let l = list.as_str();
+            let mut parts: Vec<Range<usize>> = Vec::new();
+            for sep in LIST_SEPARATOR.find_iter(l) {
+                parts.push(at..sep.start());
+                at = sep.end();
+            }
+            parts.push(at..l.len());
+            for p in parts {
+                let item = l[p.clone()].trim();
+                if item.is_empty() || out.iter().any(|o| o.value.eq_ignore_ascii_case(item)) {
+                    continue;
+                }
+                let lead = l[p.clone()].len() - l[p.clone()].trim_start().len();
+                let start = base + p.start + lead;
+                out.push(Spanned {
+                    value: item.to_string(),
+                    span: text.span(start..start + item.len()),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The drugs of the summary, each with its first documented use and the concepts said of it.
+fn medications(text: &Text, rules: &RuleSet, sentences: &[Range<usize>], mentions: &[context::Mention]) -> Vec<Medication> {
+    let folded = text.folded();
+    let mut by_drug: BTreeMap<usize, Medication> = BTreeMap::new();
+    let mut order: Vec<usize> = Vec::new();
+    for s in sentences {
+        let found = rules.drugs.find(folded, s.clone());
+        if found.is_empty() {
+            continue;
+        }
+        let about_request = ABOUT_THE_REQUEST.is_match(&folded[s.clone()]);
+        let sentence_dates = if about_request { Vec::new() } else { dates::find(folded, s.clone()) };
+        for m in found {
+            let d = &rules.drugs.drugs[m.drug];
+            let med = by_drug.entry(m.drug).or_insert_with(|| {
+                order.push(m.drug);
+                Medication {
+                    drug: d.name.clone(),
+                    class: d.class.clone(),
+                    names: Vec::new(),
+                    first_documented: None,
+                    concepts: BTreeMap::new(),
+                    mentions: Vec::new(),
+                    drug_index: m.drug,
+                }
+            });
+            let written = folded[m.range.clone()].to_string();
+            if !med.names.iter().any(|n| n.eq_ignore_ascii_case(&written)) {
+                med.names.push(written);
+            }
+            med.mentions.push(text.span(m.range.clone()));
+            if let Some(earliest) = sentence_dates.iter().min_by_key(|d| d.latest) {
+                if med.first_documented.as_ref().is_none_or(|f| earliest.latest < f.latest) {
+                    med.first_documented = Some(date_fact(text, earliest));
+                }
+            }
+            for c in mentions.iter().filter(|c| c.sentence == *s) {
+                let id = rules.concepts.concepts[c.concept].id.clone();
+                // Within one drug, an affirmed statement stands over a negated one only if no
+                // sentence negates it: the stronger status of the two is kept.
+                let entry = med.concepts.entry(id).or_insert(c.status);
+                if status_strength(c.status) > status_strength(*entry) {
+                    *entry = c.status;
+                }
+            }
+        }
+    }
+    order.into_iter().filter_map(|d| by_drug.remove(&d)).collect()
+}
+
+fn status_strength(s: Status) -> u8 {
+    match s {
+        Status::Uncertain => 0,
+        Status::Historical => 1,
+        Status::Negated => 2,
+        Status::Affirmed => 3,
+    }
+}
+
+fn item_facts(
+    letter: &Letter,
+    rules: &RuleSet,
+    item: &crate::letter::Item,
+    medications: &[Medication],
+    reference: Option<&ReferenceDate>,
+    on: Option<Date>,
+) -> ItemFacts {
+    let text = &letter.text;
+    let folded = text.folded();
+    let spanned_text = |r: &Range<usize>| Spanned {
+        value: folded[r.clone()].to_string(),
+        span: text.span(r.clone()),
+    };
+    let treatment = item.treatment.clone();
+    let found = rules.drugs.find(folded, treatment.clone());
+    let routes = rules.drugs.find_routes(folded, treatment.clone());
+    let drugs: Vec<ItemDrug> = {
+        let mut seen = Vec::new();
+        found
+            .iter()
+            .filter(|m| {
+                let new = !seen.contains(&m.drug);
+                seen.push(m.drug);
+                new
+            })
+            .map(|m| {
+                let d = &rules.drugs.drugs[m.drug];
+                let route_class = routes
+                    .iter()
+                    .map(|(r, _)| &rules.drugs.routes[*r])
+                    .find(|r| !r.keeps.contains(&d.class))
+                    .map(|r| r.class.clone());
+                let class = route_class.clone().unwrap_or_else(|| d.class.clone());
+                ItemDrug {
+                    name: d.name.clone(),
+                    own_class: (class != d.class).then(|| d.class.clone()),
+                    class,
+                    written: folded[m.range.clone()].to_string(),
+                    misspelled: m.kind == crate::rules::drugs::NameKind::Misspelling,
+                    span: text.span(m.range.clone()),
+                    drug_index: m.drug,
+                }
+            })
+            .collect()
+    };
+    let drug = drugs.first().map(|first| {
+        if drugs.len() == 1 {
+            first.clone()
+        } else {
+            ItemDrug {
+                name: drugs.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join(" + "),
+                ..first.clone()
+            }
+        }
+    });
+    let category = rules.categories.classify(&folded[treatment.clone()], !drugs.is_empty());
+    let parsed = request::parse(&rules.requests, &folded[treatment.clone()], treatment.start, category.counts == Counts::Sessions);
+    let at = |r: &Range<usize>| text.span(r.clone());
+    let anatomy = &rules.anatomy;
+    let mut body_parts: Vec<Spanned<String>> = Vec::new();
+    for m in anatomy.part_patterns.find_longest(folded, treatment.clone()) {
+        let id = anatomy.body_parts[m.owner].id.clone();
+        if !body_parts.iter().any(|b| b.value == id) {
+            body_parts.push(Spanned { value: id, span: at(&m.range) });
+        }
+    }
+    let mut sides: Vec<Spanned<String>> = Vec::new();
+    for m in anatomy.side_patterns.find_longest(folded, treatment.clone()) {
+        let id = anatomy.sides[m.owner].id.clone();
+        if !sides.iter().any(|b| b.value == id) {
+            sides.push(Spanned { value: id, span: at(&m.range) });
+        }
+    }
+    let request = RequestFacts {
+        strength: parsed.strength.map(|s| Spanned { value: s.value, span: at(&s.range) }),
+        quantity: parsed.quantity.map(|s| Spanned { value: s.value, span: at(&s.range) }),
+        quantity_unit: parsed.quantity_unit,
+        frequency: parsed.frequency.map(|f| FrequencyFact {
+            per_day: f.value.per_day.map(|(a, b)| [a, b]),
+            per_week: f.value.per_week.map(|(a, b)| [a, b]),
+            as_needed: f.value.as_needed,
+            text: folded[f.range.clone()].to_string(),
+            span: at(&f.range),
+        }),
+        refills: parsed.refills.map(|s| Spanned { value: s.value, span: at(&s.range) }),
+        days_supply: parsed.days_supply.map(|s| Spanned { value: s.value, span: at(&s.range) }),
+        sessions: parsed.sessions.map(|s| Spanned { value: s.value, span: at(&s.range) }),
+        weeks: parsed.weeks.map(|s| Spanned { value: s.value, span: at(&s.range) }),
+        body_parts,
+        sides,
+    };
+    let drug_use = drug.as_ref().and_then(|d| medications.iter().find(|m| m.drug_index == d.drug_index)).map(|m| {
+        let weeks = match (&m.first_documented, reference) {
+            (Some(first), Some(r)) if first.latest <= r.value => Some((r.value - first.latest).get_days() as i64 / 7),
+            _ => None,
+        };
+        DrugUse {
+            first_documented: m.first_documented.clone(),
+            weeks,
+            concepts: m.concepts.clone(),
+        }
+    });
+    let line = |r: &Option<Range<usize>>| {
+        r.as_ref().map(|r| line_facts(text, rules, citations::parse_line(&rules.guidelines, folded, r.clone(), on), r))
+    };
+    let rationale_pages = item
+        .rationale
+        .as_ref()
+        .map(|r| {
+            citations::pages(folded, r.clone())
+                .into_iter()
+                .map(|(p, r)| Spanned { value: page_text(p), span: at(&r) })
+                .collect()
+        })
+        .unwrap_or_default();
+    ItemFacts {
+        index: item.index,
+        treatment: spanned_text(&treatment),
+        original_request: item.original_request.as_ref().map(spanned_text),
+        authorized: item.authorized.as_ref().map(spanned_text),
+        decision: Spanned { value: item.decision, span: at(&item.decision_label) },
+        category: category.id.clone(),
+        drug,
+        drugs,
+        request,
+        drug_use,
+        guideline: ItemGuideline {
+            claims_administrator: line(&item.claims_guideline),
+            reviewer: line(&item.reviewer_guideline),
+            rationale_pages,
+        },
+        rationale: item.rationale.as_ref().map(at),
+    }
+}
+
+fn page_text((a, b): (u32, u32)) -> String {
+    if a == b { a.to_string() } else { format!("{a}-{b}") }
+}
+
+fn line_facts(text: &Text, rules: &RuleSet, line: GuidelineLine, range: &Range<usize>) -> LineFacts {
+    let folded = text.folded();
+    let at = |r: &Range<usize>| text.span(r.clone());
+    LineFacts {
+        no_evidence: line.no_evidence.is_some(),
+        citations: line
+            .citations
+            .iter()
+            .map(|c| {
+                let doc = c.document.map(|d| &rules.guidelines.documents[d].doc);
+                CitationFact {
+                    text: folded[c.range.clone()].to_string(),
+                    mtus: !c.non_mtus && doc.is_none_or(|d| d.authority == crate::rules::guidelines::Authority::Mtus),
+                    document: doc.map(|d| d.id.clone()),
+                    edition: c.edition.as_ref().map(|e| e.0.clone()),
+                    edition_stated: c.edition.as_ref().is_some_and(|e| e.1),
+                    chapters: c
+                        .chapters
+                        .iter()
+                        .filter_map(|(i, r)| Some(Spanned { value: doc?.chapters[*i].id.clone(), span: at(r) }))
+                        .collect(),
+                    topics: c
+                        .topics
+                        .iter()
+                        .filter_map(|(i, r)| Some(Spanned { value: doc?.topics[*i].id.clone(), span: at(r) }))
+                        .collect(),
+                    sections: c.sections.iter().map(|r| Spanned { value: folded[r.clone()].to_string(), span: at(r) }).collect(),
+                    pages: c.pages.iter().map(|(p, r)| Spanned { value: page_text(*p), span: at(r) }).collect(),
+                    span: at(&c.range),
+                }
+            })
+            .collect(),
+        span: at(range),
+    }
+}

@@ -1,0 +1,351 @@
+//! What an item requests: strength, quantity, frequency, refills, days supply; for therapies,
+//! sessions, sessions a week and weeks. Read from the item's treatment text.
+
+use std::ops::Range;
+use std::sync::LazyLock;
+
+use regex::{Captures, Regex};
+
+use crate::rules::Requests;
+
+/// A value and where it stands (folded range).
+#[derive(Debug, Clone, PartialEq)]
+pub struct At<T> {
+    pub value: T,
+    pub range: Range<usize>,
+}
+
+/// How often: doses a day or sessions a week, as a range (`every 4-6 hours` is 4 to 6 a day).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Frequency {
+    pub per_day: Option<(f64, f64)>,
+    pub per_week: Option<(f64, f64)>,
+    pub as_needed: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ParsedRequest {
+    pub strength: Option<At<String>>,
+    pub quantity: Option<At<f64>>,
+    pub quantity_unit: Option<String>,
+    pub frequency: Option<At<Frequency>>,
+    pub refills: Option<At<u32>>,
+    pub days_supply: Option<At<u32>>,
+    pub sessions: Option<At<u32>>,
+    pub weeks: Option<At<u32>>,
+}
+
+const NUMBER: &str = r"\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|eighteen|twenty|twenty-four|thirty|sixty|ninety";
+
+/// English number words and digits.
+pub fn number(s: &str) -> Option<f64> {
+    const WORDS: &[(&str, f64)] = &[
+        ("zero", 0.0), ("no", 0.0), ("once", 1.0), ("one", 1.0), ("twice", 2.0), ("two", 2.0),
+        ("thrice", 3.0), ("three", 3.0), ("four", 4.0), ("five", 5.0), ("six", 6.0),
+        ("seven", 7.0), ("eight", 8.0), ("nine", 9.0), ("ten", 10.0), ("eleven", 11.0),
+        ("twelve", 12.0), ("thirteen", 13.0), ("fourteen", 14.0), ("fifteen", 15.0),
+        ("sixteen", 16.0), ("eighteen", 18.0), ("twenty", 20.0), ("twenty-four", 24.0),
+        ("thirty", 30.0), ("sixty", 60.0), ("ninety", 90.0),
+    ];
+    let s = s.trim().to_ascii_lowercase();
+    s.parse::<f64>()
+        .ok()
+        .or_else(|| WORDS.iter().find(|(w, _)| *w == s).map(|(_, n)| *n))
+}
+
+static FREQUENCY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r"(?ix)
+        \b(?P<n>{NUMBER}|once|twice|thrice)(?:\s?(?:-|to)\s?(?P<n2>{NUMBER}))?\s?(?:times?\s|x\s?)?(?:a|per|each|every|/)\s?(?P<unit>day|week|month)\b
+        | \b(?P<dn>{NUMBER}|once|twice|thrice)(?:\stimes)?\s(?P<dunit>daily|weekly)\b
+        | \bevery\s(?P<h>\d+(?:\.\d+)?)(?:\s?(?:-|to)\s?(?P<h2>\d+(?:\.\d+)?))?\s?(?:hours?|hrs?)\b
+        | \bevery\s(?P<one>day|morning|evening|night|week)\b
+        | \b(?P<daily>daily|at\sbedtime)\b
+        | \b(?P<prn>as\sneeded)\b
+        "
+    ))
+    .expect("frequency regex")
+});
+
+static REFILLS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r"(?i)\b(?P<n>{NUMBER}|no|zero)\s(?:additional\s)?(?:refills?|rf)\b|\brefills?\s?:?\s?(?:x\s?)?(?P<n2>\d+)\b|\bx\s?(?P<n3>\d+)\srefills?\b"
+    ))
+    .expect("refills regex")
+});
+
+static DAYS_SUPPLY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r"(?i)\b(?P<d>{NUMBER})[\s-]days?'?(?:\s(?:supply|of\smedication))?\b|\b(?P<m>{NUMBER})[\s-]months?'?\s(?:supply|coverage)\b"
+    ))
+    .expect("days regex")
+});
+
+static SCHEDULE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r"(?ix)
+        \b(?P<per>{NUMBER}|once|twice)\s?(?:times?\s|x\s?)?(?:a|per|each|/)\s?week\s(?:for|times|x)\s?(?P<weeks>{NUMBER})\s?weeks?\b
+        | \b(?P<per2>\d)\s?x\s?(?P<weeks2>\d{{1,2}})\b(?:\s?weeks?)?
+        "
+    ))
+    .expect("schedule regex")
+});
+
+static SESSIONS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r"(?ix)
+        \b(?P<n>{NUMBER})\s(?:additional\s|more\s|initial\s|total\s)?(?:sessions?|visits?|treatments?)\b
+        | (?:\bx\s?|\btimes\s|\#\s?|\bqty:?\s?|\bquantity:?\s?)(?P<n2>{NUMBER})\b
+        "
+    ))
+    .expect("sessions regex")
+});
+
+static WEEKS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(r"(?i)\bfor\s(?P<n>{NUMBER})\sweeks?\b")).expect("weeks regex")
+});
+
+/// Parses a treatment text at `base` in the folded letter. `therapy` says whether counts are
+/// sessions (therapy, visits) rather than units dispensed.
+pub fn parse(requests: &Requests, text: &str, base: usize, therapy: bool) -> ParsedRequest {
+    let (expanded, origin) = requests.expand(text);
+    let map = |r: Range<usize>| base + origin[r.start]..base + origin[r.end.min(origin.len() - 1)].max(origin[r.start] + 1).min(text.len());
+    let mut out = ParsedRequest::default();
+    if let Some(c) = requests.strength.captures(text) {
+        let value = c.name("value").unwrap();
+        let unit = c.name("unit").unwrap();
+        out.strength = Some(At {
+            value: format!("{} {}", value.as_str().replace(' ', ""), unit.as_str()),
+            range: base + value.start()..base + unit.end(),
+        });
+    }
+    out.frequency = FREQUENCY.captures_iter(&expanded).fold(None, |acc: Option<At<Frequency>>, c| {
+        let r = map(c.get(0).unwrap().range());
+        let f = frequency(&c);
+        Some(match acc {
+            None => At { value: f, range: r },
+            Some(mut a) => {
+                a.value.per_day = a.value.per_day.or(f.per_day);
+                a.value.per_week = a.value.per_week.or(f.per_week);
+                a.value.as_needed |= f.as_needed;
+                a.range = a.range.start.min(r.start)..a.range.end.max(r.end);
+                a
+            }
+        })
+    });
+    if let Some(c) = REFILLS.captures(&expanded) {
+        let n = ["n", "n2", "n3"].iter().find_map(|k| c.name(k));
+        if let Some(v) = n.and_then(|m| number(m.as_str())) {
+            out.refills = Some(At {
+                value: v as u32,
+                range: map(c.get(0).unwrap().range()),
+            });
+        }
+    }
+    if let Some(c) = DAYS_SUPPLY.captures(&expanded) {
+        let days = c
+            .name("d")
+            .and_then(|m| number(m.as_str()))
+            .or_else(|| c.name("m").and_then(|m| number(m.as_str())).map(|m| m * 30.0));
+        if let Some(d) = days {
+            out.days_supply = Some(At {
+                value: d as u32,
+                range: map(c.get(0).unwrap().range()),
+            });
+        }
+    }
+    if therapy {
+        therapy_counts(&expanded, &map, &mut out);
+    } else if let Some(c) = requests.quantity.captures(text) {
+        let n = ["n", "n2", "n3"].iter().find_map(|k| c.name(k));
+        if let Some(n) = n {
+            out.quantity = n.as_str().parse().ok().map(|v| At {
+                value: v,
+                range: base + c.get(0).unwrap().start()..base + c.get(0).unwrap().end(),
+            });
+            out.quantity_unit = c
+                .name("unit")
+                .or(c.name("unit3"))
+                .map(|u| u.as_str().to_lowercase());
+        }
+    }
+    out
+}
+
+fn frequency(c: &Captures) -> Frequency {
+    let num = |k: &str| c.name(k).and_then(|m| number(m.as_str()));
+    let mut f = Frequency {
+        per_day: None,
+        per_week: None,
+        as_needed: c.name("prn").is_some(),
+    };
+    if let Some(n) = num("n") {
+        let hi = num("n2").unwrap_or(n);
+        match c.name("unit").map(|u| u.as_str().to_ascii_lowercase()).as_deref() {
+            Some("day") => f.per_day = Some((n, hi)),
+            Some("week") => f.per_week = Some((n, hi)),
+            _ => f.per_week = Some((n * 7.0 / 30.0, hi * 7.0 / 30.0)),
+        }
+    } else if let Some(n) = num("dn") {
+        match c.name("dunit").map(|u| u.as_str().to_ascii_lowercase()).as_deref() {
+            Some("daily") => f.per_day = Some((n, n)),
+            _ => f.per_week = Some((n, n)),
+        }
+    } else if let Some(h) = num("h") {
+        let h2 = num("h2").unwrap_or(h);
+        if h > 0.0 && h2 > 0.0 {
+            f.per_day = Some((24.0 / h2, 24.0 / h));
+        }
+    } else if let Some(one) = c.name("one") {
+        if one.as_str().eq_ignore_ascii_case("week") {
+            f.per_week = Some((1.0, 1.0));
+        } else {
+            f.per_day = Some((1.0, 1.0));
+        }
+    } else if c.name("daily").is_some() {
+        f.per_day = Some((1.0, 1.0));
+    }
+    f
+}
+
+fn therapy_counts(expanded: &str, map: &dyn Fn(Range<usize>) -> Range<usize>, out: &mut ParsedRequest) {
+    if let Some(c) = SCHEDULE.captures(expanded) {
+        let per = c.name("per").or(c.name("per2")).and_then(|m| number(m.as_str()));
+        let weeks = c.name("weeks").or(c.name("weeks2")).and_then(|m| number(m.as_str()));
+        if let (Some(per), Some(weeks)) = (per, weeks) {
+            let r = map(c.get(0).unwrap().range());
+            out.frequency = Some(At {
+                value: Frequency {
+                    per_day: None,
+                    per_week: Some((per, per)),
+                    as_needed: false,
+                },
+                range: r.clone(),
+            });
+            out.weeks = Some(At { value: weeks as u32, range: r.clone() });
+            out.sessions = Some(At { value: (per * weeks) as u32, range: r });
+        }
+    }
+    // `times six weeks` is a duration, not a count of sessions.
+    let count = SESSIONS.captures_iter(expanded).find(|c| {
+        let rest = expanded[c.get(0).unwrap().end()..].trim_start().to_ascii_lowercase();
+        !["week", "day", "month", "hour", "time"].iter().any(|w| rest.starts_with(w))
+    });
+    if let Some(c) = count {
+        if let Some(n) = c.name("n").or(c.name("n2")).and_then(|m| number(m.as_str())) {
+            // A stated total beats one computed from the schedule.
+            out.sessions = Some(At {
+                value: n as u32,
+                range: map(c.get(0).unwrap().range()),
+            });
+        }
+    }
+    if out.weeks.is_none() {
+        if let Some(c) = WEEKS.captures(expanded) {
+            if let Some(n) = c.name("n").and_then(|m| number(m.as_str())) {
+                out.weeks = Some(At {
+                    value: n as u32,
+                    range: map(c.get(0).unwrap().range()),
+                });
+            }
+        }
+    }
+    if out.sessions.is_none() {
+        if let (Some(w), Some(f)) = (&out.weeks, &out.frequency) {
+            if let Some((per, _)) = f.value.per_week {
+                out.sessions = Some(At {
+                    value: (per * f64::from(w.value)) as u32,
+                    range: w.range.start.min(f.range.start)..w.range.end.max(f.range.end),
+                });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::RuleSet;
+
+    fn parse_med(s: &str) -> ParsedRequest {
+        let rules = RuleSet::built_in().expect("built-in rules");
+        parse(&rules.requests, s, 0, false)
+    }
+
+    fn parse_therapy(s: &str) -> ParsedRequest {
+        let rules = RuleSet::built_in().expect("built-in rules");
+        parse(&rules.requests, s, 0, true)
+    }
+
+    #[test]
+    fn seed_requests() {
+        let r = parse_med("Clonazepam 1 mg #90 with 1 refill");
+        assert_eq!(r.strength.unwrap().value, "1 mg");
+        assert_eq!(r.quantity.unwrap().value, 90.0);
+        assert_eq!(r.refills.unwrap().value, 1);
+        assert!(r.frequency.is_none());
+        let r = parse_med("Klonopin 0.5mg. 90 tablets, no refills");
+        assert_eq!(r.strength.unwrap().value, "0.5 mg");
+        assert_eq!(r.quantity.unwrap().value, 90.0);
+        assert_eq!(r.quantity_unit.as_deref(), Some("tablets"));
+        assert_eq!(r.refills.unwrap().value, 0);
+        let r = parse_med("S5000, Klonopin 0.5mg qty: 10.00");
+        assert_eq!(r.quantity.unwrap().value, 10.0);
+        let r = parse_med("CLONAZEPAM 1 MG #90, WITH THREE REFILLS");
+        assert_eq!(r.refills.unwrap().value, 3);
+        let r = parse_med("NORCO 10/325 MG #150");
+        assert_eq!(r.strength.unwrap().value, "10/325 MG");
+        assert!(r.refills.is_none());
+    }
+
+    #[test]
+    fn corpus_frequencies() {
+        let f = |s: &str| parse_med(s).frequency.map(|f| f.value);
+        assert_eq!(f("Voltaren gel apply to affected area 4 times a day, #60 grams with 1 refill").unwrap().per_day, Some((4.0, 4.0)));
+        assert_eq!(f("Norco 5/325mg oral tablet, one tablet twice daily 14 days #40").unwrap().per_day, Some((2.0, 2.0)));
+        let prn = f("Norco 10/325 1-2 tabs every 4-6 hrs as needed #120").unwrap();
+        assert_eq!(prn.per_day, Some((4.0, 6.0)));
+        assert!(prn.as_needed);
+        assert_eq!(f("Tramadol 50mg TID #90").unwrap().per_day, Some((3.0, 3.0)));
+        assert_eq!(f("Cyclobenzaprine 10mg po q8h prn").unwrap().per_day, Some((3.0, 3.0)));
+        assert!(f("Ultram 50mg #30").is_none());
+    }
+
+    #[test]
+    fn quantities_units_and_days() {
+        let r = parse_med("Voltaren gel apply to affected area 4 times a day, #60 grams with 1 refill, DOS: 11/11/2016");
+        assert_eq!(r.quantity.as_ref().unwrap().value, 60.0);
+        assert_eq!(r.quantity_unit.as_deref(), Some("grams"));
+        assert_eq!(r.refills.unwrap().value, 1);
+        let r = parse_med("Norco 5/325mg oral tablet, one tablet twice daily 14 days #40");
+        assert_eq!(r.days_supply.unwrap().value, 14);
+        assert_eq!(r.quantity.unwrap().value, 40.0);
+        let r = parse_med("Three months coverage of Viagra 50mg");
+        assert_eq!(r.days_supply.unwrap().value, 90);
+    }
+
+    #[test]
+    fn therapy_sessions() {
+        let s = |t: &str| {
+            let r = parse_therapy(t);
+            (r.sessions.map(|s| s.value), r.weeks.map(|w| w.value), r.frequency.and_then(|f| f.value.per_week).map(|p| p.0))
+        };
+        assert_eq!(s("Electro acupuncture to the low back two times a week times six weeks"), (Some(12), Some(6), Some(2.0)));
+        assert_eq!(s("Chiropractic care to the low back two times a week for four weeks"), (Some(8), Some(4), Some(2.0)));
+        assert_eq!(s("Physical therapy 2 times a week for 6 weeks (12 sessions)"), (Some(12), Some(6), Some(2.0)));
+        assert_eq!(s("Acupuncture therapy sessions lumbar spine #6"), (Some(6), None, None));
+        assert_eq!(s("Associated surgical service: Physical therapy, times 12"), (Some(12), None, None));
+        assert_eq!(s("Physical therapy to the low back two sessions"), (Some(2), None, None));
+        assert_eq!(s("physical therapy 2x4 for the lumbar spine"), (Some(8), Some(4), Some(2.0)));
+        assert_eq!(s("Referral to chiropractor, twice a week for 3 weeks"), (Some(6), Some(3), Some(2.0)));
+        assert_eq!(s("Physical therapy x6"), (Some(6), None, None));
+    }
+
+    #[test]
+    fn numbers_in_words() {
+        assert_eq!(number("three"), Some(3.0));
+        assert_eq!(number("12"), Some(12.0));
+        assert_eq!(number("twice"), Some(2.0));
+        assert_eq!(number("many"), None);
+    }
+}

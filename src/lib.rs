@@ -1,0 +1,14 @@
+//! imrlint: checks California workers' compensation Independent Medical Review determination
+//! letters against the guideline criteria they rest on.
+//!
+//! The stages, each a pure function of the one before:
+//! [`input`] (bytes to text) → [`text`] (folded text and offsets) → [`letter`] (layout, sections,
+//! items) → [`facts`] (what the letter establishes) → reports. Medical knowledge lives in the YAML
+//! files of `rules/`, loaded by [`rules`].
+
+pub mod cli;
+pub mod facts;
+pub mod input;
+pub mod letter;
+pub mod rules;
+pub mod text;

@@ -1,0 +1,123 @@
+//! `rules/categories.yaml` (what kind of treatment an item is) and `rules/anatomy.yaml`
+//! (body parts and sides).
+
+use serde::{Deserialize, Serialize};
+
+use super::patterns::{named_patterns, PatternSet};
+use super::source::{RuleError, RuleFile};
+
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CategoriesFile {
+    /// In order: the first category whose patterns match an item's treatment wins.
+    pub categories: Vec<Category>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Category {
+    pub id: String,
+    pub title: String,
+    #[serde(default)]
+    pub patterns: Vec<String>,
+    /// An item naming a drug from drugs.yaml belongs here (unless an earlier category matched).
+    #[serde(default)]
+    pub drug: bool,
+    /// What the counts of a request in this category are: units dispensed or sessions given.
+    #[serde(default)]
+    pub counts: Counts,
+    /// Treatment texts that must land in this category; run by the tests.
+    #[serde(default)]
+    pub examples: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Counts {
+    #[default]
+    Units,
+    Sessions,
+}
+
+#[derive(Debug, Clone)]
+pub struct Categories {
+    pub categories: Vec<Category>,
+    pub patterns: PatternSet,
+}
+
+impl Categories {
+    pub fn compile(file: &RuleFile, f: CategoriesFile) -> Result<Categories, Vec<RuleError>> {
+        if f.categories.is_empty() {
+            return Err(vec![file.error(
+                "categories",
+                "no categories",
+                Some("list at least the fallback category `other`".into()),
+            )]);
+        }
+        let patterns = PatternSet::compile(file, named_patterns("categories", f.categories.iter().map(|c| &c.patterns)))?;
+        Ok(Categories {
+            categories: f.categories,
+            patterns,
+        })
+    }
+
+    /// The category of a treatment: the first in file order whose patterns match, or whose
+    /// `drug` flag is set when the treatment names a drug; the last category otherwise.
+    pub fn classify(&self, treatment: &str, names_drug: bool) -> &Category {
+        let hits = self.patterns.find_all(treatment, 0..treatment.len());
+        self.categories
+            .iter()
+            .enumerate()
+            .find(|(i, c)| (c.drug && names_drug) || hits.iter().any(|m| m.owner == *i))
+            .map_or_else(|| self.categories.last().expect("checked non-empty"), |(_, c)| c)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnatomyFile {
+    pub body_parts: Vec<BodyPart>,
+    #[serde(default)]
+    pub sides: Vec<Side>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BodyPart {
+    pub id: String,
+    pub title: String,
+    pub patterns: Vec<String>,
+    #[serde(default)]
+    pub examples: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Side {
+    pub id: String,
+    pub patterns: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Anatomy {
+    pub body_parts: Vec<BodyPart>,
+    pub sides: Vec<Side>,
+    pub part_patterns: PatternSet,
+    pub side_patterns: PatternSet,
+}
+
+impl Anatomy {
+    pub fn compile(file: &RuleFile, f: AnatomyFile) -> Result<Anatomy, Vec<RuleError>> {
+        let parts = PatternSet::compile(file, named_patterns("body_parts", f.body_parts.iter().map(|b| &b.patterns)));
+        let sides = PatternSet::compile(file, named_patterns("sides", f.sides.iter().map(|s| &s.patterns)));
+        match (parts, sides) {
+            (Ok(part_patterns), Ok(side_patterns)) => Ok(Anatomy {
+                body_parts: f.body_parts,
+                sides: f.sides,
+                part_patterns,
+                side_patterns,
+            }),
+            (a, b) => Err([a.err(), b.err()].into_iter().flatten().flatten().collect()),
+        }
+    }
+}

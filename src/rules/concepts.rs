@@ -1,0 +1,197 @@
+//! `rules/concepts.yaml` (clinical concepts and their patterns) and `rules/context.yaml`
+//! (ConText-style triggers that make a mention negated, uncertain or historical).
+
+use serde::{Deserialize, Serialize};
+
+use super::patterns::{named_patterns, PatternSet, PatternSource};
+use super::source::{RuleError, RuleFile};
+
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConceptsFile {
+    pub concepts: Vec<Concept>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Concept {
+    pub id: String,
+    pub title: String,
+    /// A grouping for readers (documentation, symptom, finding, work-status, ...).
+    #[serde(default)]
+    pub group: Option<String>,
+    /// Regexes (case-insensitive, whole words, on whitespace-folded text).
+    pub patterns: Vec<String>,
+    /// Sentences with the status the concept must get in them; run by the tests.
+    #[serde(default)]
+    pub examples: Vec<ConceptExample>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConceptExample {
+    pub text: String,
+    pub status: Status,
+}
+
+/// What the text says of a concept it mentions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Affirmed,
+    Negated,
+    Uncertain,
+    Historical,
+}
+
+impl Status {
+    pub fn id(self) -> &'static str {
+        match self {
+            Status::Affirmed => "affirmed",
+            Status::Negated => "negated",
+            Status::Uncertain => "uncertain",
+            Status::Historical => "historical",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContextFile {
+    /// How many words a trigger reaches, within its sentence, unless a terminator comes first.
+    pub max_scope_words: usize,
+    pub triggers: Vec<Trigger>,
+    /// Phrases that contain a trigger but are not one ('no change').
+    #[serde(default)]
+    pub pseudo: Vec<String>,
+    /// Words that end a trigger's scope ('but', 'however').
+    #[serde(default)]
+    pub terminators: Vec<String>,
+    #[serde(default)]
+    pub examples: Vec<ContextExample>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Trigger {
+    pub pattern: String,
+    pub status: Status,
+    pub direction: Direction,
+    #[serde(default)]
+    pub max_words: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Forward,
+    Backward,
+    Both,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContextExample {
+    pub text: String,
+    pub concept: String,
+    pub status: Status,
+}
+
+/// Concepts with their patterns compiled.
+#[derive(Debug, Clone)]
+pub struct Concepts {
+    pub concepts: Vec<Concept>,
+    pub patterns: PatternSet,
+}
+
+impl Concepts {
+    pub fn compile(file: &RuleFile, f: ConceptsFile) -> Result<Concepts, Vec<RuleError>> {
+        let mut errors = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for (i, c) in f.concepts.iter().enumerate() {
+            if !seen.insert(c.id.as_str()) {
+                errors.push(file.error(
+                    &format!("concepts[{i}].id"),
+                    format!("concept `{}` is defined twice", c.id),
+                    Some("give each concept one entry; merge their patterns".into()),
+                ));
+            }
+        }
+        let sources = named_patterns("concepts", f.concepts.iter().map(|c| &c.patterns));
+        let patterns = PatternSet::compile(file, sources);
+        match patterns {
+            Ok(patterns) if errors.is_empty() => Ok(Concepts {
+                concepts: f.concepts,
+                patterns,
+            }),
+            Ok(_) => Err(errors),
+            Err(mut e) => {
+                errors.append(&mut e);
+                Err(errors)
+            }
+        }
+    }
+
+    pub fn index(&self, id: &str) -> Option<usize> {
+        self.concepts.iter().position(|c| c.id == id)
+    }
+}
+
+/// Context triggers, compiled.
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub max_scope_words: usize,
+    pub triggers: Vec<Trigger>,
+    pub trigger_patterns: PatternSet,
+    pub pseudo: PatternSet,
+    pub terminators: PatternSet,
+    pub examples: Vec<ContextExample>,
+}
+
+impl Context {
+    pub fn compile(file: &RuleFile, f: ContextFile) -> Result<Context, Vec<RuleError>> {
+        let triggers = PatternSet::compile(
+            file,
+            f.triggers
+                .iter()
+                .enumerate()
+                .map(|(i, t)| PatternSource {
+                    owner: i,
+                    pattern: &t.pattern,
+                    path: format!("triggers[{i}].pattern"),
+                })
+                .collect(),
+        );
+        let list = |key: &str, items: &[String]| {
+            PatternSet::compile(
+                file,
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| PatternSource {
+                        owner: i,
+                        pattern: p,
+                        path: format!("{key}[{i}]"),
+                    })
+                    .collect(),
+            )
+        };
+        let pseudo = list("pseudo", &f.pseudo);
+        let terminators = list("terminators", &f.terminators);
+        match (triggers, pseudo, terminators) {
+            (Ok(trigger_patterns), Ok(pseudo), Ok(terminators)) => Ok(Context {
+                max_scope_words: f.max_scope_words,
+                triggers: f.triggers,
+                trigger_patterns,
+                pseudo,
+                terminators,
+                examples: f.examples,
+            }),
+            (a, b, c) => Err([a.err(), b.err(), c.err()]
+                .into_iter()
+                .flatten()
+                .flatten()
+                .collect()),
+        }
+    }
+}

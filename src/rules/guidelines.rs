@@ -1,0 +1,315 @@
+//! `rules/guidelines.yaml`: guideline documents, their editions, chapters and topics.
+
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+use super::patterns::{PatternSet, PatternSource};
+use super::source::{RuleError, RuleFile};
+
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GuidelinesFile {
+    pub documents: Vec<Document>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Document {
+    pub id: String,
+    pub title: String,
+    pub authority: Authority,
+    /// Regexes for how a citation names the document.
+    pub names: Vec<String>,
+    pub editions: Vec<Edition>,
+    #[serde(default)]
+    pub chapters: Vec<Chapter>,
+    #[serde(default)]
+    pub topics: Vec<Topic>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Authority {
+    Mtus,
+    Acoem,
+    Odg,
+    Other,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Edition {
+    pub id: String,
+    /// In force from this date (YYYY-MM-DD) until the next edition's, or `until`.
+    #[schemars(with = "String")]
+    pub effective: Date,
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub until: Option<Date>,
+    pub cites_by: CitesBy,
+    /// Regexes that name this edition explicitly in a citation ('2016').
+    #[serde(default)]
+    pub names: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CitesBy {
+    Page,
+    Section,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Chapter {
+    pub id: String,
+    pub title: String,
+    pub names: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Topic {
+    pub id: String,
+    pub title: String,
+    #[serde(default)]
+    pub chapter: Option<String>,
+    /// Regexes for how letters name the topic or section.
+    pub names: Vec<String>,
+    /// Pages of the page-cited edition: '24' or '63-66'.
+    #[serde(default)]
+    pub pages: Vec<String>,
+    /// Whether the pages were checked against the guideline's text.
+    #[serde(default)]
+    pub verified: bool,
+    #[serde(default)]
+    pub covers: Option<Covers>,
+}
+
+/// What a topic is about, to tell whether it fits a disputed item.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Covers {
+    #[serde(default)]
+    pub classes: Vec<String>,
+    #[serde(default)]
+    pub drugs: Vec<String>,
+    #[serde(default)]
+    pub categories: Vec<String>,
+}
+
+/// A compiled document: its topics, chapters and edition names as pattern sets.
+#[derive(Debug, Clone)]
+pub struct CompiledDocument {
+    pub doc: Document,
+    pub topic_patterns: PatternSet,
+    pub chapter_patterns: PatternSet,
+    pub edition_patterns: PatternSet,
+    /// Page ranges of each topic, parsed.
+    pub topic_pages: Vec<Vec<(u32, u32)>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Guidelines {
+    pub documents: Vec<CompiledDocument>,
+    pub document_names: PatternSet,
+}
+
+impl Guidelines {
+    pub fn compile(file: &RuleFile, f: GuidelinesFile) -> Result<Guidelines, Vec<RuleError>> {
+        let mut errors = Vec::new();
+        let mut documents = Vec::new();
+        let mut ids = std::collections::HashSet::new();
+        for (d, doc) in f.documents.iter().enumerate() {
+            let base = format!("documents[{d}]");
+            if !ids.insert(doc.id.clone()) {
+                errors.push(file.error(
+                    &format!("{base}.id"),
+                    format!("document `{}` is defined twice", doc.id),
+                    None,
+                ));
+            }
+            if doc.editions.is_empty() {
+                errors.push(file.error(
+                    &format!("{base}.editions"),
+                    "a document needs at least one edition",
+                    Some("add `editions: [{id: '2009', effective: 2009-07-18, cites_by: page}]`".into()),
+                ));
+            }
+            let mut topic_ids = std::collections::HashSet::new();
+            let mut topic_pages = Vec::new();
+            for (t, topic) in doc.topics.iter().enumerate() {
+                let at = format!("{base}.topics[{t}]");
+                if !topic_ids.insert(topic.id.as_str()) {
+                    errors.push(file.error(
+                        &format!("{at}.id"),
+                        format!("topic `{}` is defined twice in `{}`", topic.id, doc.id),
+                        None,
+                    ));
+                }
+                if let Some(ch) = &topic.chapter {
+                    if !doc.chapters.iter().any(|c| &c.id == ch) {
+                        errors.push(file.error(
+                            &format!("{at}.chapter"),
+                            format!("unknown chapter `{ch}` in `{}`", doc.id),
+                            Some("name one of the document's `chapters` ids".into()),
+                        ));
+                    }
+                }
+                let mut pages = Vec::new();
+                for (p, page) in topic.pages.iter().enumerate() {
+                    match parse_page_range(page) {
+                        Some(r) => pages.push(r),
+                        None => errors.push(file.error(
+                            &format!("{at}.pages[{p}]"),
+                            format!("`{page}` is not a page or page range"),
+                            Some("write a page as '24' and a range as '63-66'".into()),
+                        )),
+                    }
+                }
+                topic_pages.push(pages);
+            }
+            let base = base.as_str();
+            let set = |items: Vec<(usize, &String, String)>| {
+                PatternSet::compile(
+                    file,
+                    items
+                        .into_iter()
+                        .map(|(owner, pattern, path)| PatternSource { owner, pattern, path })
+                        .collect(),
+                )
+            };
+            let topics = set(doc
+                .topics
+                .iter()
+                .enumerate()
+                .flat_map(|(t, topic)| {
+                    topic.names.iter().enumerate().map(move |(n, name)| {
+                        (t, name, format!("{base}.topics[{t}].names[{n}]"))
+                    })
+                })
+                .collect());
+            let chapters = set(doc
+                .chapters
+                .iter()
+                .enumerate()
+                .flat_map(|(c, ch)| {
+                    ch.names.iter().enumerate().map(move |(n, name)| {
+                        (c, name, format!("{base}.chapters[{c}].names[{n}]"))
+                    })
+                })
+                .collect());
+            let editions = set(doc
+                .editions
+                .iter()
+                .enumerate()
+                .flat_map(|(e, ed)| {
+                    ed.names.iter().enumerate().map(move |(n, name)| {
+                        (e, name, format!("{base}.editions[{e}].names[{n}]"))
+                    })
+                })
+                .collect());
+            match (topics, chapters, editions) {
+                (Ok(topic_patterns), Ok(chapter_patterns), Ok(edition_patterns)) => {
+                    documents.push(CompiledDocument {
+                        doc: doc.clone(),
+                        topic_patterns,
+                        chapter_patterns,
+                        edition_patterns,
+                        topic_pages,
+                    })
+                }
+                (a, b, c) => errors.extend([a.err(), b.err(), c.err()].into_iter().flatten().flatten()),
+            }
+        }
+        let document_names = PatternSet::compile(
+            file,
+            f.documents
+                .iter()
+                .enumerate()
+                .flat_map(|(d, doc)| {
+                    doc.names.iter().enumerate().map(move |(n, name)| PatternSource {
+                        owner: d,
+                        pattern: name,
+                        path: format!("documents[{d}].names[{n}]"),
+                    })
+                })
+                .collect(),
+        );
+        match document_names {
+            Ok(document_names) if errors.is_empty() => Ok(Guidelines {
+                documents,
+                document_names,
+            }),
+            Ok(_) => Err(errors),
+            Err(e) => {
+                errors.extend(e);
+                Err(errors)
+            }
+        }
+    }
+
+    pub fn document(&self, id: &str) -> Option<&CompiledDocument> {
+        self.documents.iter().find(|d| d.doc.id == id)
+    }
+}
+
+impl CompiledDocument {
+    /// The edition in force on a date.
+    pub fn edition_on(&self, date: Date) -> Option<&Edition> {
+        let eds = &self.doc.editions;
+        eds.iter().enumerate().rev().find_map(|(i, e)| {
+            let until = e.until.or_else(|| eds.get(i + 1).map(|n| n.effective));
+            (e.effective <= date && until.is_none_or(|u| date < u)).then_some(e)
+        })
+    }
+}
+
+/// `24` or `63-66` (also with an en dash, folded to `-`).
+pub fn parse_page_range(s: &str) -> Option<(u32, u32)> {
+    let s = s.trim();
+    match s.split_once('-') {
+        Some((a, b)) => {
+            let (a, b) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
+            (a <= b).then_some((a, b))
+        }
+        None => s.parse().ok().map(|p| (p, p)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_and_ranges() {
+        assert_eq!(parse_page_range("24"), Some((24, 24)));
+        assert_eq!(parse_page_range("63-66"), Some((63, 66)));
+        assert_eq!(parse_page_range("66-63"), None);
+        assert_eq!(parse_page_range("x"), None);
+    }
+
+    #[test]
+    fn edition_in_force() {
+        let file = RuleFile::new(
+            "g.yaml",
+            r#"
+documents:
+  - id: cp
+    title: Chronic Pain
+    authority: mtus
+    names: ['chronic pain']
+    editions:
+      - {id: '2009', effective: 2009-07-18, cites_by: page}
+      - {id: '2016', effective: 2016-07-28, until: 2017-12-01, cites_by: section}
+"#,
+        );
+        let g = Guidelines::compile(&file, file.parse().unwrap()).unwrap();
+        let d = &g.documents[0];
+        let on = |s: &str| d.edition_on(s.parse().unwrap()).map(|e| e.id.as_str());
+        assert_eq!(on("2014-04-21"), Some("2009"));
+        assert_eq!(on("2016-12-21"), Some("2016"));
+        assert_eq!(on("2018-01-02"), None);
+        assert_eq!(on("2001-01-01"), None);
+    }
+}

@@ -1,0 +1,261 @@
+//! The rule set: every YAML file imrlint reads at run time, loaded, checked and compiled once.
+//!
+//! A rule set is built from sources in order: the base (`./rules` when it exists, else the copy
+//! built into the binary), then each `--rules` folder or file. A later file with the same path
+//! relative to its source replaces the earlier one, so a full copy of `rules/` overrides the
+//! defaults file by file, and a folder holding only new files extends them. Knowledge files are
+//! known by their name (`drugs.yaml`, `concepts.yaml`, ... anywhere in a source); files of one
+//! kind are merged in order.
+
+pub mod categories;
+pub mod concepts;
+pub mod drugs;
+pub mod guidelines;
+pub mod patterns;
+pub mod requests;
+pub mod source;
+
+use std::path::{Path, PathBuf};
+
+pub use categories::{Anatomy, Categories};
+pub use concepts::{Concepts, Context, Status};
+pub use drugs::Drugs;
+pub use guidelines::Guidelines;
+pub use requests::Requests;
+pub use source::{RuleError, RuleErrors, RuleFile};
+
+const EMBEDDED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));
+
+/// Where a rule set came from, for messages and run manifests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RuleSource {
+    BuiltIn,
+    Path(PathBuf),
+}
+
+/// Everything the later stages know, compiled.
+#[derive(Debug, Clone)]
+pub struct RuleSet {
+    pub drugs: Drugs,
+    pub concepts: Concepts,
+    pub context: Context,
+    pub guidelines: Guidelines,
+    pub categories: Categories,
+    pub anatomy: Anatomy,
+    pub requests: Requests,
+    /// Every file read, in load order (relative name, file).
+    pub files: Vec<(String, RuleFile)>,
+    pub sources: Vec<RuleSource>,
+}
+
+/// The kinds of knowledge file, by file stem.
+const KNOWLEDGE: &[&str] = &[
+    "drugs",
+    "concepts",
+    "context",
+    "guidelines",
+    "categories",
+    "anatomy",
+    "requests",
+];
+
+impl RuleSet {
+    /// The rule set for a run: the base, overlaid with each of `extra` in order.
+    pub fn load(extra: &[PathBuf]) -> Result<RuleSet, RuleErrors> {
+        let mut sources = vec![if Path::new("rules").is_dir() {
+            RuleSource::Path(PathBuf::from("rules"))
+        } else {
+            RuleSource::BuiltIn
+        }];
+        sources.extend(extra.iter().cloned().map(RuleSource::Path));
+        RuleSet::from_sources(sources)
+    }
+
+    /// The rule set built into the binary, alone.
+    pub fn built_in() -> Result<RuleSet, RuleErrors> {
+        RuleSet::from_sources(vec![RuleSource::BuiltIn])
+    }
+
+    pub fn from_sources(sources: Vec<RuleSource>) -> Result<RuleSet, RuleErrors> {
+        let mut files: Vec<(String, RuleFile)> = Vec::new();
+        let mut errors = Vec::new();
+        for source in &sources {
+            for f in read_source(source) {
+                match f {
+                    Ok((rel, file)) => match files.iter_mut().find(|(r, _)| *r == rel) {
+                        Some(slot) => slot.1 = file,
+                        None => files.push((rel, file)),
+                    },
+                    Err(e) => errors.push(e),
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(RuleErrors(errors));
+        }
+        RuleSet::compile(files, sources)
+    }
+
+    fn compile(files: Vec<(String, RuleFile)>, sources: Vec<RuleSource>) -> Result<RuleSet, RuleErrors> {
+        let mut errors = Vec::new();
+        let of_kind = |kind: &str| -> Vec<&RuleFile> {
+            files
+                .iter()
+                .filter(|(rel, _)| knowledge_kind(rel) == Some(kind))
+                .map(|(_, f)| f)
+                .collect()
+        };
+        macro_rules! knowledge {
+            ($kind:literal, $file:ty, $merge:expr, $compiled:ty) => {{
+                let parts = of_kind($kind);
+                if parts.is_empty() {
+                    errors.push(RuleError {
+                        file: format!("{}.yaml", $kind),
+                        source_code: None,
+                        at: None,
+                        message: format!("the rule set has no {}.yaml", $kind),
+                        help: Some(format!(
+                            "copy rules/{}.yaml from imrlint's repository into the rules folder, or drop --rules to use the built-in set",
+                            $kind
+                        )),
+                    });
+                    None
+                } else {
+                    let mut merged: Option<$file> = None;
+                    let mut first_file = None;
+                    for f in parts {
+                        match f.parse::<$file>() {
+                            Ok(p) => {
+                                first_file.get_or_insert(f);
+                                merged = Some(match merged {
+                                    None => p,
+                                    Some(m) => $merge(m, p),
+                                });
+                            }
+                            Err(e) => errors.push(e),
+                        }
+                    }
+                    match (merged, first_file) {
+                        (Some(m), Some(f)) => match <$compiled>::compile(f, m) {
+                            Ok(c) => Some(c),
+                            Err(e) => {
+                                errors.extend(e);
+                                None
+                            }
+                        },
+                        _ => None,
+                    }
+                }
+            }};
+        }
+        let drugs = knowledge!("drugs", drugs::DrugsFile, |mut a: drugs::DrugsFile, b: drugs::DrugsFile| {
+            a.classes.extend(b.classes);
+            a.routes.extend(b.routes);
+            a.drugs.extend(b.drugs);
+            a
+        }, Drugs);
+        let concepts = knowledge!("concepts", concepts::ConceptsFile, |mut a: concepts::ConceptsFile, b: concepts::ConceptsFile| {
+            a.concepts.extend(b.concepts);
+            a
+        }, Concepts);
+        let context = knowledge!("context", concepts::ContextFile, |mut a: concepts::ContextFile, b: concepts::ContextFile| {
+            a.max_scope_words = b.max_scope_words;
+            a.triggers.extend(b.triggers);
+            a.pseudo.extend(b.pseudo);
+            a.terminators.extend(b.terminators);
+            a.examples.extend(b.examples);
+            a
+        }, Context);
+        let guidelines = knowledge!("guidelines", guidelines::GuidelinesFile, |mut a: guidelines::GuidelinesFile, b: guidelines::GuidelinesFile| {
+            a.documents.extend(b.documents);
+            a
+        }, Guidelines);
+        let categories = knowledge!("categories", categories::CategoriesFile, |mut a: categories::CategoriesFile, b: categories::CategoriesFile| {
+            // New categories go before the fallback, which must stay last.
+            let at = a.categories.len().saturating_sub(1);
+            a.categories.splice(at..at, b.categories);
+            a
+        }, Categories);
+        let anatomy = knowledge!("anatomy", categories::AnatomyFile, |mut a: categories::AnatomyFile, b: categories::AnatomyFile| {
+            a.body_parts.extend(b.body_parts);
+            a.sides.extend(b.sides);
+            a
+        }, Anatomy);
+        let requests = knowledge!("requests", requests::RequestsFile, |mut a: requests::RequestsFile, b: requests::RequestsFile| {
+            a.abbreviations.extend(b.abbreviations);
+            a.strength_units.extend(b.strength_units);
+            a.count_units.extend(b.count_units);
+            a
+        }, Requests);
+        match (drugs, concepts, context, guidelines, categories, anatomy, requests) {
+            (Some(drugs), Some(concepts), Some(context), Some(guidelines), Some(categories), Some(anatomy), Some(requests))
+                if errors.is_empty() =>
+            {
+                Ok(RuleSet {
+                    drugs,
+                    concepts,
+                    context,
+                    guidelines,
+                    categories,
+                    anatomy,
+                    requests,
+                    files,
+                    sources,
+                })
+            }
+            _ => Err(RuleErrors(errors)),
+        }
+    }
+}
+
+/// The knowledge kind of a rule file, from its file name.
+fn knowledge_kind(rel: &str) -> Option<&'static str> {
+    let stem = rel.rsplit('/').next()?.strip_suffix(".yaml")?;
+    KNOWLEDGE.iter().copied().find(|k| *k == stem)
+}
+
+/// The YAML files of one source, with their paths relative to it, sorted.
+fn read_source(source: &RuleSource) -> Vec<Result<(String, RuleFile), RuleError>> {
+    match source {
+        RuleSource::BuiltIn => EMBEDDED
+            .iter()
+            .map(|(rel, text)| Ok((rel.to_string(), RuleFile::new(format!("<built-in>/rules/{rel}"), *text))))
+            .collect(),
+        RuleSource::Path(p) if p.is_file() => {
+            let rel = p.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            vec![RuleFile::read(p).map(|f| (rel, f))]
+        }
+        RuleSource::Path(p) if p.is_dir() => {
+            let mut out = Vec::new();
+            for entry in walkdir::WalkDir::new(p).sort_by_file_name() {
+                match entry {
+                    Ok(e) if e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "yaml" || x == "yml") => {
+                        let rel = e
+                            .path()
+                            .strip_prefix(p)
+                            .unwrap_or(e.path())
+                            .to_string_lossy()
+                            .replace('\\', "/");
+                        out.push(RuleFile::read(e.path()).map(|f| (rel, f)));
+                    }
+                    Ok(_) => {}
+                    Err(e) => out.push(Err(RuleError {
+                        file: p.display().to_string(),
+                        source_code: None,
+                        at: None,
+                        message: format!("cannot read the rules folder: {e}"),
+                        help: None,
+                    })),
+                }
+            }
+            out
+        }
+        RuleSource::Path(p) => vec![Err(RuleError {
+            file: p.display().to_string(),
+            source_code: None,
+            at: None,
+            message: "no such rules file or folder".into(),
+            help: Some("pass --rules a folder of YAML rule files or one YAML file".into()),
+        })],
+    }
+}

@@ -1,0 +1,142 @@
+//! `rules/requests.yaml`: how requests are written (dosing shorthand and units), so that the
+//! request parser can read `Norco 10/325mg 1 tab PO q6h prn #120` without knowing pharmacy.
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+use super::patterns::{compile_one, find_words};
+use super::source::{RuleError, RuleFile};
+
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequestsFile {
+    /// Dosing shorthand and the plain words it stands for; `$1` stands for the pattern's first group.
+    pub abbreviations: Vec<Abbreviation>,
+    /// Units of strength ('mg', '%').
+    pub strength_units: Vec<String>,
+    /// Units of count ('tablets', 'patches', 'grams').
+    pub count_units: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Abbreviation {
+    pub pattern: String,
+    pub means: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Requests {
+    abbreviations: Vec<(Regex, String)>,
+    /// `10/325 mg`, `0.5mg`, `5%`: group `value`, group `unit`.
+    pub strength: Regex,
+    /// `#90`, `#60 grams`, `qty: 10.00`, `90 tablets`: group `n`, optional group `unit`.
+    pub quantity: Regex,
+}
+
+/// The units as one regex alternation, longest first so `mg/ml` wins over `mg`.
+fn units_alternation(units: &[String]) -> String {
+    let mut units: Vec<&String> = units.iter().collect();
+    units.sort_by_key(|u| std::cmp::Reverse(u.len()));
+    units.iter().map(|u| regex::escape(u)).collect::<Vec<_>>().join("|")
+}
+
+impl Requests {
+    pub fn compile(file: &RuleFile, f: RequestsFile) -> Result<Requests, Vec<RuleError>> {
+        let mut errors = Vec::new();
+        let mut abbreviations = Vec::new();
+        for (i, a) in f.abbreviations.iter().enumerate() {
+            match compile_one(&a.pattern) {
+                Ok(re) => abbreviations.push((re, a.means.clone())),
+                Err(m) => errors.push(file.error(
+                    &format!("abbreviations[{i}].pattern"),
+                    format!("invalid pattern: {m}"),
+                    None,
+                )),
+            }
+        }
+        let mut units = |key: &str, list: &[String]| {
+            for (i, u) in list.iter().enumerate() {
+                if u.trim().is_empty() || u.contains(char::is_whitespace) {
+                    errors.push(file.error(
+                        &format!("{key}[{i}]"),
+                        format!("`{u}` is not a unit: units are single words"),
+                        None,
+                    ));
+                }
+            }
+        };
+        units("strength_units", &f.strength_units);
+        units("count_units", &f.count_units);
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let strength = units_alternation(&f.strength_units);
+        let count = units_alternation(&f.count_units);
+        let strength = format!(
+            r"(?i)(?P<value>\d+(?:\.\d+)?(?:\s?/\s?\d+(?:\.\d+)?)*)\s?(?P<unit>{strength})(?:\b|\s|$)"
+        );
+        let quantity = format!(
+            r"(?i)(?:#\s?(?P<n>\d+(?:\.\d+)?)(?:\s(?P<unit>{count})\b)?|\b(?:qty|quantity)\s?(?:of\s)?:?\s?#?(?P<n2>\d+(?:\.\d+)?)|\b(?P<n3>\d+(?:\.\d+)?)\s(?P<unit3>{count})\b)"
+        );
+        let build = |p: &str, key: &str| {
+            Regex::new(p).map_err(|e| vec![file.error(key, format!("the units do not form a valid pattern: {e}"), None)])
+        };
+        Ok(Requests {
+            abbreviations,
+            strength: build(&strength, "strength_units")?,
+            quantity: build(&quantity, "count_units")?,
+        })
+    }
+
+    /// The text with its dosing shorthand spelled out. Returns the expanded text and, for each
+    /// byte of it, the byte of the input it came from, so matches map back.
+    pub fn expand(&self, text: &str) -> (String, Vec<usize>) {
+        let mut hits: Vec<(std::ops::Range<usize>, String)> = Vec::new();
+        for (re, means) in &self.abbreviations {
+            for r in find_words(re, text) {
+                if hits.iter().any(|(h, _)| h.start < r.end && r.start < h.end) {
+                    continue;
+                }
+                let mut out = String::new();
+                if let Some(caps) = re.captures(&text[r.clone()]) {
+                    caps.expand(means, &mut out);
+                }
+                hits.push((r, out));
+            }
+        }
+        hits.sort_by_key(|(r, _)| r.start);
+        let mut out = String::with_capacity(text.len() + 16);
+        let mut origin = Vec::with_capacity(text.len() + 16);
+        let mut at = 0;
+        for (r, with) in hits {
+            out.push_str(&text[at..r.start]);
+            origin.extend(at..r.start);
+            out.push_str(&with);
+            origin.extend(std::iter::repeat_n(r.start, with.len()));
+            at = r.end;
+        }
+        out.push_str(&text[at..]);
+        origin.extend(at..text.len());
+        origin.push(text.len());
+        (out, origin)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expands_shorthand_with_groups() {
+        let file = RuleFile::new(
+            "r.yaml",
+            "abbreviations:\n  - {pattern: 'b\\.?i\\.?d\\.?', means: twice a day}\n  - {pattern: 'q(\\d+)h', means: every $1 hours}\nstrength_units: [mg]\ncount_units: [tablets]\n",
+        );
+        let r = Requests::compile(&file, file.parse().unwrap()).unwrap();
+        let (text, origin) = r.expand("1 tab BID, 2 q6h");
+        assert_eq!(text, "1 tab twice a day, 2 every 6 hours");
+        assert_eq!(origin[text.find("every").unwrap()], 13);
+        assert_eq!(origin.len(), text.len() + 1);
+    }
+}

@@ -1,0 +1,365 @@
+//! Rule files as read: their text, where each YAML node stands, and diagnostics that point there.
+//!
+//! serde reads the files into plain types; a second, event-level pass over the same text records
+//! where every node starts, so that an error found after deserializing (a bad regex, an unknown
+//! class) can still point at the exact line and column in the YAML.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::ops::Range;
+use std::path::Path;
+use std::sync::Arc;
+
+use miette::{Diagnostic, NamedSource, SourceSpan};
+use serde::de::DeserializeOwned;
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::Marker;
+
+/// A YAML rule file: its name as shown in diagnostics, its text, and where its nodes stand.
+#[derive(Debug, Clone)]
+pub struct RuleFile {
+    pub name: String,
+    pub text: Arc<String>,
+    nodes: HashMap<String, Range<usize>>,
+}
+
+/// Largest rule file read. Real rule files are a few hundred KB at most; a bigger one is a mistake
+/// or an attack on memory.
+const MAX_RULE_FILE_BYTES: usize = 8 * 1024 * 1024;
+
+impl RuleFile {
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> RuleFile {
+        let text = text.into();
+        let nodes = locate_nodes(&text);
+        RuleFile {
+            name: name.into(),
+            text: Arc::new(text),
+            nodes,
+        }
+    }
+
+    pub fn read(path: &Path) -> Result<RuleFile, RuleError> {
+        let name = path.display().to_string();
+        let fail = |message: String| RuleError {
+            file: name.clone(),
+            source_code: None,
+            at: None,
+            message,
+            help: None,
+        };
+        let meta = std::fs::metadata(path).map_err(|e| fail(format!("cannot read: {e}")))?;
+        if meta.len() as usize > MAX_RULE_FILE_BYTES {
+            return Err(fail(format!(
+                "rule file is {} bytes, over the {MAX_RULE_FILE_BYTES}-byte limit",
+                meta.len()
+            )));
+        }
+        let text = std::fs::read_to_string(path).map_err(|e| fail(format!("cannot read: {e}")))?;
+        Ok(RuleFile::new(name, text))
+    }
+
+    /// Deserializes the whole file, with a diagnostic at the place serde stopped.
+    pub fn parse<T: DeserializeOwned>(&self) -> Result<T, RuleError> {
+        serde_yaml::from_str(&self.text).map_err(|e| {
+            let at = e.location().map(|l| {
+                let start = l.index().min(self.text.len());
+                start..self.word_end(start)
+            });
+            let message = e.to_string();
+            let message = match message.rfind(" at line ") {
+                Some(i) => message[..i].to_string(),
+                None => message,
+            };
+            self.error_at(at, message, yaml_help(&e))
+        })
+    }
+
+    /// A diagnostic at the node found at `path` (`drugs[3].brands[1]`), or at its nearest
+    /// recorded parent.
+    pub fn error(
+        &self,
+        path: &str,
+        message: impl Into<String>,
+        help: Option<String>,
+    ) -> RuleError {
+        self.error_at(self.locate(path), message.into(), help)
+    }
+
+    /// Where the node at `path` stands.
+    pub fn locate(&self, path: &str) -> Option<Range<usize>> {
+        let mut p = path;
+        loop {
+            if let Some(r) = self.nodes.get(p) {
+                return Some(r.clone());
+            }
+            let cut = p.rfind(['.', '['])?;
+            p = &p[..cut];
+        }
+    }
+
+    fn error_at(&self, at: Option<Range<usize>>, message: String, help: Option<String>) -> RuleError {
+        RuleError {
+            file: self.name.clone(),
+            source_code: Some(NamedSource::new(self.name.clone(), self.text.clone())),
+            at: at.map(|r| SourceSpan::new(r.start.into(), r.end - r.start)),
+            message,
+            help,
+        }
+    }
+
+    fn word_end(&self, start: usize) -> usize {
+        let rest = &self.text[start..];
+        start
+            + rest
+                .find(|c: char| c == '\n' || c == ':' || c == ',')
+                .unwrap_or(rest.len())
+                .max(1)
+                .min(rest.len())
+    }
+
+    /// 1-based line and column of a byte offset, for messages and tests.
+    pub fn line_column(&self, offset: usize) -> (usize, usize) {
+        let before = &self.text[..offset.min(self.text.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+        (line, column)
+    }
+}
+
+fn yaml_help(e: &serde_yaml::Error) -> Option<String> {
+    let m = e.to_string();
+    if m.contains("unknown field") {
+        Some("remove the key or correct its spelling; `imrlint schema` lists every allowed key".into())
+    } else if m.contains("missing field") {
+        Some("add the missing key".into())
+    } else if m.contains("invalid type") {
+        Some("check the value's type against `imrlint schema`".into())
+    } else {
+        None
+    }
+}
+
+/// A rule-file problem, shown by miette with the file, line and column.
+#[derive(Debug, Clone)]
+pub struct RuleError {
+    pub file: String,
+    pub source_code: Option<NamedSource<Arc<String>>>,
+    pub at: Option<SourceSpan>,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+impl RuleError {
+    /// 1-based line and column of the error, if it points into the file.
+    pub fn line_column(&self) -> Option<(usize, usize)> {
+        let at = self.at?;
+        let text = self.source_code.as_ref()?.inner();
+        let before = &text[..at.offset().min(text.len())];
+        Some((
+            before.matches('\n').count() + 1,
+            before.rsplit('\n').next().unwrap_or("").chars().count() + 1,
+        ))
+    }
+}
+
+impl fmt::Display for RuleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line_column() {
+            Some((line, column)) => write!(f, "{}:{line}:{column}: {}", self.file, self.message),
+            None => write!(f, "{}: {}", self.file, self.message),
+        }
+    }
+}
+
+impl std::error::Error for RuleError {}
+
+impl Diagnostic for RuleError {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new("imrlint::rules"))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h.clone()) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.source_code.as_ref().map(|s| s as &dyn miette::SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        let at = self.at?;
+        Some(Box::new(std::iter::once(miette::LabeledSpan::new_with_span(
+            Some("here".to_string()),
+            at,
+        ))))
+    }
+}
+
+/// All the problems found in a rule set; loading reports every one, not just the first.
+#[derive(Debug, Clone, Default)]
+pub struct RuleErrors(pub Vec<RuleError>);
+
+impl fmt::Display for RuleErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} problem(s) in the rule files", self.0.len())
+    }
+}
+
+impl std::error::Error for RuleErrors {}
+
+impl Diagnostic for RuleErrors {
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
+        Some(Box::new(self.0.iter().map(|e| e as &dyn Diagnostic)))
+    }
+}
+
+/// Records the byte range of the value of every node, keyed by its path.
+fn locate_nodes(text: &str) -> HashMap<String, Range<usize>> {
+    struct Recorder<'t> {
+        text: &'t str,
+        /// Byte offset of each char index seen so far, filled lazily.
+        char_to_byte: Vec<usize>,
+        stack: Vec<Frame>,
+        nodes: HashMap<String, Range<usize>>,
+        depth: usize,
+    }
+    enum Frame {
+        Map { path: String, key: Option<String> },
+        Seq { path: String, next: usize },
+    }
+    impl Recorder<'_> {
+        fn byte(&mut self, m: &Marker) -> usize {
+            let want = m.index();
+            while self.char_to_byte.len() <= want {
+                let last = *self.char_to_byte.last().unwrap_or(&0);
+                let next = if self.char_to_byte.is_empty() {
+                    0
+                } else {
+                    last + self.text[last..].chars().next().map_or(1, char::len_utf8)
+                };
+                if next > self.text.len() {
+                    return self.text.len();
+                }
+                self.char_to_byte.push(next);
+            }
+            self.char_to_byte[want].min(self.text.len())
+        }
+
+        /// The path of the node that starts now, advancing the parent's position.
+        fn next_path(&mut self) -> Option<String> {
+            match self.stack.last_mut() {
+                None => Some(String::new()),
+                Some(Frame::Seq { path, next }) => {
+                    let p = format!("{path}[{next}]");
+                    *next += 1;
+                    Some(p)
+                }
+                Some(Frame::Map { path, key }) => match key.take() {
+                    Some(k) => Some(if path.is_empty() { k } else { format!("{path}.{k}") }),
+                    None => None,
+                },
+            }
+        }
+
+        fn scalar_value(&mut self, value: &str, start: usize) {
+            let end = (start + value.len().max(1)).min(self.text.len());
+            match self.next_path() {
+                Some(p) => {
+                    self.nodes.insert(p, start..end);
+                }
+                None => {
+                    // A mapping key: remember it for the value that follows.
+                    if let Some(Frame::Map { path, key }) = self.stack.last_mut() {
+                        let full = if path.is_empty() {
+                            value.to_string()
+                        } else {
+                            format!("{path}.{value}")
+                        };
+                        self.nodes.insert(format!("{full}@key"), start..end);
+                        *key = Some(value.to_string());
+                    }
+                }
+            }
+        }
+    }
+    impl MarkedEventReceiver for Recorder<'_> {
+        fn on_event(&mut self, ev: Event, mark: Marker) {
+            let start = self.byte(&mark);
+            match ev {
+                Event::Scalar(value, ..) => self.scalar_value(&value, start),
+                Event::SequenceStart(..) | Event::MappingStart(..) => {
+                    self.depth += 1;
+                    let path = self.next_path().unwrap_or_default();
+                    self.nodes.entry(path.clone()).or_insert(start..start + 1);
+                    self.stack.push(if matches!(ev, Event::SequenceStart(..)) {
+                        Frame::Seq { path, next: 0 }
+                    } else {
+                        Frame::Map { path, key: None }
+                    });
+                }
+                Event::SequenceEnd | Event::MappingEnd => {
+                    self.depth = self.depth.saturating_sub(1);
+                    self.stack.pop();
+                }
+                Event::Alias(_) => {
+                    self.next_path();
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut recorder = Recorder {
+        text,
+        char_to_byte: Vec::new(),
+        stack: Vec::new(),
+        nodes: HashMap::new(),
+        depth: 0,
+    };
+    let mut parser = Parser::new_from_str(text);
+    // A file the event parser cannot read still gets serde's own diagnostic; node positions
+    // are only a refinement.
+    let _ = parser.load(&mut recorder, false);
+    recorder.nodes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locates_nested_nodes() {
+        let f = RuleFile::new(
+            "t.yaml",
+            "drugs:\n  - name: clonazepam\n    brands: [Klonopin, Other]\n  - name: x\n",
+        );
+        let at = f.locate("drugs[0].brands[1]").unwrap();
+        assert_eq!(&f.text[at.clone()], "Other");
+        assert_eq!(f.line_column(at.start), (3, 23));
+        let at = f.locate("drugs[1].name").unwrap();
+        assert_eq!(&f.text[at], "x");
+        let key = f.locate("drugs[1].name@key").unwrap();
+        assert_eq!(&f.text[key], "name");
+    }
+
+    #[test]
+    fn falls_back_to_the_parent() {
+        let f = RuleFile::new("t.yaml", "drugs:\n  - name: a\n");
+        assert!(f.locate("drugs[0].brands[4]").is_some());
+    }
+
+    #[test]
+    fn serde_errors_carry_a_location() {
+        #[derive(serde::Deserialize, Debug)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct T {
+            a: u32,
+        }
+        let f = RuleFile::new("t.yaml", "a: 1\nb: 2\n");
+        let e = f.parse::<T>().unwrap_err();
+        assert_eq!(e.line_column(), Some((2, 1)));
+        assert!(e.message.contains("unknown field `b`"));
+    }
+}

@@ -1,0 +1,82 @@
+//! The real letters of `../shared/corpus` (97 letters, 2016-2017), as text and as PDF: every one
+//! reads, with exactly the items and decisions its labels give. The corpus is never copied into
+//! this repository; without it these tests print a note and pass.
+
+use std::path::{Path, PathBuf};
+
+use imrlint::input::{self, Origin};
+use imrlint::letter::{self, Decision};
+
+fn corpus(kind: &str) -> Option<Vec<PathBuf>> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus").join(kind);
+    if !dir.is_dir() {
+        eprintln!("note: {} not found; skipping the corpus test", dir.display());
+        return None;
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    Some(files)
+}
+
+/// The decision labels of a letter, read independently of the parser: every `: Upheld` or
+/// `: Overturned` in its whitespace-folded text.
+fn labels(text: &str) -> Vec<Decision> {
+    let folded = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let re = regex::Regex::new(r":\s?(Upheld|Overturned)\b").unwrap();
+    re.captures_iter(&folded)
+        .map(|c| if &c[1] == "Upheld" { Decision::Upheld } else { Decision::Overturned })
+        .collect()
+}
+
+fn read(path: &Path) -> letter::Letter {
+    let source = input::read(Origin::File(path.to_path_buf())).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    letter::parse(source.text).unwrap_or_else(|e| panic!("{}: {}", path.display(), e.message))
+}
+
+fn check(kind: &str) {
+    let Some(files) = corpus(kind) else { return };
+    assert_eq!(files.len(), 97, "letters in the corpus");
+    let (mut upheld, mut overturned) = (0, 0);
+    for path in &files {
+        let l = read(path);
+        let expected = labels(l.text.original());
+        let got: Vec<Decision> = l.items.iter().map(|i| i.decision).collect();
+        assert_eq!(got, expected, "{}: decisions", path.display());
+        for item in &l.items {
+            let t = l.folded(&item.treatment);
+            assert!(!t.is_empty(), "{}: item {} has no treatment", path.display(), item.index);
+            for marker in ["Decision rationale", "guideline:", "medically necessary", "The Final Determination"] {
+                assert!(!t.contains(marker), "{}: treatment {:?} runs into the previous item", path.display(), t);
+            }
+            assert!(item.rationale.is_some(), "{}: item {} has no rationale", path.display(), item.index);
+            assert!(item.reviewer_guideline.is_some(), "{}: item {} has no reviewer guideline", path.display(), item.index);
+        }
+        upheld += got.iter().filter(|d| **d == Decision::Upheld).count();
+        overturned += got.iter().filter(|d| **d == Decision::Overturned).count();
+    }
+    assert_eq!((upheld, overturned), (185, 35), "items by decision");
+}
+
+#[test]
+fn every_text_letter_reads_with_its_labelled_items() {
+    check("text");
+}
+
+#[test]
+fn every_pdf_letter_reads_with_its_labelled_items() {
+    check("pdf");
+}
+
+/// The PDF and its text layer give the same treatments.
+#[test]
+fn pdf_and_text_agree() {
+    let (Some(texts), Some(pdfs)) = (corpus("text"), corpus("pdf")) else { return };
+    for (t, p) in texts.iter().zip(&pdfs) {
+        let (a, b) = (read(t), read(p));
+        let treatments = |l: &letter::Letter| l.items.iter().map(|i| l.folded(&i.treatment).to_string()).collect::<Vec<_>>();
+        assert_eq!(treatments(&a), treatments(&b), "{} vs {}", t.display(), p.display());
+    }
+}
