@@ -114,9 +114,12 @@ pub fn facts_of(origin: Origin, rules: &RuleSet) -> FileFacts {
                 path,
                 status: "error",
                 notes: Vec::new(),
-                error: Some(FileError { kind: e.kind.id(), message: e.message }),
+                error: Some(FileError {
+                    kind: e.kind.id(),
+                    message: e.message,
+                }),
                 facts: None,
-            }
+            };
         }
     };
     match letter::parse(source.text) {
@@ -131,7 +134,10 @@ pub fn facts_of(origin: Origin, rules: &RuleSet) -> FileFacts {
             path,
             status: "error",
             notes: source.notes,
-            error: Some(FileError { kind: "unreadable", message: e.message }),
+            error: Some(FileError {
+                kind: "unreadable",
+                message: e.message,
+            }),
             facts: None,
         },
     }
@@ -152,7 +158,10 @@ fn run_facts(args: FactsArgs) -> ExitCode {
                 path: path.display().to_string(),
                 status: "error",
                 notes: Vec::new(),
-                error: Some(FileError { kind: "io", message: why }),
+                error: Some(FileError {
+                    kind: "io",
+                    message: why,
+                }),
                 facts: None,
             },
         };
@@ -163,9 +172,12 @@ fn run_facts(args: FactsArgs) -> ExitCode {
         let written = match args.format {
             FactsFormat::Yaml => {
                 let doc = serde_yaml::to_string(&result).unwrap_or_default();
-                if n > 0 { writeln!(out, "---") } else { Ok(()) }.and_then(|_| out.write_all(doc.as_bytes()))
+                if n > 0 { writeln!(out, "---") } else { Ok(()) }
+                    .and_then(|_| out.write_all(doc.as_bytes()))
             }
-            FactsFormat::Json => serde_json::to_writer(&mut out, &result).map_err(std::io::Error::from).and_then(|_| writeln!(out)),
+            FactsFormat::Json => serde_json::to_writer(&mut out, &result)
+                .map_err(std::io::Error::from)
+                .and_then(|_| writeln!(out)),
         };
         if written.is_err() {
             // The reader went away (a closed pipe): stop quietly.

@@ -55,6 +55,9 @@ pub enum SectionKind {
     Qualifications,
 }
 
+/// The heading that follows the case header table in MAXIMUS letters.
+const DETERMINATION_HEADING: &str = "HOW THE IMR FINAL DETERMINATION WAS MADE";
+
 struct LayoutSpec {
     layout: Layout,
     /// Headings (case-sensitive regexes on folded text), in the order they stand.
@@ -70,7 +73,10 @@ const LAYOUTS: &[LayoutSpec] = &[
             (SectionKind::Determination, r"MEDICAL PROFESSIONAL REVIEW"),
             (SectionKind::IssueAtDispute, r"ISSUES? AT DISPUTE:?"),
             (SectionKind::Summary, r"CASE SUMMARY:?"),
-            (SectionKind::DocumentsReviewed, r"DOCUMENTS REVIEWED FOR DETERMINATION:?"),
+            (
+                SectionKind::DocumentsReviewed,
+                r"DOCUMENTS REVIEWED FOR DETERMINATION:?",
+            ),
             (
                 SectionKind::GuidelinesRelied,
                 r"MEDICAL TREATMENT GUIDELINE\(?S?\)? RELIED UPON BY PROFESSIONAL REVIEWER AND WHY:?",
@@ -79,7 +85,10 @@ const LAYOUTS: &[LayoutSpec] = &[
                 SectionKind::Rationale,
                 r"RATIONALE FOR WHY THE REQUESTED TREATMENT/SERVICE IS/WAS (?:NOT )?MEDICALLY NECESSARY:?",
             ),
-            (SectionKind::Qualifications, r"MEDICAL REVIEWER QUALIFICATIONS:?"),
+            (
+                SectionKind::Qualifications,
+                r"MEDICAL REVIEWER QUALIFICATIONS:?",
+            ),
         ],
     },
     LayoutSpec {
@@ -91,15 +100,21 @@ const LAYOUTS: &[LayoutSpec] = &[
             ),
             (SectionKind::DocumentsReviewed, r"DOCUMENTS REVIEWED"),
             (SectionKind::Summary, r"CLINICAL CASE SUMMARY"),
-            (SectionKind::Decisions, r"IMR DECISION\(S\) AND RATIONALE\(S\)"),
+            (
+                SectionKind::Decisions,
+                r"IMR DECISION\(S\) AND RATIONALE\(S\)",
+            ),
         ],
     },
     LayoutSpec {
         layout: Layout::Y2016,
         headings: &[
-            (SectionKind::Determination, r"HOW THE IMR FINAL DETERMINATION WAS MADE"),
+            (SectionKind::Determination, DETERMINATION_HEADING),
             (SectionKind::Summary, r"CLINICAL CASE SUMMARY"),
-            (SectionKind::Decisions, r"IMR ISSUES, DECISIONS AND RATIONALES"),
+            (
+                SectionKind::Decisions,
+                r"IMR ISSUES, DECISIONS AND RATIONALES",
+            ),
         ],
     },
 ];
@@ -108,7 +123,10 @@ const LAYOUTS: &[LayoutSpec] = &[
 fn required(layout: Layout, kind: SectionKind) -> bool {
     match layout {
         Layout::ProfessionalReview => {
-            matches!(kind, SectionKind::Determination | SectionKind::IssueAtDispute)
+            matches!(
+                kind,
+                SectionKind::Determination | SectionKind::IssueAtDispute
+            )
         }
         Layout::Maximus => matches!(kind, SectionKind::Determination | SectionKind::Decisions),
         Layout::Y2016 | Layout::Y2014 => matches!(kind, SectionKind::Decisions),
@@ -224,10 +242,23 @@ pub fn parse(text: Text) -> Result<Letter, NotALetter> {
         message: "no decisions section: none of the known IMR letter headings (`IMR ISSUES, DECISIONS AND RATIONALES`, `IMR DECISION(S) AND RATIONALE(S)`, `ISSUE AT DISPUTE:`) was found".into(),
     })?;
     let folded = text.folded();
+    // The case header table stands before the first section with content; in the later layouts
+    // that is after the letterhead heading.
     let header_end = sections
         .iter()
-        .find(|s| s.kind != SectionKind::Header)
+        .find(|s| {
+            matches!(
+                s.kind,
+                SectionKind::Summary
+                    | SectionKind::Decisions
+                    | SectionKind::IssueAtDispute
+                    | SectionKind::DocumentsReviewed
+            )
+        })
         .map_or(folded.len(), |s| s.heading.start);
+    let header_end = folded[..header_end]
+        .find(DETERMINATION_HEADING)
+        .unwrap_or(header_end);
     let header = fields(folded, 0..header_end, HEADER_FIELDS);
     let credentials = credentials(folded, &sections);
     let summary = sections
@@ -302,7 +333,6 @@ const HEADER_FIELDS: &[&str] = &[
     "UR Denial Date",
     "Priority",
     "Received",
-    "Application Received",
     "IMR Case Number",
     "Claim Number",
 ];
@@ -316,14 +346,11 @@ fn fields(folded: &str, within: Range<usize>, names: &'static [&'static str]) ->
     for name in names {
         let needle = format!("{name}:");
         if let Some(i) = text.find(&needle) {
-            // `Application Received:` must not also count as `Received:`.
-            if found.iter().any(|(_, r)| r.start <= i && i < r.end) {
-                continue;
-            }
             found.push((name, i..i + needle.len()));
         }
     }
     found.sort_by_key(|(_, r)| r.start);
+    // `IMR Case Number:` must not also count as `Case Number:`.
     found.dedup_by(|b, a| a.1.end > b.1.start);
     (0..found.len())
         .map(|i| {
@@ -338,7 +365,7 @@ fn fields(folded: &str, within: Range<usize>, names: &'static [&'static str]) ->
 }
 
 static BOARD_CERTIFIED: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)Board Certified in (?P<specialty>[^,.]+?)(?:, has a subspecialty in (?P<sub>[^,.]+?))?,? and is licensed to practice in (?P<state>[^.]+?)\.").unwrap()
+    Regex::new(r"(?i)Board Certified in (?P<specialty>[^,.]+?)(?:,? (?:has a|with a) subspecialty (?:certification )?in (?P<sub>[^,.]+?))?,? and is licensed to practice in (?P<state>[^.]+?)\.").unwrap()
 });
 
 /// The reviewer's licensure and specialty: labelled fields (2016 on), or the 2014 sentence
@@ -347,13 +374,21 @@ static BOARD_CERTIFIED: LazyLock<Regex> = LazyLock::new(|| {
 fn credentials(folded: &str, sections: &[Section]) -> Vec<Field> {
     let within = sections
         .iter()
-        .filter(|s| matches!(s.kind, SectionKind::Determination | SectionKind::Qualifications))
+        .filter(|s| {
+            matches!(
+                s.kind,
+                SectionKind::Determination | SectionKind::Qualifications
+            )
+        })
         .map(|s| s.body.clone());
     let mut out = Vec::new();
     for body in within {
         out.extend(fields(folded, body.clone(), CREDENTIAL_FIELDS));
         if let Some(c) = BOARD_CERTIFIED.captures(&folded[body.clone()]) {
-            let at = |name: &str| c.name(name).map(|m| body.start + m.start()..body.start + m.end());
+            let at = |name: &str| {
+                c.name(name)
+                    .map(|m| body.start + m.start()..body.start + m.end())
+            };
             if let Some(r) = at("specialty") {
                 out.push(Field {
                     name: "Certification(s)/Specialty",
@@ -435,12 +470,15 @@ fn listed_items(text: &Text, body: Range<usize>) -> Vec<Item> {
     let mut floor = lines.partition_point(|l| l.end <= section_start);
     for (colon, _, _) in &labels {
         let colon_at = text.span(colon.start..colon.start + 1).start;
-        let k = lines.partition_point(|l| l.end < colon_at).min(lines.len().saturating_sub(1));
+        let k = lines
+            .partition_point(|l| l.end < colon_at)
+            .min(lines.len().saturating_sub(1));
         let mut start = k;
         while start > floor && !ends_heading_walk(&text.original()[lines[start - 1].clone()]) {
             start -= 1;
         }
-        let heading_text = |s: usize| &folded[text.folded_offset(lines[s].start).max(body.start)..colon.start];
+        let heading_text =
+            |s: usize| &folded[text.folded_offset(lines[s].start).max(body.start)..colon.start];
         if PARTIAL_TAIL.is_match(heading_text(start)) {
             while start > floor && !heading_text(start).contains("was the original request") {
                 start -= 1;
@@ -474,12 +512,15 @@ fn listed_items(text: &Text, body: Range<usize>) -> Vec<Item> {
 }
 
 static PARTIAL_TAIL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)was authorized by the Claims Administrator|remaining IMR eligible portion").unwrap()
+    Regex::new(r"(?i)was authorized by the Claims Administrator|remaining IMR eligible portion")
+        .unwrap()
 });
 
 /// A line that ends a sentence or a labelled line stops the walk back to an item's heading.
 fn ends_heading_walk(line: &str) -> bool {
-    let t = line.trim_end().trim_end_matches(['"', '\'', ')', ']', '\u{201d}']);
+    let t = line
+        .trim_end()
+        .trim_end_matches(['"', '\'', ')', ']', '\u{201d}']);
     t.ends_with(['.', ':', '?', '!'])
 }
 
@@ -490,7 +531,10 @@ fn split_partial(
     let Some(c) = PARTIAL.captures(&folded[heading.clone()]) else {
         return (None, None, heading);
     };
-    let at = |name: &str| c.name(name).map(|m| heading.start + m.start()..heading.start + m.end());
+    let at = |name: &str| {
+        c.name(name)
+            .map(|m| heading.start + m.start()..heading.start + m.end())
+    };
     let treatment = at("treatment").unwrap_or(heading.clone());
     let treatment = match folded[treatment.clone()].strip_suffix(" is") {
         Some(s) => treatment.start..treatment.start + s.len(),
@@ -541,7 +585,8 @@ fn item_parts(folded: &str, block: Range<usize>) -> ItemParts {
 }
 
 static NECESSITY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:is|was|are|were|be|been)\s+(?P<not>not\s+)?medically\s+necessary\b").unwrap()
+    Regex::new(r"(?i)\b(?:is|was|are|were|be|been)\s+(?P<not>not\s+)?medically\s+necessary\b")
+        .unwrap()
 });
 
 /// The one issue of a professional-review letter: the treatment under `ISSUE AT DISPUTE:`, the
@@ -552,10 +597,18 @@ fn single_issue(folded: &str, sections: &[Section]) -> Vec<Item> {
         return Vec::new();
     };
     let rationale = body(SectionKind::Rationale);
-    let conclusion = rationale.and_then(|r| NECESSITY.captures_iter(&folded[r.body.clone()]).last().map(|c| {
-        let m = c.get(0).unwrap();
-        (c.name("not").is_some(), r.body.start + m.start()..r.body.start + m.end())
-    }));
+    let conclusion = rationale.and_then(|r| {
+        NECESSITY
+            .captures_iter(&folded[r.body.clone()])
+            .last()
+            .map(|c| {
+                let m = c.get(0).unwrap();
+                (
+                    c.name("not").is_some(),
+                    r.body.start + m.start()..r.body.start + m.end(),
+                )
+            })
+    });
     let (decision, decision_label) = match (rationale, conclusion) {
         (_, Some((true, at))) => (Decision::Upheld, at),
         (_, Some((false, at))) => (Decision::Overturned, at),
@@ -564,7 +617,10 @@ fn single_issue(folded: &str, sections: &[Section]) -> Vec<Item> {
     };
     // The treatment is the first sentence or line of the issue, without a leading number.
     let text = &folded[issue.body.clone()];
-    let lead = text.len() - text.trim_start_matches(|c: char| c.is_ascii_digit() || c == '.' || c == ')' || c == ' ').len();
+    let lead = text.len()
+        - text
+            .trim_start_matches(|c: char| c.is_ascii_digit() || c == '.' || c == ')' || c == ' ')
+            .len();
     let treatment = trim(folded, issue.body.start + lead..issue.body.end);
     let (original_request, authorized, treatment) = split_partial(folded, treatment);
     let treatment = match DECISION_LABEL.find(&folded[treatment.clone()]) {
@@ -607,38 +663,80 @@ mod tests {
     fn reads_a_2016_letter() {
         let l = letter(LETTER_2016);
         assert_eq!(l.layout, Layout::Y2016);
-        assert_eq!(l.folded(&l.field("Case Number").unwrap().value), "CM16-0000001");
+        assert_eq!(
+            l.folded(&l.field("Case Number").unwrap().value),
+            "CM16-0000001"
+        );
         assert_eq!(l.folded(&l.field("Received").unwrap().value), "11/15/2016");
-        assert_eq!(l.folded(&l.field("Priority").unwrap().value), "Standard Application");
-        assert_eq!(l.folded(&l.field("Certification(s)/Specialty").unwrap().value), "Orthopaedic Surgery");
-        assert_eq!(l.folded(l.summary.as_ref().unwrap()), "The injured worker is a 45 year old male.");
-        let items: Vec<(&str, Decision)> = l.items.iter().map(|i| (l.folded(&i.treatment), i.decision)).collect();
+        assert_eq!(
+            l.folded(&l.field("Priority").unwrap().value),
+            "Standard Application"
+        );
+        assert_eq!(
+            l.folded(&l.field("Certification(s)/Specialty").unwrap().value),
+            "Orthopaedic Surgery"
+        );
+        assert_eq!(
+            l.folded(l.summary.as_ref().unwrap()),
+            "The injured worker is a 45 year old male."
+        );
+        let items: Vec<(&str, Decision)> = l
+            .items
+            .iter()
+            .map(|i| (l.folded(&i.treatment), i.decision))
+            .collect();
         assert_eq!(
             items,
             vec![
                 ("MRI of the lumbar spine", Decision::Upheld),
-                ("Physical therapy to the low back two sessions", Decision::Upheld),
-                ("Referral to chiropractor for evaluation of low back pain, twice a week for 3 weeks", Decision::Overturned),
+                (
+                    "Physical therapy to the low back two sessions",
+                    Decision::Upheld
+                ),
+                (
+                    "Referral to chiropractor for evaluation of low back pain, twice a week for 3 weeks",
+                    Decision::Overturned
+                ),
             ]
         );
         let partial = &l.items[1];
-        assert_eq!(l.folded(partial.original_request.as_ref().unwrap()), "Physical therapy to the low back eight sessions");
-        assert_eq!(l.folded(partial.authorized.as_ref().unwrap()), "Physical therapy to the low back six sessions");
+        assert_eq!(
+            l.folded(partial.original_request.as_ref().unwrap()),
+            "Physical therapy to the low back eight sessions"
+        );
+        assert_eq!(
+            l.folded(partial.authorized.as_ref().unwrap()),
+            "Physical therapy to the low back six sessions"
+        );
         assert_eq!(
             l.folded(l.items[0].reviewer_guideline.as_ref().unwrap()),
             "Decision based on MTUS Low Back Complaints 2004, Section(s): Special Studies."
         );
-        assert_eq!(l.folded(l.items[0].rationale.as_ref().unwrap()), "No red flags. The request is not medically necessary.");
+        assert_eq!(
+            l.folded(l.items[0].rationale.as_ref().unwrap()),
+            "No red flags. The request is not medically necessary."
+        );
         assert!(l.items[2].reviewer_guideline.is_none());
     }
 
     #[test]
     fn reads_2014_credentials_sentence() {
-        let l = letter("HOW THE IMR FINAL DETERMINATION WAS MADE\n\nThe expert reviewer is Board Certified in Anesthesiology, has a subspecialty in Pain \n\nMedicine and is licensed to practice in Florida. He/she\n\nCLINICAL CASE SUMMARY\n\nx.\n\nIMR ISSUES, DECISIONS AND RATIONALES\n\nClonazepam 1 mg #90 with 1 refill:  Upheld\n");
+        let l = letter(
+            "HOW THE IMR FINAL DETERMINATION WAS MADE\n\nThe expert reviewer is Board Certified in Anesthesiology, has a subspecialty in Pain \n\nMedicine and is licensed to practice in Florida. He/she\n\nCLINICAL CASE SUMMARY\n\nx.\n\nIMR ISSUES, DECISIONS AND RATIONALES\n\nClonazepam 1 mg #90 with 1 refill:  Upheld\n",
+        );
         assert_eq!(l.layout, Layout::Y2014);
-        assert_eq!(l.folded(&l.field("Subspecialty").unwrap().value), "Pain Medicine");
-        assert_eq!(l.folded(&l.field("State(s) of Licensure").unwrap().value), "Florida");
-        assert_eq!(l.folded(&l.items[0].treatment), "Clonazepam 1 mg #90 with 1 refill");
+        assert_eq!(
+            l.folded(&l.field("Subspecialty").unwrap().value),
+            "Pain Medicine"
+        );
+        assert_eq!(
+            l.folded(&l.field("State(s) of Licensure").unwrap().value),
+            "Florida"
+        );
+        assert_eq!(
+            l.folded(&l.items[0].treatment),
+            "Clonazepam 1 mg #90 with 1 refill"
+        );
     }
 
     #[test]

@@ -167,6 +167,8 @@ struct Folder<'a> {
     original: &'a str,
     folded: String,
     segments: Vec<Segment>,
+    /// The letter's words, lowercased; built the first time a hyphenated break needs it.
+    vocabulary: Option<std::collections::HashSet<String>>,
 }
 
 impl<'a> Folder<'a> {
@@ -175,6 +177,7 @@ impl<'a> Folder<'a> {
             original,
             folded: String::with_capacity(original.len()),
             segments: Vec::new(),
+            vocabulary: None,
         };
         let mut drops = dropped.iter().peekable();
         let mut i = 0;
@@ -212,7 +215,17 @@ impl<'a> Folder<'a> {
                         .is_some_and(|p| p.is_alphanumeric())
                     && after.is_some_and(|a| a.is_lowercase() || a.is_ascii_digit());
                 if hyphenated {
-                    // `right-\nsided` reads `right-sided`: the break is dropped, the hyphen kept.
+                    // `right-\nsided` reads `right-sided`: the break is dropped, the hyphen kept,
+                    // unless the letter spells the joined word elsewhere (`improve-\nment`).
+                    if f.is_broken_word(&original[j..]) {
+                        f.folded.pop();
+                        if f.segments
+                            .last()
+                            .is_some_and(|s| s.folded == f.folded.len())
+                        {
+                            f.segments.pop();
+                        }
+                    }
                 } else {
                     f.space(i..j);
                 }
@@ -239,9 +252,10 @@ impl<'a> Folder<'a> {
 
     fn verbatim(&mut self, at: usize, len: usize) {
         let folded = self.folded.len();
-        let continues = self.segments.last().is_some_and(|s| {
-            s.replaced_until.is_none() && s.original + (folded - s.folded) == at
-        });
+        let continues = self
+            .segments
+            .last()
+            .is_some_and(|s| s.replaced_until.is_none() && s.original + (folded - s.folded) == at);
         if !continues {
             self.segments.push(Segment {
                 folded,
@@ -270,6 +284,32 @@ impl<'a> Folder<'a> {
         } else {
             self.replace(original, " ");
         }
+    }
+
+    /// Whether the word before the folded copy's trailing hyphen and the word at the start of
+    /// `rest` form, joined, a word the letter uses elsewhere.
+    fn is_broken_word(&mut self, rest: &str) -> bool {
+        let head: String = self.folded[..self.folded.len() - 1]
+            .chars()
+            .rev()
+            .take_while(|c| c.is_alphanumeric())
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        let tail: String = rest.chars().take_while(|c| c.is_alphanumeric()).collect();
+        if head.is_empty() || tail.is_empty() {
+            return false;
+        }
+        let original = self.original;
+        let vocabulary = self.vocabulary.get_or_insert_with(|| {
+            original
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| w.len() > 3)
+                .map(str::to_lowercase)
+                .collect()
+        });
+        vocabulary.contains(&format!("{head}{tail}").to_lowercase())
     }
 
     /// `2001.In a report`: a sentence ended with no space after its period. Initials (`U.S.`) and
@@ -433,10 +473,7 @@ fn ends_sentence(text: &str, at: usize) -> bool {
         "dr", "mr", "mrs", "ms", "vs", "no", "approx", "e.g", "i.e", "etc", "fig", "st", "jr",
         "sr", "inc", "ca",
     ];
-    if ABBREVIATIONS
-        .iter()
-        .any(|a| bare.eq_ignore_ascii_case(a))
-    {
+    if ABBREVIATIONS.iter().any(|a| bare.eq_ignore_ascii_case(a)) {
         return false;
     }
     // An initial (`J. Smith`) or a dotted abbreviation (`p.r.n.`).
@@ -461,26 +498,49 @@ mod tests {
 
     #[test]
     fn keeps_hyphen_of_a_broken_compound() {
-        assert_eq!(fold("right-\nsided pain on 10-\n17-2016"), "right-sided pain on 10-17-2016");
+        assert_eq!(
+            fold("right-\nsided pain on 10-\n17-2016"),
+            "right-sided pain on 10-17-2016"
+        );
         assert_eq!(fold("pain -\nThe"), "pain - The");
     }
 
     #[test]
+    fn joins_a_word_the_letter_spells_whole_elsewhere() {
+        assert_eq!(
+            fold("functional improvement. No improve-\nment and a follow-\nup"),
+            "functional improvement. No improvement and a follow-up"
+        );
+    }
+
+    #[test]
     fn adds_the_space_a_sentence_lost() {
-        assert_eq!(fold("of October 5, 2001.In a report"), "of October 5, 2001. In a report");
+        assert_eq!(
+            fold("of October 5, 2001.In a report"),
+            "of October 5, 2001. In a report"
+        );
         assert_eq!(fold("surgery.The attorney"), "surgery. The attorney");
-        assert_eq!(fold("the U.S. Army and 0.5mg.90"), "the U.S. Army and 0.5mg.90");
+        assert_eq!(
+            fold("the U.S. Army and 0.5mg.90"),
+            "the U.S. Army and 0.5mg.90"
+        );
     }
 
     #[test]
     fn drops_page_footers_and_running_headers() {
         let letter = "Case Number: CM17-1\nfirst page text\nPage 1 of 2\n\x0cCase Number: CM17-1\nsecond page";
-        assert_eq!(fold(letter), "Case Number: CM17-1 first page text second page");
+        assert_eq!(
+            fold(letter),
+            "Case Number: CM17-1 first page text second page"
+        );
     }
 
     #[test]
     fn plain_quotes_and_ligatures() {
-        assert_eq!(fold("the applicant\u{2019}s \u{fb01}le"), "the applicant's file");
+        assert_eq!(
+            fold("the applicant\u{2019}s \u{fb01}le"),
+            "the applicant's file"
+        );
     }
 
     #[test]
@@ -508,7 +568,10 @@ mod tests {
     #[test]
     fn splits_sentences_but_not_abbreviations() {
         let s = "Dr. Smith saw him on 01/02/2014. Pain was 5/10. No change was noted; he returned.";
-        let parts: Vec<&str> = sentences(s, 0..s.len()).into_iter().map(|r| &s[r]).collect();
+        let parts: Vec<&str> = sentences(s, 0..s.len())
+            .into_iter()
+            .map(|r| &s[r])
+            .collect();
         assert_eq!(
             parts,
             vec![

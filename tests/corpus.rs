@@ -8,9 +8,14 @@ use imrlint::input::{self, Origin};
 use imrlint::letter::{self, Decision};
 
 fn corpus(kind: &str) -> Option<Vec<PathBuf>> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus").join(kind);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/corpus")
+        .join(kind);
     if !dir.is_dir() {
-        eprintln!("note: {} not found; skipping the corpus test", dir.display());
+        eprintln!(
+            "note: {} not found; skipping the corpus test",
+            dir.display()
+        );
         return None;
     }
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
@@ -27,12 +32,19 @@ fn labels(text: &str) -> Vec<Decision> {
     let folded = text.split_whitespace().collect::<Vec<_>>().join(" ");
     let re = regex::Regex::new(r":\s?(Upheld|Overturned)\b").unwrap();
     re.captures_iter(&folded)
-        .map(|c| if &c[1] == "Upheld" { Decision::Upheld } else { Decision::Overturned })
+        .map(|c| {
+            if &c[1] == "Upheld" {
+                Decision::Upheld
+            } else {
+                Decision::Overturned
+            }
+        })
         .collect()
 }
 
 fn read(path: &Path) -> letter::Letter {
-    let source = input::read(Origin::File(path.to_path_buf())).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let source = input::read(Origin::File(path.to_path_buf()))
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     letter::parse(source.text).unwrap_or_else(|e| panic!("{}: {}", path.display(), e.message))
 }
 
@@ -47,12 +59,37 @@ fn check(kind: &str) {
         assert_eq!(got, expected, "{}: decisions", path.display());
         for item in &l.items {
             let t = l.folded(&item.treatment);
-            assert!(!t.is_empty(), "{}: item {} has no treatment", path.display(), item.index);
-            for marker in ["Decision rationale", "guideline:", "medically necessary", "The Final Determination"] {
-                assert!(!t.contains(marker), "{}: treatment {:?} runs into the previous item", path.display(), t);
+            assert!(
+                !t.is_empty(),
+                "{}: item {} has no treatment",
+                path.display(),
+                item.index
+            );
+            for marker in [
+                "Decision rationale",
+                "guideline:",
+                "medically necessary",
+                "The Final Determination",
+            ] {
+                assert!(
+                    !t.contains(marker),
+                    "{}: treatment {:?} runs into the previous item",
+                    path.display(),
+                    t
+                );
             }
-            assert!(item.rationale.is_some(), "{}: item {} has no rationale", path.display(), item.index);
-            assert!(item.reviewer_guideline.is_some(), "{}: item {} has no reviewer guideline", path.display(), item.index);
+            assert!(
+                item.rationale.is_some(),
+                "{}: item {} has no rationale",
+                path.display(),
+                item.index
+            );
+            assert!(
+                item.reviewer_guideline.is_some(),
+                "{}: item {} has no reviewer guideline",
+                path.display(),
+                item.index
+            );
         }
         upheld += got.iter().filter(|d| **d == Decision::Upheld).count();
         overturned += got.iter().filter(|d| **d == Decision::Overturned).count();
@@ -73,10 +110,23 @@ fn every_pdf_letter_reads_with_its_labelled_items() {
 /// The PDF and its text layer give the same treatments.
 #[test]
 fn pdf_and_text_agree() {
-    let (Some(texts), Some(pdfs)) = (corpus("text"), corpus("pdf")) else { return };
+    let (Some(texts), Some(pdfs)) = (corpus("text"), corpus("pdf")) else {
+        return;
+    };
     for (t, p) in texts.iter().zip(&pdfs) {
         let (a, b) = (read(t), read(p));
-        let treatments = |l: &letter::Letter| l.items.iter().map(|i| l.folded(&i.treatment).to_string()).collect::<Vec<_>>();
-        assert_eq!(treatments(&a), treatments(&b), "{} vs {}", t.display(), p.display());
+        let treatments = |l: &letter::Letter| {
+            l.items
+                .iter()
+                .map(|i| l.folded(&i.treatment).to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            treatments(&a),
+            treatments(&b),
+            "{} vs {}",
+            t.display(),
+            p.display()
+        );
     }
 }

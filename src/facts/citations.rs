@@ -9,8 +9,9 @@ use std::sync::LazyLock;
 use jiff::civil::Date;
 use regex::Regex;
 
-use crate::rules::guidelines::parse_page_range;
 use crate::rules::Guidelines;
+use crate::rules::guidelines::parse_page_range;
+use crate::rules::patterns::longest;
 
 /// One cited document with what the citation names of it. Ranges are folded offsets.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,10 +41,10 @@ static NO_EVIDENCE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)did not cite any (?:medical )?evidence").unwrap());
 static DECISION_BASED_ON: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)\bDecision based on\b").unwrap());
-static NON_MTUS: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)^\s*Non-?\s?MTUS\b").unwrap());
+static NON_MTUS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)^\s*Non-?\s?MTUS\b").unwrap());
 static PAGES: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\bpages?\s?(?:\(s\))?\s?:?\s?(?P<list>\d+(?:\s?(?:-|,|and|&|to)\s?\d+)*)").unwrap()
+    Regex::new(r"(?i)\bpages?\s?(?:\(s\))?\s?:?\s?(?P<list>\d+(?:\s?(?:-|,|and|&|to)\s?\d+)*)")
+        .unwrap()
 });
 static SECTIONS: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)\bSections?\s?(?:\(s\))?\s?:\s?").unwrap());
@@ -52,7 +53,12 @@ static PAGE_NUMBER: LazyLock<Regex> =
 
 /// Parses a guideline line (folded range). `on` is the date whose edition applies when the
 /// citation does not name one.
-pub fn parse_line(guidelines: &Guidelines, folded: &str, line: Range<usize>, on: Option<Date>) -> GuidelineLine {
+pub fn parse_line(
+    guidelines: &Guidelines,
+    folded: &str,
+    line: Range<usize>,
+    on: Option<Date>,
+) -> GuidelineLine {
     let mut out = GuidelineLine {
         no_evidence: NO_EVIDENCE
             .find(&folded[line.clone()])
@@ -82,14 +88,32 @@ pub fn parse_line(guidelines: &Guidelines, folded: &str, line: Range<usize>, on:
     };
     for chunk in chunks {
         let non_mtus = NON_MTUS.is_match(&folded[chunk.clone()]);
-        let docs = guidelines.document_names.find_longest(folded, chunk.clone());
+        let docs = guidelines
+            .document_names
+            .find_longest(folded, chunk.clone());
         if docs.is_empty() {
-            out.citations.push(cite(guidelines, folded, chunk.clone(), chunk.start, None, non_mtus, on));
+            out.citations.push(cite(
+                guidelines,
+                folded,
+                chunk.clone(),
+                chunk.start,
+                None,
+                non_mtus,
+                on,
+            ));
             continue;
         }
         for (i, d) in docs.iter().enumerate() {
             let end = docs.get(i + 1).map_or(chunk.end, |n| n.range.start);
-            out.citations.push(cite(guidelines, folded, d.range.start..end, d.range.end, Some(d.owner), non_mtus, on));
+            out.citations.push(cite(
+                guidelines,
+                folded,
+                d.range.start..end,
+                d.range.end,
+                Some(d.owner),
+                non_mtus,
+                on,
+            ));
         }
     }
     out
@@ -119,17 +143,32 @@ fn cite(
         let named = d.edition_patterns.find_longest(folded, range.clone());
         c.edition = match named.first() {
             Some(m) => Some((d.doc.editions[m.owner].id.clone(), true)),
-            None => on.and_then(|date| d.edition_on(date)).map(|e| (e.id.clone(), false)),
+            None => on
+                .and_then(|date| d.edition_on(date))
+                .map(|e| (e.id.clone(), false)),
         };
+        // Chapters and topics are read over the whole citation: an ODG citation may name its
+        // chapter in the words that also name the document (`Low Back (Hyperstimulation ...)`).
         c.chapters = d
             .chapter_patterns
-            .find_longest(folded, rest.clone())
+            .find_longest(folded, range.clone())
             .into_iter()
             .map(|m| (m.owner, m.range))
             .collect();
-        c.topics = d
+        // Topic names repeat across chapters ('MRI'): within a named chapter, only its topics.
+        let in_chapter = |t: usize| match &d.doc.topics[t].chapter {
+            Some(ch) if !c.chapters.is_empty() => {
+                c.chapters.iter().any(|(i, _)| d.doc.chapters[*i].id == *ch)
+            }
+            _ => true,
+        };
+        let topics = d
             .topic_patterns
-            .find_longest(folded, rest)
+            .find_all(folded, range.clone())
+            .into_iter()
+            .filter(|m| in_chapter(m.owner))
+            .collect();
+        c.topics = longest(topics, |_, _| true)
             .into_iter()
             .map(|m| (m.owner, m.range))
             .collect();
@@ -179,7 +218,9 @@ pub fn pages(folded: &str, within: Range<usize>) -> Vec<((u32, u32), Range<usize
         let list = c.name("list").unwrap();
         for p in PAGE_NUMBER.captures_iter(list.as_str()) {
             let m = p.get(0).unwrap();
-            let Some(r) = parse_page_range(m.as_str()) else { continue };
+            let Some(r) = parse_page_range(m.as_str()) else {
+                continue;
+            };
             let at = within.start + list.start() + m.start();
             out.push((r, at..at + m.len()));
         }
@@ -199,43 +240,56 @@ mod tests {
     use super::*;
     use crate::rules::RuleSet;
 
-    fn line(s: &str, on: &str) -> (GuidelineLine, RuleSet) {
-        let rules = RuleSet::built_in().expect("built-in rules");
+    fn line(s: &str, on: &str) -> (GuidelineLine, &'static RuleSet) {
+        let rules = RuleSet::for_tests();
         let l = parse_line(&rules.guidelines, s, 0..s.len(), on.parse().ok());
         (l, rules)
     }
 
     fn doc_id(rules: &RuleSet, c: &ParsedCitation) -> String {
-        c.document.map(|d| rules.guidelines.documents[d].doc.id.clone()).unwrap_or_default()
+        c.document
+            .map(|d| rules.guidelines.documents[d].doc.id.clone())
+            .unwrap_or_default()
     }
 
     fn topic_titles(rules: &RuleSet, c: &ParsedCitation) -> Vec<String> {
         let d = &rules.guidelines.documents[c.document.unwrap()];
-        c.topics.iter().map(|(t, _)| d.doc.topics[*t].id.clone()).collect()
+        c.topics
+            .iter()
+            .map(|(t, _)| d.doc.topics[*t].id.clone())
+            .collect()
     }
 
     #[test]
     fn page_style_2014() {
-        let s = "Decision based on MTUS Chronic Pain Treatment Guidelines Benzodiazepines Page(s): 24.";
+        let s =
+            "Decision based on MTUS Chronic Pain Treatment Guidelines Benzodiazepines Page(s): 24.";
         let (l, rules) = line(s, "2014-04-21");
         assert_eq!(l.citations.len(), 1);
         let c = &l.citations[0];
-        assert_eq!(doc_id(&rules, c), "mtus-chronic-pain");
+        assert_eq!(doc_id(rules, c), "mtus-chronic-pain");
         assert_eq!(c.edition, Some(("2009".into(), false)));
-        assert_eq!(topic_titles(&rules, c), vec!["benzodiazepines"]);
-        assert_eq!(c.pages.iter().map(|p| p.0).collect::<Vec<_>>(), vec![(24, 24)]);
+        assert_eq!(topic_titles(rules, c), vec!["benzodiazepines"]);
+        assert_eq!(
+            c.pages.iter().map(|p| p.0).collect::<Vec<_>>(),
+            vec![(24, 24)]
+        );
     }
 
     #[test]
     fn page_lists_and_ranges() {
-        let s = "Decision based on MTUS Chronic Pain Treatment Guidelines Page(s): 24, 23, 66, 124.";
+        let s =
+            "Decision based on MTUS Chronic Pain Treatment Guidelines Page(s): 24, 23, 66, 124.";
         let (l, _) = line(s, "2014-07-31");
         let pages: Vec<(u32, u32)> = l.citations[0].pages.iter().map(|p| p.0).collect();
         assert_eq!(pages, vec![(24, 24), (23, 23), (66, 66), (124, 124)]);
         let s = "Decision based on MTUS Chronic Pain Treatment Guidelines Muscle relaxants (for pain) Page(s): 63-66.";
         let (l, rules) = line(s, "2014-07-31");
         assert_eq!(l.citations[0].pages[0].0, (63, 66));
-        assert_eq!(topic_titles(&rules, &l.citations[0]), vec!["muscle-relaxants"]);
+        assert_eq!(
+            topic_titles(rules, &l.citations[0]),
+            vec!["muscle-relaxants"]
+        );
     }
 
     #[test]
@@ -243,10 +297,17 @@ mod tests {
         let s = "Decision based on MTUS Low Back Complaints 2004, Section(s): Physical Methods, and Chronic Pain Medical Treatment 2016, Section(s): TENS, chronic pain (transcutaneous electrical nerve stimulation).";
         let (l, rules) = line(s, "2016-12-01");
         assert_eq!(l.citations.len(), 2);
-        assert_eq!(doc_id(&rules, &l.citations[1]), "mtus-chronic-pain");
+        assert_eq!(doc_id(rules, &l.citations[1]), "mtus-chronic-pain");
         assert_eq!(l.citations[1].edition, Some(("2016".into(), true)));
-        let secs: Vec<&str> = l.citations[1].sections.iter().map(|r| &s[r.clone()]).collect();
-        assert_eq!(secs, vec!["TENS, chronic pain (transcutaneous electrical nerve stimulation)"]);
+        let secs: Vec<&str> = l.citations[1]
+            .sections
+            .iter()
+            .map(|r| &s[r.clone()])
+            .collect();
+        assert_eq!(
+            secs,
+            vec!["TENS, chronic pain (transcutaneous electrical nerve stimulation)"]
+        );
     }
 
     #[test]
@@ -254,8 +315,11 @@ mod tests {
         let s = "The Expert Reviewer based their decision on recommendation(s) outside of the MTUS Guidelines. Decision based on Non-MTUS Citation Official Disability Guidelines (ODG) Low Back, Preoperative lab testing.";
         let (l, rules) = line(s, "2016-12-01");
         assert!(l.citations[0].non_mtus);
-        assert_eq!(doc_id(&rules, &l.citations[0]), "odg");
-        let (l, _) = line("The Expert Reviewer did not cite any medical evidence for its decision.", "2016-12-01");
+        assert_eq!(doc_id(rules, &l.citations[0]), "odg");
+        let (l, _) = line(
+            "The Expert Reviewer did not cite any medical evidence for its decision.",
+            "2016-12-01",
+        );
         assert!(l.no_evidence.is_some());
         assert!(l.citations.is_empty());
     }

@@ -116,7 +116,12 @@ fn date(y: i32, m: i32, d: i32) -> Option<Date> {
     if !(1900..=2100).contains(&y) {
         return None;
     }
-    Date::new(i16::try_from(y).ok()?, i8::try_from(m).ok()?, i8::try_from(d).ok()?).ok()
+    Date::new(
+        i16::try_from(y).ok()?,
+        i8::try_from(m).ok()?,
+        i8::try_from(d).ok()?,
+    )
+    .ok()
 }
 
 fn month(name: &str) -> Option<i32> {
@@ -149,15 +154,36 @@ mod tests {
     #[test]
     fn every_form_the_letters_use() {
         use Precision::*;
-        assert_eq!(dates("since at least 10/22/2013."), vec![("2013-10-22".into(), Day)]);
-        assert_eq!(dates("injury on 11/23/99."), vec![("1999-11-23".into(), Day)]);
-        assert_eq!(dates("on 10-13-16 and 10-16-2016"), vec![("2016-10-13".into(), Day), ("2016-10-16".into(), Day)]);
-        assert_eq!(dates("an industrial injury of October 5, 2001.In"), vec![("2001-10-05".into(), Day)]);
-        assert_eq!(dates("dated Sept. 22, 2014"), vec![("2014-09-22".into(), Day)]);
+        assert_eq!(
+            dates("since at least 10/22/2013."),
+            vec![("2013-10-22".into(), Day)]
+        );
+        assert_eq!(
+            dates("injury on 11/23/99."),
+            vec![("1999-11-23".into(), Day)]
+        );
+        assert_eq!(
+            dates("on 10-13-16 and 10-16-2016"),
+            vec![("2016-10-13".into(), Day), ("2016-10-16".into(), Day)]
+        );
+        assert_eq!(
+            dates("an industrial injury of October 5, 2001.In"),
+            vec![("2001-10-05".into(), Day)]
+        );
+        assert_eq!(
+            dates("dated Sept. 22, 2014"),
+            vec![("2014-09-22".into(), Day)]
+        );
         assert_eq!(dates("on 5 March 2015"), vec![("2015-03-05".into(), Day)]);
-        assert_eq!(dates("Echocardiogram in March 2015 showed"), vec![("2015-03-01".into(), Month)]);
+        assert_eq!(
+            dates("Echocardiogram in March 2015 showed"),
+            vec![("2015-03-01".into(), Month)]
+        );
         assert_eq!(dates("as of 12/2016"), vec![("2016-12-01".into(), Month)]);
-        assert_eq!(dates("Earlier notes in 2013 noted"), vec![("2013-01-01".into(), Year)]);
+        assert_eq!(
+            dates("Earlier notes in 2013 noted"),
+            vec![("2013-01-01".into(), Year)]
+        );
     }
 
     #[test]

@@ -18,7 +18,7 @@ use serde::Serialize;
 use crate::letter::{Decision, Layout, Letter};
 use crate::rules::categories::Counts;
 use crate::rules::{RuleSet, Status};
-use crate::text::{sentences, Span, Text};
+use crate::text::{Span, Text, sentences};
 use citations::GuidelineLine;
 use dates::{FoundDate, Precision};
 
@@ -219,16 +219,29 @@ pub struct CitationFact {
 pub fn extract(letter: &Letter, rules: &RuleSet) -> Facts {
     let text = &letter.text;
     let folded = text.folded();
-    let spanned = |value: String, r: &Range<usize>| Spanned { value, span: text.span(r.clone()) };
+    let spanned = |value: String, r: &Range<usize>| Spanned {
+        value,
+        span: text.span(r.clone()),
+    };
     let header: BTreeMap<_, _> = letter
         .header
         .iter()
-        .map(|f| (f.name, spanned(letter.folded(&f.value).to_string(), &f.value)))
+        .map(|f| {
+            (
+                f.name,
+                spanned(letter.folded(&f.value).to_string(), &f.value),
+            )
+        })
         .collect();
     let reviewer: BTreeMap<_, _> = letter
         .credentials
         .iter()
-        .map(|f| (f.name, spanned(letter.folded(&f.value).to_string(), &f.value)))
+        .map(|f| {
+            (
+                f.name,
+                spanned(letter.folded(&f.value).to_string(), &f.value),
+            )
+        })
         .collect();
     let summary = letter.summary.clone().unwrap_or(0..0);
     let summary_sentences = sentences(folded, summary.clone());
@@ -262,7 +275,14 @@ pub fn extract(letter: &Letter, rules: &RuleSet) -> Facts {
             .and_then(|f| dates::parse_value(folded, f.value.clone()))
     };
     let injury = field_date("Date of Injury").or_else(|| injury_date(folded, &summary_sentences));
-    let reference_date = reference_date(letter, &summary_sentences, &summary_dates, injury.as_ref(), field_date("UR Denial Date"), field_date("Decision Date"));
+    let reference_date = reference_date(
+        letter,
+        &summary_sentences,
+        &summary_dates,
+        injury.as_ref(),
+        field_date("UR Denial Date"),
+        field_date("Decision Date"),
+    );
     let medications = medications(text, rules, &summary_sentences, &mentions);
     let (age, sex) = age_and_sex(text, &summary_sentences);
     let on = reference_date
@@ -272,7 +292,16 @@ pub fn extract(letter: &Letter, rules: &RuleSet) -> Facts {
     let items = letter
         .items
         .iter()
-        .map(|item| item_facts(letter, rules, item, &medications, reference_date.as_ref(), on))
+        .map(|item| {
+            item_facts(
+                letter,
+                rules,
+                item,
+                &medications,
+                reference_date.as_ref(),
+                on,
+            )
+        })
         .collect();
     Facts {
         layout: letter.layout,
@@ -312,7 +341,8 @@ static UR: LazyLock<Regex> =
 static ABOUT_THE_REQUEST: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(?:request(?:ed|s)?|RFA|utilization review|UR|non-?certifi(?:ed|cation)|denied|appeal(?:ed)?|modified|authori[sz]ation)\b").unwrap()
 });
-static INJURY: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\binjur(?:y|ed|ies)\b").unwrap());
+static INJURY: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\binjur(?:y|ed|ies)\b").unwrap());
 
 fn injury_date(folded: &str, sentences: &[Range<usize>]) -> Option<FoundDate> {
     sentences
@@ -332,7 +362,9 @@ fn reference_date(
     decision: Option<FoundDate>,
 ) -> Option<ReferenceDate> {
     let folded = letter.text.folded();
-    let not_injury = |d: &FoundDate| injury.is_none_or(|i| i.earliest != d.earliest) && d.precision == Precision::Day;
+    let not_injury = |d: &FoundDate| {
+        injury.is_none_or(|i| i.earliest != d.earliest) && d.precision == Precision::Day
+    };
     let latest_in = |re: &Regex| {
         sentences
             .iter()
@@ -367,9 +399,13 @@ fn reference_date(
 static AGE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(?P<age>\d{1,3})[\s-]years?[\s-]old\b(?:\s(?P<sex>male|female|man|woman|gentleman|lady))?").unwrap()
 });
-static SEX: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\b(?P<sex>male|female)\b").unwrap());
+static SEX: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\b(?P<sex>male|female)\b").unwrap());
 
-fn age_and_sex(text: &Text, sentences: &[Range<usize>]) -> (Option<Spanned<u32>>, Option<Spanned<String>>) {
+fn age_and_sex(
+    text: &Text,
+    sentences: &[Range<usize>],
+) -> (Option<Spanned<u32>>, Option<Spanned<String>>) {
     let folded = text.folded();
     let Some(first) = sentences.first() else {
         return (None, None);
@@ -378,25 +414,54 @@ fn age_and_sex(text: &Text, sentences: &[Range<usize>]) -> (Option<Spanned<u32>>
     let hay = &folded[within.clone()];
     let at = |m: regex::Match| text.span(within.start + m.start()..within.start + m.end());
     let Some(c) = AGE.captures(hay) else {
-        return (None, SEX.captures(hay).and_then(|c| c.name("sex")).map(|m| Spanned { value: sex_word(m.as_str()), span: at(m) }));
+        return (
+            None,
+            SEX.captures(hay)
+                .and_then(|c| c.name("sex"))
+                .map(|m| Spanned {
+                    value: sex_word(m.as_str()),
+                    span: at(m),
+                }),
+        );
     };
-    let age = c.name("age").and_then(|m| m.as_str().parse().ok().map(|v| Spanned { value: v, span: at(m) }));
+    let age = c.name("age").and_then(|m| {
+        m.as_str().parse().ok().map(|v| Spanned {
+            value: v,
+            span: at(m),
+        })
+    });
     let sex = c
         .name("sex")
         .or_else(|| {
-            let s = sentences.iter().find(|s| s.start <= within.start + c.get(0).unwrap().start() && within.start + c.get(0).unwrap().start() < s.end)?;
-            SEX.captures(&folded[s.clone()]).and_then(|c2| c2.name("sex")).map(|m| {
-                // Re-base to `hay` offsets.
-                let off = s.start - within.start;
-                (off + m.start(), off + m.end())
-            }).and_then(|(a, b)| AGE.captures(&hay[a..b]).map(|_| None).unwrap_or(Some(hay_match(hay, a, b))))
+            let s = sentences.iter().find(|s| {
+                s.start <= within.start + c.get(0).unwrap().start()
+                    && within.start + c.get(0).unwrap().start() < s.end
+            })?;
+            SEX.captures(&folded[s.clone()])
+                .and_then(|c2| c2.name("sex"))
+                .map(|m| {
+                    // Re-base to `hay` offsets.
+                    let off = s.start - within.start;
+                    (off + m.start(), off + m.end())
+                })
+                .and_then(|(a, b)| {
+                    AGE.captures(&hay[a..b])
+                        .map(|_| None)
+                        .unwrap_or(Some(hay_match(hay, a, b)))
+                })
         })
-        .map(|m| Spanned { value: sex_word(m.as_str()), span: at(m) });
+        .map(|m| Spanned {
+            value: sex_word(m.as_str()),
+            span: at(m),
+        });
     (age, sex)
 }
 
 fn hay_match(hay: &str, a: usize, b: usize) -> regex::Match<'_> {
-    Regex::new(r"(?s).+").unwrap().find_at(&hay[..b], a).unwrap()
+    Regex::new(r"(?s).+")
+        .unwrap()
+        .find_at(&hay[..b], a)
+        .unwrap()
 }
 
 fn sex_word(s: &str) -> String {
@@ -409,7 +474,8 @@ fn sex_word(s: &str) -> String {
 static DIAGNOSES: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(?:diagnos(?:es|is|ed)(?:\s(?:included|include|includes|were|was|are|is|of|with|consist(?:ed)? of))*|being treated for|treated for)\b:?\s(?P<list>[^.;]+)").unwrap()
 });
-static LIST_SEPARATOR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r",\s(?:and\s)?|\sand\s").unwrap());
+static LIST_SEPARATOR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r",\s(?:and\s)?|\sand\s").unwrap());
 
 /// Diagnoses listed after `The diagnoses included`, `diagnosed with`, `being treated for`.
 fn diagnoses(text: &Text, sentences: &[Range<usize>]) -> Vec<Spanned<String>> {
@@ -445,7 +511,12 @@ fn diagnoses(text: &Text, sentences: &[Range<usize>]) -> Vec<Spanned<String>> {
 }
 
 /// The drugs of the summary, each with its first documented use and the concepts said of it.
-fn medications(text: &Text, rules: &RuleSet, sentences: &[Range<usize>], mentions: &[context::Mention]) -> Vec<Medication> {
+fn medications(
+    text: &Text,
+    rules: &RuleSet,
+    sentences: &[Range<usize>],
+    mentions: &[context::Mention],
+) -> Vec<Medication> {
     let folded = text.folded();
     let mut by_drug: BTreeMap<usize, Medication> = BTreeMap::new();
     let mut order: Vec<usize> = Vec::new();
@@ -455,7 +526,11 @@ fn medications(text: &Text, rules: &RuleSet, sentences: &[Range<usize>], mention
             continue;
         }
         let about_request = ABOUT_THE_REQUEST.is_match(&folded[s.clone()]);
-        let sentence_dates = if about_request { Vec::new() } else { dates::find(folded, s.clone()) };
+        let sentence_dates = if about_request {
+            Vec::new()
+        } else {
+            dates::find(folded, s.clone())
+        };
         for m in found {
             let d = &rules.drugs.drugs[m.drug];
             let med = by_drug.entry(m.drug).or_insert_with(|| {
@@ -476,7 +551,11 @@ fn medications(text: &Text, rules: &RuleSet, sentences: &[Range<usize>], mention
             }
             med.mentions.push(text.span(m.range.clone()));
             if let Some(earliest) = sentence_dates.iter().min_by_key(|d| d.latest) {
-                if med.first_documented.as_ref().is_none_or(|f| earliest.latest < f.latest) {
+                if med
+                    .first_documented
+                    .as_ref()
+                    .is_none_or(|f| earliest.latest < f.latest)
+                {
                     med.first_documented = Some(date_fact(text, earliest));
                 }
             }
@@ -491,7 +570,10 @@ fn medications(text: &Text, rules: &RuleSet, sentences: &[Range<usize>], mention
             }
         }
     }
-    order.into_iter().filter_map(|d| by_drug.remove(&d)).collect()
+    order
+        .into_iter()
+        .filter_map(|d| by_drug.remove(&d))
+        .collect()
 }
 
 fn status_strength(s: Status) -> u8 {
@@ -554,32 +636,61 @@ fn item_facts(
             first.clone()
         } else {
             ItemDrug {
-                name: drugs.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join(" + "),
+                name: drugs
+                    .iter()
+                    .map(|d| d.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" + "),
                 ..first.clone()
             }
         }
     });
-    let category = rules.categories.classify(&folded[treatment.clone()], !drugs.is_empty());
-    let parsed = request::parse(&rules.requests, &folded[treatment.clone()], treatment.start, category.counts == Counts::Sessions);
+    let category = rules
+        .categories
+        .classify(&folded[treatment.clone()], !drugs.is_empty());
+    let parsed = request::parse(
+        &rules.requests,
+        &folded[treatment.clone()],
+        treatment.start,
+        category.counts == Counts::Sessions,
+    );
     let at = |r: &Range<usize>| text.span(r.clone());
     let anatomy = &rules.anatomy;
     let mut body_parts: Vec<Spanned<String>> = Vec::new();
-    for m in anatomy.part_patterns.find_longest(folded, treatment.clone()) {
+    for m in anatomy
+        .part_patterns
+        .find_longest(folded, treatment.clone())
+    {
         let id = anatomy.body_parts[m.owner].id.clone();
         if !body_parts.iter().any(|b| b.value == id) {
-            body_parts.push(Spanned { value: id, span: at(&m.range) });
+            body_parts.push(Spanned {
+                value: id,
+                span: at(&m.range),
+            });
         }
     }
     let mut sides: Vec<Spanned<String>> = Vec::new();
-    for m in anatomy.side_patterns.find_longest(folded, treatment.clone()) {
+    for m in anatomy
+        .side_patterns
+        .find_longest(folded, treatment.clone())
+    {
         let id = anatomy.sides[m.owner].id.clone();
         if !sides.iter().any(|b| b.value == id) {
-            sides.push(Spanned { value: id, span: at(&m.range) });
+            sides.push(Spanned {
+                value: id,
+                span: at(&m.range),
+            });
         }
     }
     let request = RequestFacts {
-        strength: parsed.strength.map(|s| Spanned { value: s.value, span: at(&s.range) }),
-        quantity: parsed.quantity.map(|s| Spanned { value: s.value, span: at(&s.range) }),
+        strength: parsed.strength.map(|s| Spanned {
+            value: s.value,
+            span: at(&s.range),
+        }),
+        quantity: parsed.quantity.map(|s| Spanned {
+            value: s.value,
+            span: at(&s.range),
+        }),
         quantity_unit: parsed.quantity_unit,
         frequency: parsed.frequency.map(|f| FrequencyFact {
             per_day: f.value.per_day.map(|(a, b)| [a, b]),
@@ -588,26 +699,50 @@ fn item_facts(
             text: folded[f.range.clone()].to_string(),
             span: at(&f.range),
         }),
-        refills: parsed.refills.map(|s| Spanned { value: s.value, span: at(&s.range) }),
-        days_supply: parsed.days_supply.map(|s| Spanned { value: s.value, span: at(&s.range) }),
-        sessions: parsed.sessions.map(|s| Spanned { value: s.value, span: at(&s.range) }),
-        weeks: parsed.weeks.map(|s| Spanned { value: s.value, span: at(&s.range) }),
+        refills: parsed.refills.map(|s| Spanned {
+            value: s.value,
+            span: at(&s.range),
+        }),
+        days_supply: parsed.days_supply.map(|s| Spanned {
+            value: s.value,
+            span: at(&s.range),
+        }),
+        sessions: parsed.sessions.map(|s| Spanned {
+            value: s.value,
+            span: at(&s.range),
+        }),
+        weeks: parsed.weeks.map(|s| Spanned {
+            value: s.value,
+            span: at(&s.range),
+        }),
         body_parts,
         sides,
     };
-    let drug_use = drug.as_ref().and_then(|d| medications.iter().find(|m| m.drug_index == d.drug_index)).map(|m| {
-        let weeks = match (&m.first_documented, reference) {
-            (Some(first), Some(r)) if first.latest <= r.value => Some((r.value - first.latest).get_days() as i64 / 7),
-            _ => None,
-        };
-        DrugUse {
-            first_documented: m.first_documented.clone(),
-            weeks,
-            concepts: m.concepts.clone(),
-        }
-    });
+    let drug_use = drug
+        .as_ref()
+        .and_then(|d| medications.iter().find(|m| m.drug_index == d.drug_index))
+        .map(|m| {
+            let weeks = match (&m.first_documented, reference) {
+                (Some(first), Some(r)) if first.latest <= r.value => {
+                    Some((r.value - first.latest).get_days() as i64 / 7)
+                }
+                _ => None,
+            };
+            DrugUse {
+                first_documented: m.first_documented.clone(),
+                weeks,
+                concepts: m.concepts.clone(),
+            }
+        });
     let line = |r: &Option<Range<usize>>| {
-        r.as_ref().map(|r| line_facts(text, rules, citations::parse_line(&rules.guidelines, folded, r.clone(), on), r))
+        r.as_ref().map(|r| {
+            line_facts(
+                text,
+                rules,
+                citations::parse_line(&rules.guidelines, folded, r.clone(), on),
+                r,
+            )
+        })
     };
     let rationale_pages = item
         .rationale
@@ -615,7 +750,10 @@ fn item_facts(
         .map(|r| {
             citations::pages(folded, r.clone())
                 .into_iter()
-                .map(|(p, r)| Spanned { value: page_text(p), span: at(&r) })
+                .map(|(p, r)| Spanned {
+                    value: page_text(p),
+                    span: at(&r),
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -624,7 +762,10 @@ fn item_facts(
         treatment: spanned_text(&treatment),
         original_request: item.original_request.as_ref().map(spanned_text),
         authorized: item.authorized.as_ref().map(spanned_text),
-        decision: Spanned { value: item.decision, span: at(&item.decision_label) },
+        decision: Spanned {
+            value: item.decision,
+            span: at(&item.decision_label),
+        },
         category: category.id.clone(),
         drug,
         drugs,
@@ -640,10 +781,19 @@ fn item_facts(
 }
 
 fn page_text((a, b): (u32, u32)) -> String {
-    if a == b { a.to_string() } else { format!("{a}-{b}") }
+    if a == b {
+        a.to_string()
+    } else {
+        format!("{a}-{b}")
+    }
 }
 
-fn line_facts(text: &Text, rules: &RuleSet, line: GuidelineLine, range: &Range<usize>) -> LineFacts {
+fn line_facts(
+    text: &Text,
+    rules: &RuleSet,
+    line: GuidelineLine,
+    range: &Range<usize>,
+) -> LineFacts {
     let folded = text.folded();
     let at = |r: &Range<usize>| text.span(r.clone());
     LineFacts {
@@ -655,22 +805,49 @@ fn line_facts(text: &Text, rules: &RuleSet, line: GuidelineLine, range: &Range<u
                 let doc = c.document.map(|d| &rules.guidelines.documents[d].doc);
                 CitationFact {
                     text: folded[c.range.clone()].to_string(),
-                    mtus: !c.non_mtus && doc.is_none_or(|d| d.authority == crate::rules::guidelines::Authority::Mtus),
+                    mtus: !c.non_mtus
+                        && doc.is_none_or(|d| {
+                            d.authority == crate::rules::guidelines::Authority::Mtus
+                        }),
                     document: doc.map(|d| d.id.clone()),
                     edition: c.edition.as_ref().map(|e| e.0.clone()),
                     edition_stated: c.edition.as_ref().is_some_and(|e| e.1),
                     chapters: c
                         .chapters
                         .iter()
-                        .filter_map(|(i, r)| Some(Spanned { value: doc?.chapters[*i].id.clone(), span: at(r) }))
+                        .filter_map(|(i, r)| {
+                            Some(Spanned {
+                                value: doc?.chapters[*i].id.clone(),
+                                span: at(r),
+                            })
+                        })
                         .collect(),
                     topics: c
                         .topics
                         .iter()
-                        .filter_map(|(i, r)| Some(Spanned { value: doc?.topics[*i].id.clone(), span: at(r) }))
+                        .filter_map(|(i, r)| {
+                            Some(Spanned {
+                                value: doc?.topics[*i].id.clone(),
+                                span: at(r),
+                            })
+                        })
                         .collect(),
-                    sections: c.sections.iter().map(|r| Spanned { value: folded[r.clone()].to_string(), span: at(r) }).collect(),
-                    pages: c.pages.iter().map(|(p, r)| Spanned { value: page_text(*p), span: at(r) }).collect(),
+                    sections: c
+                        .sections
+                        .iter()
+                        .map(|r| Spanned {
+                            value: folded[r.clone()].to_string(),
+                            span: at(r),
+                        })
+                        .collect(),
+                    pages: c
+                        .pages
+                        .iter()
+                        .map(|(p, r)| Spanned {
+                            value: page_text(*p),
+                            span: at(r),
+                        })
+                        .collect(),
                     span: at(&c.range),
                 }
             })

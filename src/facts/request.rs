@@ -40,12 +40,33 @@ const NUMBER: &str = r"\d+|one|two|three|four|five|six|seven|eight|nine|ten|elev
 /// English number words and digits.
 pub fn number(s: &str) -> Option<f64> {
     const WORDS: &[(&str, f64)] = &[
-        ("zero", 0.0), ("no", 0.0), ("once", 1.0), ("one", 1.0), ("twice", 2.0), ("two", 2.0),
-        ("thrice", 3.0), ("three", 3.0), ("four", 4.0), ("five", 5.0), ("six", 6.0),
-        ("seven", 7.0), ("eight", 8.0), ("nine", 9.0), ("ten", 10.0), ("eleven", 11.0),
-        ("twelve", 12.0), ("thirteen", 13.0), ("fourteen", 14.0), ("fifteen", 15.0),
-        ("sixteen", 16.0), ("eighteen", 18.0), ("twenty", 20.0), ("twenty-four", 24.0),
-        ("thirty", 30.0), ("sixty", 60.0), ("ninety", 90.0),
+        ("zero", 0.0),
+        ("no", 0.0),
+        ("once", 1.0),
+        ("one", 1.0),
+        ("twice", 2.0),
+        ("two", 2.0),
+        ("thrice", 3.0),
+        ("three", 3.0),
+        ("four", 4.0),
+        ("five", 5.0),
+        ("six", 6.0),
+        ("seven", 7.0),
+        ("eight", 8.0),
+        ("nine", 9.0),
+        ("ten", 10.0),
+        ("eleven", 11.0),
+        ("twelve", 12.0),
+        ("thirteen", 13.0),
+        ("fourteen", 14.0),
+        ("fifteen", 15.0),
+        ("sixteen", 16.0),
+        ("eighteen", 18.0),
+        ("twenty", 20.0),
+        ("twenty-four", 24.0),
+        ("thirty", 30.0),
+        ("sixty", 60.0),
+        ("ninety", 90.0),
     ];
     let s = s.trim().to_ascii_lowercase();
     s.parse::<f64>()
@@ -109,7 +130,13 @@ static WEEKS: LazyLock<Regex> = LazyLock::new(|| {
 /// sessions (therapy, visits) rather than units dispensed.
 pub fn parse(requests: &Requests, text: &str, base: usize, therapy: bool) -> ParsedRequest {
     let (expanded, origin) = requests.expand(text);
-    let map = |r: Range<usize>| base + origin[r.start]..base + origin[r.end.min(origin.len() - 1)].max(origin[r.start] + 1).min(text.len());
+    let map = |r: Range<usize>| {
+        base + origin[r.start]
+            ..base
+                + origin[r.end.min(origin.len() - 1)]
+                    .max(origin[r.start] + 1)
+                    .min(text.len())
+    };
     let mut out = ParsedRequest::default();
     if let Some(c) = requests.strength.captures(text) {
         let value = c.name("value").unwrap();
@@ -119,20 +146,23 @@ pub fn parse(requests: &Requests, text: &str, base: usize, therapy: bool) -> Par
             range: base + value.start()..base + unit.end(),
         });
     }
-    out.frequency = FREQUENCY.captures_iter(&expanded).fold(None, |acc: Option<At<Frequency>>, c| {
-        let r = map(c.get(0).unwrap().range());
-        let f = frequency(&c);
-        Some(match acc {
-            None => At { value: f, range: r },
-            Some(mut a) => {
-                a.value.per_day = a.value.per_day.or(f.per_day);
-                a.value.per_week = a.value.per_week.or(f.per_week);
-                a.value.as_needed |= f.as_needed;
-                a.range = a.range.start.min(r.start)..a.range.end.max(r.end);
-                a
-            }
-        })
-    });
+    out.frequency =
+        FREQUENCY
+            .captures_iter(&expanded)
+            .fold(None, |acc: Option<At<Frequency>>, c| {
+                let r = map(c.get(0).unwrap().range());
+                let f = frequency(&c);
+                Some(match acc {
+                    None => At { value: f, range: r },
+                    Some(mut a) => {
+                        a.value.per_day = a.value.per_day.or(f.per_day);
+                        a.value.per_week = a.value.per_week.or(f.per_week);
+                        a.value.as_needed |= f.as_needed;
+                        a.range = a.range.start.min(r.start)..a.range.end.max(r.end);
+                        a
+                    }
+                })
+            });
     if let Some(c) = REFILLS.captures(&expanded) {
         let n = ["n", "n2", "n3"].iter().find_map(|k| c.name(k));
         if let Some(v) = n.and_then(|m| number(m.as_str())) {
@@ -143,10 +173,11 @@ pub fn parse(requests: &Requests, text: &str, base: usize, therapy: bool) -> Par
         }
     }
     if let Some(c) = DAYS_SUPPLY.captures(&expanded) {
-        let days = c
-            .name("d")
-            .and_then(|m| number(m.as_str()))
-            .or_else(|| c.name("m").and_then(|m| number(m.as_str())).map(|m| m * 30.0));
+        let days = c.name("d").and_then(|m| number(m.as_str())).or_else(|| {
+            c.name("m")
+                .and_then(|m| number(m.as_str()))
+                .map(|m| m * 30.0)
+        });
         if let Some(d) = days {
             out.days_supply = Some(At {
                 value: d as u32,
@@ -181,13 +212,21 @@ fn frequency(c: &Captures) -> Frequency {
     };
     if let Some(n) = num("n") {
         let hi = num("n2").unwrap_or(n);
-        match c.name("unit").map(|u| u.as_str().to_ascii_lowercase()).as_deref() {
+        match c
+            .name("unit")
+            .map(|u| u.as_str().to_ascii_lowercase())
+            .as_deref()
+        {
             Some("day") => f.per_day = Some((n, hi)),
             Some("week") => f.per_week = Some((n, hi)),
             _ => f.per_week = Some((n * 7.0 / 30.0, hi * 7.0 / 30.0)),
         }
     } else if let Some(n) = num("dn") {
-        match c.name("dunit").map(|u| u.as_str().to_ascii_lowercase()).as_deref() {
+        match c
+            .name("dunit")
+            .map(|u| u.as_str().to_ascii_lowercase())
+            .as_deref()
+        {
             Some("daily") => f.per_day = Some((n, n)),
             _ => f.per_week = Some((n, n)),
         }
@@ -208,10 +247,20 @@ fn frequency(c: &Captures) -> Frequency {
     f
 }
 
-fn therapy_counts(expanded: &str, map: &dyn Fn(Range<usize>) -> Range<usize>, out: &mut ParsedRequest) {
+fn therapy_counts(
+    expanded: &str,
+    map: &dyn Fn(Range<usize>) -> Range<usize>,
+    out: &mut ParsedRequest,
+) {
     if let Some(c) = SCHEDULE.captures(expanded) {
-        let per = c.name("per").or(c.name("per2")).and_then(|m| number(m.as_str()));
-        let weeks = c.name("weeks").or(c.name("weeks2")).and_then(|m| number(m.as_str()));
+        let per = c
+            .name("per")
+            .or(c.name("per2"))
+            .and_then(|m| number(m.as_str()));
+        let weeks = c
+            .name("weeks")
+            .or(c.name("weeks2"))
+            .and_then(|m| number(m.as_str()));
         if let (Some(per), Some(weeks)) = (per, weeks) {
             let r = map(c.get(0).unwrap().range());
             out.frequency = Some(At {
@@ -222,17 +271,31 @@ fn therapy_counts(expanded: &str, map: &dyn Fn(Range<usize>) -> Range<usize>, ou
                 },
                 range: r.clone(),
             });
-            out.weeks = Some(At { value: weeks as u32, range: r.clone() });
-            out.sessions = Some(At { value: (per * weeks) as u32, range: r });
+            out.weeks = Some(At {
+                value: weeks as u32,
+                range: r.clone(),
+            });
+            out.sessions = Some(At {
+                value: (per * weeks) as u32,
+                range: r,
+            });
         }
     }
     // `times six weeks` is a duration, not a count of sessions.
     let count = SESSIONS.captures_iter(expanded).find(|c| {
-        let rest = expanded[c.get(0).unwrap().end()..].trim_start().to_ascii_lowercase();
-        !["week", "day", "month", "hour", "time"].iter().any(|w| rest.starts_with(w))
+        let rest = expanded[c.get(0).unwrap().end()..]
+            .trim_start()
+            .to_ascii_lowercase();
+        !["week", "day", "month", "hour", "time"]
+            .iter()
+            .any(|w| rest.starts_with(w))
     });
     if let Some(c) = count {
-        if let Some(n) = c.name("n").or(c.name("n2")).and_then(|m| number(m.as_str())) {
+        if let Some(n) = c
+            .name("n")
+            .or(c.name("n2"))
+            .and_then(|m| number(m.as_str()))
+        {
             // A stated total beats one computed from the schedule.
             out.sessions = Some(At {
                 value: n as u32,
@@ -268,12 +331,12 @@ mod tests {
     use crate::rules::RuleSet;
 
     fn parse_med(s: &str) -> ParsedRequest {
-        let rules = RuleSet::built_in().expect("built-in rules");
+        let rules = RuleSet::for_tests();
         parse(&rules.requests, s, 0, false)
     }
 
     fn parse_therapy(s: &str) -> ParsedRequest {
-        let rules = RuleSet::built_in().expect("built-in rules");
+        let rules = RuleSet::for_tests();
         parse(&rules.requests, s, 0, true)
     }
 
@@ -301,19 +364,37 @@ mod tests {
     #[test]
     fn corpus_frequencies() {
         let f = |s: &str| parse_med(s).frequency.map(|f| f.value);
-        assert_eq!(f("Voltaren gel apply to affected area 4 times a day, #60 grams with 1 refill").unwrap().per_day, Some((4.0, 4.0)));
-        assert_eq!(f("Norco 5/325mg oral tablet, one tablet twice daily 14 days #40").unwrap().per_day, Some((2.0, 2.0)));
+        assert_eq!(
+            f("Voltaren gel apply to affected area 4 times a day, #60 grams with 1 refill")
+                .unwrap()
+                .per_day,
+            Some((4.0, 4.0))
+        );
+        assert_eq!(
+            f("Norco 5/325mg oral tablet, one tablet twice daily 14 days #40")
+                .unwrap()
+                .per_day,
+            Some((2.0, 2.0))
+        );
         let prn = f("Norco 10/325 1-2 tabs every 4-6 hrs as needed #120").unwrap();
         assert_eq!(prn.per_day, Some((4.0, 6.0)));
         assert!(prn.as_needed);
-        assert_eq!(f("Tramadol 50mg TID #90").unwrap().per_day, Some((3.0, 3.0)));
-        assert_eq!(f("Cyclobenzaprine 10mg po q8h prn").unwrap().per_day, Some((3.0, 3.0)));
+        assert_eq!(
+            f("Tramadol 50mg TID #90").unwrap().per_day,
+            Some((3.0, 3.0))
+        );
+        assert_eq!(
+            f("Cyclobenzaprine 10mg po q8h prn").unwrap().per_day,
+            Some((3.0, 3.0))
+        );
         assert!(f("Ultram 50mg #30").is_none());
     }
 
     #[test]
     fn quantities_units_and_days() {
-        let r = parse_med("Voltaren gel apply to affected area 4 times a day, #60 grams with 1 refill, DOS: 11/11/2016");
+        let r = parse_med(
+            "Voltaren gel apply to affected area 4 times a day, #60 grams with 1 refill, DOS: 11/11/2016",
+        );
         assert_eq!(r.quantity.as_ref().unwrap().value, 60.0);
         assert_eq!(r.quantity_unit.as_deref(), Some("grams"));
         assert_eq!(r.refills.unwrap().value, 1);
@@ -328,16 +409,44 @@ mod tests {
     fn therapy_sessions() {
         let s = |t: &str| {
             let r = parse_therapy(t);
-            (r.sessions.map(|s| s.value), r.weeks.map(|w| w.value), r.frequency.and_then(|f| f.value.per_week).map(|p| p.0))
+            (
+                r.sessions.map(|s| s.value),
+                r.weeks.map(|w| w.value),
+                r.frequency.and_then(|f| f.value.per_week).map(|p| p.0),
+            )
         };
-        assert_eq!(s("Electro acupuncture to the low back two times a week times six weeks"), (Some(12), Some(6), Some(2.0)));
-        assert_eq!(s("Chiropractic care to the low back two times a week for four weeks"), (Some(8), Some(4), Some(2.0)));
-        assert_eq!(s("Physical therapy 2 times a week for 6 weeks (12 sessions)"), (Some(12), Some(6), Some(2.0)));
-        assert_eq!(s("Acupuncture therapy sessions lumbar spine #6"), (Some(6), None, None));
-        assert_eq!(s("Associated surgical service: Physical therapy, times 12"), (Some(12), None, None));
-        assert_eq!(s("Physical therapy to the low back two sessions"), (Some(2), None, None));
-        assert_eq!(s("physical therapy 2x4 for the lumbar spine"), (Some(8), Some(4), Some(2.0)));
-        assert_eq!(s("Referral to chiropractor, twice a week for 3 weeks"), (Some(6), Some(3), Some(2.0)));
+        assert_eq!(
+            s("Electro acupuncture to the low back two times a week times six weeks"),
+            (Some(12), Some(6), Some(2.0))
+        );
+        assert_eq!(
+            s("Chiropractic care to the low back two times a week for four weeks"),
+            (Some(8), Some(4), Some(2.0))
+        );
+        assert_eq!(
+            s("Physical therapy 2 times a week for 6 weeks (12 sessions)"),
+            (Some(12), Some(6), Some(2.0))
+        );
+        assert_eq!(
+            s("Acupuncture therapy sessions lumbar spine #6"),
+            (Some(6), None, None)
+        );
+        assert_eq!(
+            s("Associated surgical service: Physical therapy, times 12"),
+            (Some(12), None, None)
+        );
+        assert_eq!(
+            s("Physical therapy to the low back two sessions"),
+            (Some(2), None, None)
+        );
+        assert_eq!(
+            s("physical therapy 2x4 for the lumbar spine"),
+            (Some(8), Some(4), Some(2.0))
+        );
+        assert_eq!(
+            s("Referral to chiropractor, twice a week for 3 weeks"),
+            (Some(6), Some(3), Some(2.0))
+        );
         assert_eq!(s("Physical therapy x6"), (Some(6), None, None));
     }
 

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::patterns::{named_patterns, PatternSet};
+use super::patterns::{PatternSet, named_patterns};
 use super::source::{RuleError, RuleFile};
 
 #[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
@@ -31,7 +31,9 @@ pub struct Category {
     pub examples: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Counts {
     #[default]
@@ -54,7 +56,10 @@ impl Categories {
                 Some("list at least the fallback category `other`".into()),
             )]);
         }
-        let patterns = PatternSet::compile(file, named_patterns("categories", f.categories.iter().map(|c| &c.patterns)))?;
+        let patterns = PatternSet::compile(
+            file,
+            named_patterns("categories", f.categories.iter().map(|c| &c.patterns)),
+        )?;
         Ok(Categories {
             categories: f.categories,
             patterns,
@@ -69,7 +74,10 @@ impl Categories {
             .iter()
             .enumerate()
             .find(|(i, c)| (c.drug && names_drug) || hits.iter().any(|m| m.owner == *i))
-            .map_or_else(|| self.categories.last().expect("checked non-empty"), |(_, c)| c)
+            .map_or_else(
+                || self.categories.last().expect("checked non-empty"),
+                |(_, c)| c,
+            )
     }
 }
 
@@ -108,8 +116,14 @@ pub struct Anatomy {
 
 impl Anatomy {
     pub fn compile(file: &RuleFile, f: AnatomyFile) -> Result<Anatomy, Vec<RuleError>> {
-        let parts = PatternSet::compile(file, named_patterns("body_parts", f.body_parts.iter().map(|b| &b.patterns)));
-        let sides = PatternSet::compile(file, named_patterns("sides", f.sides.iter().map(|s| &s.patterns)));
+        let parts = PatternSet::compile(
+            file,
+            named_patterns("body_parts", f.body_parts.iter().map(|b| &b.patterns)),
+        );
+        let sides = PatternSet::compile(
+            file,
+            named_patterns("sides", f.sides.iter().map(|s| &s.patterns)),
+        );
         match (parts, sides) {
             (Ok(part_patterns), Ok(side_patterns)) => Ok(Anatomy {
                 body_parts: f.body_parts,

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::patterns::{named_patterns, PatternSet, PatternSource};
+use super::patterns::{PatternSet, PatternSource, named_patterns};
 use super::source::{RuleError, RuleFile};
 
 #[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]

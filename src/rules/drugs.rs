@@ -96,7 +96,10 @@ impl Drugs {
                 errors.push(file.error(
                     &path,
                     format!("unknown drug class `{class}`"),
-                    Some(format!("use one of the classes listed under `classes:`: {}", class_ids.join(", "))),
+                    Some(format!(
+                        "use one of the classes listed under `classes:`: {}",
+                        class_ids.join(", ")
+                    )),
                 ));
             }
         };
@@ -108,7 +111,12 @@ impl Drugs {
             let names = std::iter::once((&d.name, NameKind::Generic, format!("drugs[{i}].name")))
                 .chain(other_names(i, &d.brands, NameKind::Brand, "brands"))
                 .chain(other_names(i, &d.aliases, NameKind::Alias, "aliases"))
-                .chain(other_names(i, &d.misspellings, NameKind::Misspelling, "misspellings"));
+                .chain(other_names(
+                    i,
+                    &d.misspellings,
+                    NameKind::Misspelling,
+                    "misspellings",
+                ));
             for (name, kind, path) in names {
                 let key = name.trim().to_lowercase();
                 if key.is_empty() {
@@ -148,7 +156,9 @@ impl Drugs {
                 .ascii_case_insensitive(true)
                 .match_kind(MatchKind::LeftmostLongest)
                 .build(p)
-                .map_err(|e| vec![file.error("", format!("cannot build the name matcher: {e}"), None)])
+                .map_err(|e| {
+                    vec![file.error("", format!("cannot build the name matcher: {e}"), None)]
+                })
         };
         Ok(Drugs {
             names: build(&patterns)?,
@@ -166,7 +176,11 @@ impl Drugs {
         words(&self.names, text, range)
             .map(|(p, r)| {
                 let (drug, kind) = self.name_owner[p];
-                DrugMention { drug, kind, range: r }
+                DrugMention {
+                    drug,
+                    kind,
+                    range: r,
+                }
             })
             .collect()
     }
@@ -179,7 +193,10 @@ impl Drugs {
     }
 
     pub fn class_title(&self, id: &str) -> Option<&str> {
-        self.classes.iter().find(|c| c.id == id).map(|c| c.title.as_str())
+        self.classes
+            .iter()
+            .find(|c| c.id == id)
+            .map(|c| c.title.as_str())
     }
 
     /// Every name of every drug, for near-miss spelling checks.
@@ -273,7 +290,7 @@ drugs:
         let errors = Drugs::compile(&file, file.parse().unwrap()).unwrap_err();
         assert_eq!(errors.len(), 2);
         assert!(errors[0].message.contains("unknown drug class `nsaid`"));
-        assert_eq!(errors[0].line_column(), Some((4, 29)));
+        assert_eq!(errors[0].line_column(), Some((4, 22)));
         assert!(errors[1].message.contains("already a name of `a`"));
     }
 }

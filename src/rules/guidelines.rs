@@ -130,11 +130,16 @@ impl Guidelines {
                 ));
             }
             if doc.editions.is_empty() {
-                errors.push(file.error(
-                    &format!("{base}.editions"),
-                    "a document needs at least one edition",
-                    Some("add `editions: [{id: '2009', effective: 2009-07-18, cites_by: page}]`".into()),
-                ));
+                errors.push(
+                    file.error(
+                        &format!("{base}.editions"),
+                        "a document needs at least one edition",
+                        Some(
+                            "add `editions: [{id: '2009', effective: 2009-07-18, cites_by: page}]`"
+                                .into(),
+                        ),
+                    ),
+                );
             }
             let mut topic_ids = std::collections::HashSet::new();
             let mut topic_pages = Vec::new();
@@ -175,28 +180,34 @@ impl Guidelines {
                     file,
                     items
                         .into_iter()
-                        .map(|(owner, pattern, path)| PatternSource { owner, pattern, path })
+                        .map(|(owner, pattern, path)| PatternSource {
+                            owner,
+                            pattern,
+                            path,
+                        })
                         .collect(),
                 )
             };
-            let topics = set(doc
-                .topics
-                .iter()
-                .enumerate()
-                .flat_map(|(t, topic)| {
-                    topic.names.iter().enumerate().map(move |(n, name)| {
-                        (t, name, format!("{base}.topics[{t}].names[{n}]"))
+            let topics =
+                set(doc
+                    .topics
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(t, topic)| {
+                        topic.names.iter().enumerate().map(move |(n, name)| {
+                            (t, name, format!("{base}.topics[{t}].names[{n}]"))
+                        })
                     })
-                })
-                .collect());
+                    .collect());
             let chapters = set(doc
                 .chapters
                 .iter()
                 .enumerate()
                 .flat_map(|(c, ch)| {
-                    ch.names.iter().enumerate().map(move |(n, name)| {
-                        (c, name, format!("{base}.chapters[{c}].names[{n}]"))
-                    })
+                    ch.names
+                        .iter()
+                        .enumerate()
+                        .map(move |(n, name)| (c, name, format!("{base}.chapters[{c}].names[{n}]")))
                 })
                 .collect());
             let editions = set(doc
@@ -204,9 +215,10 @@ impl Guidelines {
                 .iter()
                 .enumerate()
                 .flat_map(|(e, ed)| {
-                    ed.names.iter().enumerate().map(move |(n, name)| {
-                        (e, name, format!("{base}.editions[{e}].names[{n}]"))
-                    })
+                    ed.names
+                        .iter()
+                        .enumerate()
+                        .map(move |(n, name)| (e, name, format!("{base}.editions[{e}].names[{n}]")))
                 })
                 .collect());
             match (topics, chapters, editions) {
@@ -219,7 +231,9 @@ impl Guidelines {
                         topic_pages,
                     })
                 }
-                (a, b, c) => errors.extend([a.err(), b.err(), c.err()].into_iter().flatten().flatten()),
+                (a, b, c) => {
+                    errors.extend([a.err(), b.err(), c.err()].into_iter().flatten().flatten())
+                }
             }
         }
         let document_names = PatternSet::compile(
@@ -228,11 +242,14 @@ impl Guidelines {
                 .iter()
                 .enumerate()
                 .flat_map(|(d, doc)| {
-                    doc.names.iter().enumerate().map(move |(n, name)| PatternSource {
-                        owner: d,
-                        pattern: name,
-                        path: format!("documents[{d}].names[{n}]"),
-                    })
+                    doc.names
+                        .iter()
+                        .enumerate()
+                        .map(move |(n, name)| PatternSource {
+                            owner: d,
+                            pattern: name,
+                            path: format!("documents[{d}].names[{n}]"),
+                        })
                 })
                 .collect(),
         );

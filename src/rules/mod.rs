@@ -76,6 +76,14 @@ impl RuleSet {
         RuleSet::from_sources(vec![RuleSource::BuiltIn])
     }
 
+    /// The built-in rule set, loaded once for all unit tests.
+    #[cfg(test)]
+    pub fn for_tests() -> &'static RuleSet {
+        static RULES: std::sync::LazyLock<RuleSet> =
+            std::sync::LazyLock::new(|| RuleSet::built_in().expect("the built-in rules load"));
+        &RULES
+    }
+
     pub fn from_sources(sources: Vec<RuleSource>) -> Result<RuleSet, RuleErrors> {
         let mut files: Vec<(String, RuleFile)> = Vec::new();
         let mut errors = Vec::new();
@@ -96,7 +104,10 @@ impl RuleSet {
         RuleSet::compile(files, sources)
     }
 
-    fn compile(files: Vec<(String, RuleFile)>, sources: Vec<RuleSource>) -> Result<RuleSet, RuleErrors> {
+    fn compile(
+        files: Vec<(String, RuleFile)>,
+        sources: Vec<RuleSource>,
+    ) -> Result<RuleSet, RuleErrors> {
         let mut errors = Vec::new();
         let of_kind = |kind: &str| -> Vec<&RuleFile> {
             files
@@ -148,61 +159,102 @@ impl RuleSet {
                 }
             }};
         }
-        let drugs = knowledge!("drugs", drugs::DrugsFile, |mut a: drugs::DrugsFile, b: drugs::DrugsFile| {
-            a.classes.extend(b.classes);
-            a.routes.extend(b.routes);
-            a.drugs.extend(b.drugs);
-            a
-        }, Drugs);
-        let concepts = knowledge!("concepts", concepts::ConceptsFile, |mut a: concepts::ConceptsFile, b: concepts::ConceptsFile| {
-            a.concepts.extend(b.concepts);
-            a
-        }, Concepts);
-        let context = knowledge!("context", concepts::ContextFile, |mut a: concepts::ContextFile, b: concepts::ContextFile| {
-            a.max_scope_words = b.max_scope_words;
-            a.triggers.extend(b.triggers);
-            a.pseudo.extend(b.pseudo);
-            a.terminators.extend(b.terminators);
-            a.examples.extend(b.examples);
-            a
-        }, Context);
-        let guidelines = knowledge!("guidelines", guidelines::GuidelinesFile, |mut a: guidelines::GuidelinesFile, b: guidelines::GuidelinesFile| {
-            a.documents.extend(b.documents);
-            a
-        }, Guidelines);
-        let categories = knowledge!("categories", categories::CategoriesFile, |mut a: categories::CategoriesFile, b: categories::CategoriesFile| {
-            // New categories go before the fallback, which must stay last.
-            let at = a.categories.len().saturating_sub(1);
-            a.categories.splice(at..at, b.categories);
-            a
-        }, Categories);
-        let anatomy = knowledge!("anatomy", categories::AnatomyFile, |mut a: categories::AnatomyFile, b: categories::AnatomyFile| {
-            a.body_parts.extend(b.body_parts);
-            a.sides.extend(b.sides);
-            a
-        }, Anatomy);
-        let requests = knowledge!("requests", requests::RequestsFile, |mut a: requests::RequestsFile, b: requests::RequestsFile| {
-            a.abbreviations.extend(b.abbreviations);
-            a.strength_units.extend(b.strength_units);
-            a.count_units.extend(b.count_units);
-            a
-        }, Requests);
-        match (drugs, concepts, context, guidelines, categories, anatomy, requests) {
-            (Some(drugs), Some(concepts), Some(context), Some(guidelines), Some(categories), Some(anatomy), Some(requests))
-                if errors.is_empty() =>
-            {
-                Ok(RuleSet {
-                    drugs,
-                    concepts,
-                    context,
-                    guidelines,
-                    categories,
-                    anatomy,
-                    requests,
-                    files,
-                    sources,
-                })
-            }
+        let drugs = knowledge!(
+            "drugs",
+            drugs::DrugsFile,
+            |mut a: drugs::DrugsFile, b: drugs::DrugsFile| {
+                a.classes.extend(b.classes);
+                a.routes.extend(b.routes);
+                a.drugs.extend(b.drugs);
+                a
+            },
+            Drugs
+        );
+        let concepts = knowledge!(
+            "concepts",
+            concepts::ConceptsFile,
+            |mut a: concepts::ConceptsFile, b: concepts::ConceptsFile| {
+                a.concepts.extend(b.concepts);
+                a
+            },
+            Concepts
+        );
+        let context = knowledge!(
+            "context",
+            concepts::ContextFile,
+            |mut a: concepts::ContextFile, b: concepts::ContextFile| {
+                a.max_scope_words = b.max_scope_words;
+                a.triggers.extend(b.triggers);
+                a.pseudo.extend(b.pseudo);
+                a.terminators.extend(b.terminators);
+                a.examples.extend(b.examples);
+                a
+            },
+            Context
+        );
+        let guidelines = knowledge!(
+            "guidelines",
+            guidelines::GuidelinesFile,
+            |mut a: guidelines::GuidelinesFile, b: guidelines::GuidelinesFile| {
+                a.documents.extend(b.documents);
+                a
+            },
+            Guidelines
+        );
+        let categories = knowledge!(
+            "categories",
+            categories::CategoriesFile,
+            |mut a: categories::CategoriesFile, b: categories::CategoriesFile| {
+                // New categories go before the fallback, which must stay last.
+                let at = a.categories.len().saturating_sub(1);
+                a.categories.splice(at..at, b.categories);
+                a
+            },
+            Categories
+        );
+        let anatomy = knowledge!(
+            "anatomy",
+            categories::AnatomyFile,
+            |mut a: categories::AnatomyFile, b: categories::AnatomyFile| {
+                a.body_parts.extend(b.body_parts);
+                a.sides.extend(b.sides);
+                a
+            },
+            Anatomy
+        );
+        let requests = knowledge!(
+            "requests",
+            requests::RequestsFile,
+            |mut a: requests::RequestsFile, b: requests::RequestsFile| {
+                a.abbreviations.extend(b.abbreviations);
+                a.strength_units.extend(b.strength_units);
+                a.count_units.extend(b.count_units);
+                a
+            },
+            Requests
+        );
+        match (
+            drugs, concepts, context, guidelines, categories, anatomy, requests,
+        ) {
+            (
+                Some(drugs),
+                Some(concepts),
+                Some(context),
+                Some(guidelines),
+                Some(categories),
+                Some(anatomy),
+                Some(requests),
+            ) if errors.is_empty() => Ok(RuleSet {
+                drugs,
+                concepts,
+                context,
+                guidelines,
+                categories,
+                anatomy,
+                requests,
+                files,
+                sources,
+            }),
             _ => Err(RuleErrors(errors)),
         }
     }
@@ -219,17 +271,29 @@ fn read_source(source: &RuleSource) -> Vec<Result<(String, RuleFile), RuleError>
     match source {
         RuleSource::BuiltIn => EMBEDDED
             .iter()
-            .map(|(rel, text)| Ok((rel.to_string(), RuleFile::new(format!("<built-in>/rules/{rel}"), *text))))
+            .map(|(rel, text)| {
+                Ok((
+                    rel.to_string(),
+                    RuleFile::new(format!("<built-in>/rules/{rel}"), *text),
+                ))
+            })
             .collect(),
         RuleSource::Path(p) if p.is_file() => {
-            let rel = p.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            let rel = p
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
             vec![RuleFile::read(p).map(|f| (rel, f))]
         }
         RuleSource::Path(p) if p.is_dir() => {
             let mut out = Vec::new();
             for entry in walkdir::WalkDir::new(p).sort_by_file_name() {
                 match entry {
-                    Ok(e) if e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "yaml" || x == "yml") => {
+                    Ok(e)
+                        if e.file_type().is_file()
+                            && e.path()
+                                .extension()
+                                .is_some_and(|x| x == "yaml" || x == "yml") =>
+                    {
                         let rel = e
                             .path()
                             .strip_prefix(p)

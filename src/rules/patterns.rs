@@ -5,6 +5,7 @@
 //! set plus a little for the few that do.
 
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
@@ -22,10 +23,14 @@ pub struct PatternSource<'a> {
 }
 
 /// A set of case-insensitive, word-bounded patterns, each owned by an entry of a rule list.
+///
+/// Loading checks every pattern's syntax and builds the set; a pattern's own regex is compiled the
+/// first time the set says it occurs, so patterns that never occur in a run cost nothing more.
 #[derive(Debug, Clone)]
 pub struct PatternSet {
     set: RegexSet,
-    regexes: Vec<Regex>,
+    prepared: Vec<String>,
+    regexes: Vec<OnceLock<Regex>>,
     owners: Vec<usize>,
 }
 
@@ -36,57 +41,90 @@ pub struct PatternMatch {
     pub range: Range<usize>,
 }
 
+const PATTERN_HELP: &str = "patterns use the Rust regex syntax (no look-around, no back-references); test it with `imrlint rules check`";
+
 impl PatternSet {
-    pub fn compile(file: &RuleFile, sources: Vec<PatternSource>) -> Result<PatternSet, Vec<RuleError>> {
+    pub fn compile(
+        file: &RuleFile,
+        sources: Vec<PatternSource>,
+    ) -> Result<PatternSet, Vec<RuleError>> {
         let mut errors = Vec::new();
-        let mut regexes = Vec::new();
+        let mut prepared = Vec::new();
         let mut owners = Vec::new();
         for s in &sources {
-            match compile_one(s.pattern) {
-                Ok(r) => {
-                    regexes.push(r);
+            match prepare(s.pattern) {
+                Ok(p) => {
+                    prepared.push(p);
                     owners.push(s.owner);
                 }
                 Err(message) => errors.push(file.error(
                     &s.path,
                     format!("invalid pattern: {message}"),
-                    Some("patterns use the Rust regex syntax (no look-around, no back-references); test it with `imrlint rules check`".into()),
+                    Some(PATTERN_HELP.into()),
                 )),
             }
         }
         if !errors.is_empty() {
             return Err(errors);
         }
-        let set = RegexSetBuilder::new(regexes.iter().map(|r| r.as_str()))
-            .size_limit(PATTERN_SIZE_LIMIT * 8)
+        let set = RegexSetBuilder::new(&prepared)
+            .case_insensitive(true)
+            .size_limit(PATTERN_SIZE_LIMIT * 16)
             .build()
             .map_err(|e| {
-                vec![file.error(
-                    "",
-                    format!("the patterns of this file together are too large: {e}"),
-                    Some("split long alternations into separate, shorter patterns".into()),
-                )]
+                // Only on failure: find the patterns that are too large on their own.
+                let culprits: Vec<RuleError> = sources
+                    .iter()
+                    .filter_map(|s| {
+                        compile_one(s.pattern).err().map(|m| {
+                            file.error(
+                                &s.path,
+                                format!("invalid pattern: {m}"),
+                                Some(PATTERN_HELP.into()),
+                            )
+                        })
+                    })
+                    .collect();
+                if culprits.is_empty() {
+                    vec![file.error(
+                        "",
+                        format!("the patterns of this file together are too large: {e}"),
+                        Some("split long alternations into separate, shorter patterns".into()),
+                    )]
+                } else {
+                    culprits
+                }
             })?;
         Ok(PatternSet {
             set,
-            regexes,
+            regexes: prepared.iter().map(|_| OnceLock::new()).collect(),
+            prepared,
             owners,
         })
     }
 
+    fn regex(&self, i: usize) -> &Regex {
+        self.regexes[i].get_or_init(|| {
+            RegexBuilder::new(&self.prepared[i])
+                .case_insensitive(true)
+                .build()
+                .expect("the pattern compiled as part of its set")
+        })
+    }
+
     pub fn is_empty(&self) -> bool {
-        self.regexes.is_empty()
+        self.prepared.is_empty()
     }
 
     /// Every word-bounded match in `text[range]`, sorted by position; offsets are into `text`.
     pub fn find_all(&self, text: &str, range: Range<usize>) -> Vec<PatternMatch> {
         let hay = &text[range.clone()];
         let mut out = Vec::new();
-        if self.regexes.is_empty() {
+        if self.prepared.is_empty() {
             return out;
         }
         for i in self.set.matches(hay).iter() {
-            for m in find_words(&self.regexes[i], hay) {
+            for m in find_words(self.regex(i), hay) {
                 out.push(PatternMatch {
                     owner: self.owners[i],
                     range: range.start + m.start..range.start + m.end,
@@ -114,13 +152,21 @@ impl PatternSet {
         self.set
             .matches(text)
             .iter()
-            .any(|i| !find_words(&self.regexes[i], text).is_empty())
+            .any(|i| !find_words(self.regex(i), text).is_empty())
     }
 }
 
 /// The longest matches, dropping any that overlap a longer one it `competes` with.
-fn longest(mut all: Vec<PatternMatch>, competes: impl Fn(&PatternMatch, &PatternMatch) -> bool) -> Vec<PatternMatch> {
-    all.sort_by_key(|m| (std::cmp::Reverse(m.range.end - m.range.start), m.range.start));
+pub fn longest(
+    mut all: Vec<PatternMatch>,
+    competes: impl Fn(&PatternMatch, &PatternMatch) -> bool,
+) -> Vec<PatternMatch> {
+    all.sort_by_key(|m| {
+        (
+            std::cmp::Reverse(m.range.end - m.range.start),
+            m.range.start,
+        )
+    });
     let mut kept: Vec<PatternMatch> = Vec::new();
     for m in all {
         let overlapped = kept
@@ -134,12 +180,34 @@ fn longest(mut all: Vec<PatternMatch>, competes: impl Fn(&PatternMatch, &Pattern
     kept
 }
 
-/// Compiles one rule pattern: case-insensitive, with the size limit.
-pub fn compile_one(pattern: &str) -> Result<Regex, String> {
+/// A rule pattern made ready to compile: ASCII classes, word boundaries. Checks its syntax and
+/// refuses a pattern that matches the empty string (it would match everywhere).
+fn prepare(pattern: &str) -> Result<String, String> {
     if pattern.trim().is_empty() {
         return Err("empty pattern (it would match everywhere)".into());
     }
-    let re = RegexBuilder::new(&word_bounded(pattern))
+    let ascii = ascii_classes(pattern);
+    let hir = regex_syntax::ParserBuilder::new()
+        .case_insensitive(true)
+        .build()
+        .parse(&ascii)
+        .map_err(|e| {
+            e.to_string()
+                .lines()
+                .last()
+                .unwrap_or("")
+                .trim()
+                .to_string()
+        })?;
+    if hir.properties().minimum_len() == Some(0) {
+        return Err("the pattern matches the empty string (it would match everywhere)".into());
+    }
+    Ok(word_bounded(&ascii))
+}
+
+/// Compiles one rule pattern now: case-insensitive, with the size limit.
+pub fn compile_one(pattern: &str) -> Result<Regex, String> {
+    RegexBuilder::new(&prepare(pattern)?)
         .case_insensitive(true)
         .size_limit(PATTERN_SIZE_LIMIT)
         .build()
@@ -147,12 +215,64 @@ pub fn compile_one(pattern: &str) -> Result<Regex, String> {
             regex::Error::CompiledTooBig(limit) => {
                 format!("the pattern compiles to more than {limit} bytes")
             }
-            other => other.to_string().lines().last().unwrap_or("").trim().to_string(),
-        })?;
-    if re.is_match("") {
-        return Err("the pattern matches the empty string (it would match everywhere)".into());
+            other => other
+                .to_string()
+                .lines()
+                .last()
+                .unwrap_or("")
+                .trim()
+                .to_string(),
+        })
+}
+
+/// The pattern with `\w`, `\d`, `\s` and `\b` made ASCII. Letters are English prose, and the
+/// Unicode forms of these classes make a set of a few hundred patterns compile to many megabytes.
+fn ascii_classes(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() + 16);
+    let mut in_class = false;
+    let mut chars = pattern.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let Some(n) = chars.next() else {
+                    out.push(c);
+                    break;
+                };
+                let ascii = match (n, in_class) {
+                    ('w', false) => "[0-9A-Za-z_]",
+                    ('w', true) => "0-9A-Za-z_",
+                    ('d', false) => "[0-9]",
+                    ('d', true) => "0-9",
+                    ('s', false) => "[\\t-\\r ]",
+                    ('s', true) => "\\t-\\r ",
+                    ('b', false) => "(?-u:\\b)",
+                    _ => {
+                        out.push(c);
+                        out.push(n);
+                        continue;
+                    }
+                };
+                out.push_str(ascii);
+            }
+            '[' if !in_class => {
+                in_class = true;
+                out.push(c);
+                // A `]` right after `[` or `[^` is a literal.
+                if chars.peek() == Some(&'^') {
+                    out.push(chars.next().unwrap_or('^'));
+                }
+                if chars.peek() == Some(&']') {
+                    out.push(chars.next().unwrap_or(']'));
+                }
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
     }
-    Ok(re)
+    out
 }
 
 /// The pattern with `\b` at each end of each top-level alternative that begins or ends with a
@@ -181,14 +301,22 @@ fn word_bounded(pattern: &str) -> String {
     parts
         .iter()
         .map(|p| {
-            let head = p.trim_start_matches(|c| c == '(' || c == '^').trim_start_matches("?:").trim_start_matches("?i)").trim_start_matches(['(', ':', '?']);
+            let head = p
+                .trim_start_matches(|c| c == '(' || c == '^')
+                .trim_start_matches("?:")
+                .trim_start_matches("?i)")
+                .trim_start_matches(['(', ':', '?']);
             let tail = p.trim_end_matches([')', '?', '*', '+']);
-            let word_start = head.starts_with(|c: char| c.is_alphanumeric() || c == '[') || head.starts_with("\\d") || head.starts_with("\\w");
-            let word_end = tail.ends_with(|c: char| c.is_alphanumeric() || c == ']') || tail.ends_with("\\d") || tail.ends_with("\\w");
+            let word_start = head.starts_with(|c: char| c.is_alphanumeric() || c == '[')
+                || head.starts_with("\\d")
+                || head.starts_with("\\w");
+            let word_end = tail.ends_with(|c: char| c.is_alphanumeric() || c == ']')
+                || tail.ends_with("\\d")
+                || tail.ends_with("\\w");
             format!(
                 "{}(?:{p}){}",
-                if word_start { "\\b" } else { "" },
-                if word_end { "\\b" } else { "" }
+                if word_start { r"(?-u:\b)" } else { "" },
+                if word_end { r"(?-u:\b)" } else { "" }
             )
         })
         .collect::<Vec<_>>()
@@ -283,17 +411,33 @@ mod tests {
 
     #[test]
     fn retries_after_a_rejected_match() {
-        let re = Regex::new("(?i)ab|b c").unwrap();
-        assert_eq!(find_words(&re, "xab c"), vec![2..5]);
+        // `b-c` cuts the word `ab`; the overlapping `c d` after the hyphen is a whole word.
+        let re = Regex::new("(?i)b-c|c d").unwrap();
+        assert_eq!(find_words(&re, "ab-c d"), vec![3..6]);
     }
 
     #[test]
     fn a_longer_alternative_is_tried_when_a_shorter_one_cuts_a_word() {
         let s = set(&["tests?|testing", "#\\d+|x\\d+"]);
         let text = "urine drug testing #6";
-        let found: Vec<&str> = s.find_all(text, 0..text.len()).iter().map(|m| &text[m.range.clone()]).collect();
+        let found: Vec<&str> = s
+            .find_all(text, 0..text.len())
+            .iter()
+            .map(|m| &text[m.range.clone()])
+            .collect();
         assert_eq!(found, vec!["testing", "#6"]);
-        assert_eq!(word_bounded("tests?|(?:#)?x"), "\\b(?:tests?)\\b|(?:(?:#)?x)\\b");
+        assert_eq!(
+            word_bounded("tests?|(?:#)?x"),
+            r"(?-u:\b)(?:tests?)(?-u:\b)|(?:(?:#)?x)(?-u:\b)"
+        );
+    }
+
+    #[test]
+    fn classes_are_ascii() {
+        assert_eq!(
+            ascii_classes(r"(?:\w+ ){0,2}[\w-]\d\.\b"),
+            r"(?:[0-9A-Za-z_]+ ){0,2}[0-9A-Za-z_-][0-9]\.(?-u:\b)"
+        );
     }
 
     #[test]
@@ -305,7 +449,10 @@ mod tests {
 
     #[test]
     fn refuses_huge_patterns() {
-        let huge = (0..100_000).map(|i| format!("w{i}")).collect::<Vec<_>>().join("|");
+        let huge = (0..100_000)
+            .map(|i| format!("w{i}"))
+            .collect::<Vec<_>>()
+            .join("|");
         assert!(compile_one(&huge).unwrap_err().contains("more than"));
     }
 }

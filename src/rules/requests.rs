@@ -38,7 +38,11 @@ pub struct Requests {
 fn units_alternation(units: &[String]) -> String {
     let mut units: Vec<&String> = units.iter().collect();
     units.sort_by_key(|u| std::cmp::Reverse(u.len()));
-    units.iter().map(|u| regex::escape(u)).collect::<Vec<_>>().join("|")
+    units
+        .iter()
+        .map(|u| regex::escape(u))
+        .collect::<Vec<_>>()
+        .join("|")
 }
 
 impl Requests {
@@ -80,7 +84,13 @@ impl Requests {
             r"(?i)(?:#\s?(?P<n>\d+(?:\.\d+)?)(?:\s(?P<unit>{count})\b)?|\b(?:qty|quantity)\s?(?:of\s)?:?\s?#?(?P<n2>\d+(?:\.\d+)?)|\b(?P<n3>\d+(?:\.\d+)?)\s(?P<unit3>{count})\b)"
         );
         let build = |p: &str, key: &str| {
-            Regex::new(p).map_err(|e| vec![file.error(key, format!("the units do not form a valid pattern: {e}"), None)])
+            Regex::new(p).map_err(|e| {
+                vec![file.error(
+                    key,
+                    format!("the units do not form a valid pattern: {e}"),
+                    None,
+                )]
+            })
         };
         Ok(Requests {
             abbreviations,

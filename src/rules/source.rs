@@ -76,12 +76,7 @@ impl RuleFile {
 
     /// A diagnostic at the node found at `path` (`drugs[3].brands[1]`), or at its nearest
     /// recorded parent.
-    pub fn error(
-        &self,
-        path: &str,
-        message: impl Into<String>,
-        help: Option<String>,
-    ) -> RuleError {
+    pub fn error(&self, path: &str, message: impl Into<String>, help: Option<String>) -> RuleError {
         self.error_at(self.locate(path), message.into(), help)
     }
 
@@ -97,7 +92,12 @@ impl RuleFile {
         }
     }
 
-    fn error_at(&self, at: Option<Range<usize>>, message: String, help: Option<String>) -> RuleError {
+    fn error_at(
+        &self,
+        at: Option<Range<usize>>,
+        message: String,
+        help: Option<String>,
+    ) -> RuleError {
         RuleError {
             file: self.name.clone(),
             source_code: Some(NamedSource::new(self.name.clone(), self.text.clone())),
@@ -129,7 +129,10 @@ impl RuleFile {
 fn yaml_help(e: &serde_yaml::Error) -> Option<String> {
     let m = e.to_string();
     if m.contains("unknown field") {
-        Some("remove the key or correct its spelling; `imrlint schema` lists every allowed key".into())
+        Some(
+            "remove the key or correct its spelling; `imrlint schema` lists every allowed key"
+                .into(),
+        )
     } else if m.contains("missing field") {
         Some("add the missing key".into())
     } else if m.contains("invalid type") {
@@ -185,15 +188,16 @@ impl Diagnostic for RuleError {
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        self.source_code.as_ref().map(|s| s as &dyn miette::SourceCode)
+        self.source_code
+            .as_ref()
+            .map(|s| s as &dyn miette::SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
         let at = self.at?;
-        Some(Box::new(std::iter::once(miette::LabeledSpan::new_with_span(
-            Some("here".to_string()),
-            at,
-        ))))
+        Some(Box::new(std::iter::once(
+            miette::LabeledSpan::new_with_span(Some("here".to_string()), at),
+        )))
     }
 }
 
@@ -257,7 +261,11 @@ fn locate_nodes(text: &str) -> HashMap<String, Range<usize>> {
                     Some(p)
                 }
                 Some(Frame::Map { path, key }) => match key.take() {
-                    Some(k) => Some(if path.is_empty() { k } else { format!("{path}.{k}") }),
+                    Some(k) => Some(if path.is_empty() {
+                        k
+                    } else {
+                        format!("{path}.{k}")
+                    }),
                     None => None,
                 },
             }
@@ -336,7 +344,7 @@ mod tests {
         );
         let at = f.locate("drugs[0].brands[1]").unwrap();
         assert_eq!(&f.text[at.clone()], "Other");
-        assert_eq!(f.line_column(at.start), (3, 23));
+        assert_eq!(f.line_column(at.start), (3, 24));
         let at = f.locate("drugs[1].name").unwrap();
         assert_eq!(&f.text[at], "x");
         let key = f.locate("drugs[1].name@key").unwrap();
