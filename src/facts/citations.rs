@@ -11,7 +11,7 @@ use regex::Regex;
 
 use crate::rules::Guidelines;
 use crate::rules::guidelines::parse_page_range;
-use crate::rules::patterns::longest;
+use crate::rules::patterns::{PatternMatch, longest};
 
 /// One cited document with what the citation names of it. Ranges are folded offsets.
 #[derive(Debug, Clone, PartialEq)]
@@ -88,9 +88,12 @@ pub fn parse_line(
     };
     for chunk in chunks {
         let non_mtus = NON_MTUS.is_match(&folded[chunk.clone()]);
-        let docs = guidelines
-            .document_names
-            .find_longest(folded, chunk.clone());
+        let docs = merge_adjacent(
+            folded,
+            guidelines
+                .document_names
+                .find_longest(folded, chunk.clone()),
+        );
         if docs.is_empty() {
             out.citations.push(cite(
                 guidelines,
@@ -115,6 +118,34 @@ pub fn parse_line(
                 on,
             ));
         }
+    }
+    // Free-text guideline sections name the same document several times.
+    let mut seen = Vec::new();
+    out.citations.retain(|c| {
+        let key = (
+            c.document,
+            c.topics.iter().map(|t| t.0).collect::<Vec<_>>(),
+            c.pages.iter().map(|p| p.0).collect::<Vec<_>>(),
+        );
+        let new = c.document.is_none() || !seen.contains(&key);
+        seen.push(key);
+        new
+    });
+    out
+}
+
+/// `Official Disability Guidelines (ODG)` names one document twice in a row: one citation.
+fn merge_adjacent(folded: &str, docs: Vec<PatternMatch>) -> Vec<PatternMatch> {
+    let mut out: Vec<PatternMatch> = Vec::new();
+    for d in docs {
+        if let Some(last) = out.last_mut() {
+            let gap = &folded[last.range.end..d.range.start];
+            if last.owner == d.owner && gap.len() <= 3 && !gap.chars().any(char::is_alphanumeric) {
+                last.range.end = d.range.end;
+                continue;
+            }
+        }
+        out.push(d);
     }
     out
 }
@@ -168,10 +199,11 @@ fn cite(
             .into_iter()
             .filter(|m| in_chapter(m.owner))
             .collect();
-        c.topics = longest(topics, |_, _| true)
-            .into_iter()
-            .map(|m| (m.owner, m.range))
-            .collect();
+        for m in longest(topics, |_, _| true) {
+            if !c.topics.iter().any(|(t, _)| *t == m.owner) {
+                c.topics.push((m.owner, m.range));
+            }
+        }
     }
     c
 }

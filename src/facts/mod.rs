@@ -472,7 +472,7 @@ fn sex_word(s: &str) -> String {
 }
 
 static DIAGNOSES: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:diagnos(?:es|is|ed)(?:\s(?:included|include|includes|were|was|are|is|of|with|consist(?:ed)? of))*|being treated for|treated for)\b:?\s(?P<list>[^.;]+)").unwrap()
+    Regex::new(r"(?i)\b(?:diagnos(?:es|is|ed)(?:\s(?:have|has|had|were|was|are|is))?(?:\s(?:been\s)?(?:included|include|includes|listed as|of|with|consist(?:ed|s)? of))?|being treated for|treated for)\b:?\s(?P<list>[^.;]+)").unwrap()
 });
 static LIST_SEPARATOR: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r",\s(?:and\s)?|\sand\s").unwrap());
@@ -531,7 +531,8 @@ fn medications(
         } else {
             dates::find(folded, s.clone())
         };
-        for m in found {
+        let use_dates = dates_of_each_drug(folded, &found, &sentence_dates, s.start);
+        for (m, own_dates) in found.into_iter().zip(use_dates) {
             let d = &rules.drugs.drugs[m.drug];
             let med = by_drug.entry(m.drug).or_insert_with(|| {
                 order.push(m.drug);
@@ -550,7 +551,7 @@ fn medications(
                 med.names.push(written);
             }
             med.mentions.push(text.span(m.range.clone()));
-            if let Some(earliest) = sentence_dates.iter().min_by_key(|d| d.latest) {
+            if let Some(earliest) = own_dates.iter().min_by_key(|d| d.latest) {
                 if med
                     .first_documented
                     .as_ref()
@@ -573,6 +574,53 @@ fn medications(
     order
         .into_iter()
         .filter_map(|d| by_drug.remove(&d))
+        .collect()
+}
+
+/// Which dates of a sentence belong to each drug it names. `Norco since 3-8-2016 and alprazolam
+/// since November 14, 2017`: each drug takes the dates between it and the next drug. A drug with
+/// none takes those of the next drug when the two are listed together (`Klonopin and Norco since
+/// 2013`), else the dates before the sentence's first drug (`On 09/30/2014, ... Lyrica, Klonopin`).
+fn dates_of_each_drug<'d>(
+    folded: &str,
+    drugs: &[crate::rules::drugs::DrugMention],
+    dates: &'d [FoundDate],
+    sentence_start: usize,
+) -> Vec<Vec<&'d FoundDate>> {
+    let segment_end = |i: usize| drugs.get(i + 1).map_or(usize::MAX, |n| n.range.start);
+    let in_segment = |i: usize| -> Vec<&'d FoundDate> {
+        dates
+            .iter()
+            .filter(|d| d.range.start >= drugs[i].range.end && d.range.start < segment_end(i))
+            .collect()
+    };
+    let before_first: Vec<&FoundDate> = match drugs.first() {
+        Some(first) => dates
+            .iter()
+            .filter(|d| d.range.start >= sentence_start && d.range.end <= first.range.start)
+            .collect(),
+        None => Vec::new(),
+    };
+    let listed_with_next = |i: usize| {
+        drugs.get(i + 1).is_some_and(|n| {
+            let gap = folded[drugs[i].range.end..n.range.start].trim();
+            gap.is_empty() || matches!(gap, "," | "and" | ", and" | "or" | ", or" | "/" | "&")
+        })
+    };
+    (0..drugs.len())
+        .map(|i| {
+            let mut j = i;
+            loop {
+                let own = in_segment(j);
+                if !own.is_empty() {
+                    return own;
+                }
+                if !listed_with_next(j) {
+                    return before_first.clone();
+                }
+                j += 1;
+            }
+        })
         .collect()
 }
 

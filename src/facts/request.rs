@@ -82,6 +82,7 @@ static FREQUENCY: LazyLock<Regex> = LazyLock::new(|| {
         | \bevery\s(?P<h>\d+(?:\.\d+)?)(?:\s?(?:-|to)\s?(?P<h2>\d+(?:\.\d+)?))?\s?(?:hours?|hrs?)\b
         | \bevery\s(?P<one>day|morning|evening|night|week)\b
         | \b(?P<daily>daily|at\sbedtime)\b
+        | \b(?P<weekly>weekly)\b
         | \b(?P<prn>as\sneeded)\b
         "
     ))
@@ -105,7 +106,7 @@ static DAYS_SUPPLY: LazyLock<Regex> = LazyLock::new(|| {
 static SCHEDULE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
         r"(?ix)
-        \b(?P<per>{NUMBER}|once|twice)\s?(?:times?\s|x\s?)?(?:a|per|each|/)\s?week\s(?:for|times|x)\s?(?P<weeks>{NUMBER})\s?weeks?\b
+        \b(?P<per>{NUMBER}|once|twice)\s?(?:times?\s|x\s?)?(?:a|per|each|/)\s?week\s(?:for|over|times|x)\s?(?P<weeks>{NUMBER})\s?weeks?\b
         | \b(?P<per2>\d)\s?x\s?(?P<weeks2>\d{{1,2}})\b(?:\s?weeks?)?
         "
     ))
@@ -115,7 +116,7 @@ static SCHEDULE: LazyLock<Regex> = LazyLock::new(|| {
 static SESSIONS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
         r"(?ix)
-        \b(?P<n>{NUMBER})\s(?:additional\s|more\s|initial\s|total\s)?(?:sessions?|visits?|treatments?)\b
+        \b(?P<n>{NUMBER})(?:\s\(\d+\))?\s(?:[a-z/-]+\s){{0,3}}?(?:sessions?|visits?|treatments?)\b
         | (?:\bx\s?|\btimes\s|\#\s?|\bqty:?\s?|\bquantity:?\s?)(?P<n2>{NUMBER})\b
         "
     ))
@@ -243,6 +244,8 @@ fn frequency(c: &Captures) -> Frequency {
         }
     } else if c.name("daily").is_some() {
         f.per_day = Some((1.0, 1.0));
+    } else if c.name("weekly").is_some() {
+        f.per_week = Some((1.0, 1.0));
     }
     f
 }
@@ -281,14 +284,15 @@ fn therapy_counts(
             });
         }
     }
-    // `times six weeks` is a duration, not a count of sessions.
+    // `times six weeks` and `four weeks of therapy sessions` are durations, not counts.
+    const DURATIONS: [&str; 5] = ["week", "day", "month", "hour", "time"];
     let count = SESSIONS.captures_iter(expanded).find(|c| {
-        let rest = expanded[c.get(0).unwrap().end()..]
-            .trim_start()
-            .to_ascii_lowercase();
-        !["week", "day", "month", "hour", "time"]
+        let whole = c.get(0).unwrap();
+        let rest = expanded[whole.end()..].trim_start().to_ascii_lowercase();
+        let between = c.name("n").map(|_| whole.as_str().to_ascii_lowercase());
+        !DURATIONS
             .iter()
-            .any(|w| rest.starts_with(w))
+            .any(|w| rest.starts_with(w) || between.as_ref().is_some_and(|b| b.contains(w)))
     });
     if let Some(c) = count {
         if let Some(n) = c
@@ -448,6 +452,30 @@ mod tests {
             (Some(6), Some(3), Some(2.0))
         );
         assert_eq!(s("Physical therapy x6"), (Some(6), None, None));
+        assert_eq!(
+            s("Eight (8) physical therapy sessions"),
+            (Some(8), None, None)
+        );
+        assert_eq!(
+            s("Twelve physical therapy sessions, three times weekly, for the right elbow"),
+            (Some(12), None, Some(3.0))
+        );
+        assert_eq!(
+            s("Additional physical therapy three times a week over two weeks"),
+            (Some(6), Some(2), Some(3.0))
+        );
+        assert_eq!(
+            s("Twelve acupuncture visits with Capsaicin patch"),
+            (Some(12), None, None)
+        );
+        assert_eq!(
+            s("Physical therapy for four weeks of sessions"),
+            (None, Some(4), None)
+        );
+        assert_eq!(
+            s("Physical therapy evaluation, cervical and thoracic spine"),
+            (None, None, None)
+        );
     }
 
     #[test]

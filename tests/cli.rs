@@ -1,0 +1,241 @@
+//! The command line as a user runs it: outputs, exit codes, bad inputs, bad rule files.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use std::path::Path;
+
+fn imrlint() -> Command {
+    let mut cmd = Command::cargo_bin("imrlint").unwrap();
+    // Run outside the repository so the built-in rules are used unless a test says otherwise.
+    cmd.current_dir(std::env::temp_dir());
+    cmd.env("NO_COLOR", "1");
+    cmd
+}
+
+fn case(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("cases")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn version_and_help() {
+    imrlint()
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("imrlint "));
+    imrlint()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("facts"))
+        .stdout(predicate::str::contains("Exit codes"));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    imrlint().assert().code(2);
+    imrlint()
+        .arg("facts")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("PATHS"));
+    imrlint()
+        .args(["facts", "--format", "xml", "x"])
+        .assert()
+        .code(2);
+}
+
+/// The facts of a seed letter, as YAML: a snapshot a reviewer reads when it changes.
+#[test]
+fn facts_of_a_seed_letter() {
+    let out = imrlint()
+        .args(["facts", &case("seed-000.txt")])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap().replace(&case(""), "cases/");
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn facts_as_json_one_letter_a_line() {
+    let out = imrlint()
+        .args([
+            "facts",
+            "--format",
+            "json",
+            &case("seed-000.txt"),
+            &case("seed-003.txt"),
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let lines: Vec<serde_json::Value> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(
+        lines[1]["facts"]["items"][1]["request"]["refills"]["value"],
+        3
+    );
+    assert_eq!(
+        lines[1]["facts"]["items"][1]["request"]["refills"]["line"],
+        117
+    );
+}
+
+#[test]
+fn standard_input_is_read_with_a_dash() {
+    let letter = std::fs::read(case("seed-001.txt")).unwrap();
+    imrlint()
+        .args(["facts", "-"])
+        .write_stdin(letter)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("path: '-'"))
+        .stdout(predicate::str::contains(
+            "Klonopin 0.5mg. 90 tablets, no refills",
+        ));
+}
+
+#[test]
+fn a_bad_file_fails_alone_and_the_others_are_still_read() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a-empty.txt"), "").unwrap();
+    std::fs::write(
+        dir.path().join("b-binary.txt"),
+        (0u8..=255).cycle().take(5000).collect::<Vec<_>>(),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("c-fake.pdf"), "not a pdf").unwrap();
+    std::fs::write(
+        dir.path().join("d-no-decisions.txt"),
+        "Dear applicant, your file was received.",
+    )
+    .unwrap();
+    std::fs::copy(case("seed-000.txt"), dir.path().join("e-good.txt")).unwrap();
+    std::fs::write(dir.path().join("ignored.doc"), "x").unwrap();
+    let out = imrlint()
+        .args(["facts", "--format", "json"])
+        .arg(dir.path())
+        .arg(dir.path().join("missing.txt"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("the file is empty"))
+        .get_output()
+        .stdout
+        .clone();
+    let results: Vec<serde_json::Value> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let summary: Vec<(String, String, String)> = results
+        .iter()
+        .map(|r| {
+            let name = Path::new(r["path"].as_str().unwrap())
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            (
+                name,
+                r["status"].as_str().unwrap().to_string(),
+                r["error"]["kind"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("a-empty.txt", "error", "unreadable"),
+        ("b-binary.txt", "error", "binary"),
+        ("c-fake.pdf", "error", "pdf"),
+        ("d-no-decisions.txt", "error", "unreadable"),
+        ("e-good.txt", "ok", ""),
+        ("missing.txt", "error", "io"),
+    ];
+    assert_eq!(
+        summary,
+        expected.map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+    );
+    assert_eq!(
+        results[4]["facts"]["items"][0]["drug"]["name"],
+        "clonazepam"
+    );
+}
+
+#[test]
+fn a_rule_file_error_points_at_its_line_and_stops_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("drugs.yaml"),
+        "classes: [{id: opioid, title: Opioids}]\ndrugs:\n  - name: methadone\n    class: opiod\n",
+    )
+    .unwrap();
+    imrlint()
+        .args(["facts", "--rules"])
+        .arg(dir.path())
+        .arg(case("seed-000.txt"))
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains(
+            "drugs.yaml:4:12: unknown drug class `opiod`",
+        ))
+        .stderr(predicate::str::contains("nothing was checked"));
+}
+
+#[test]
+fn an_invalid_regex_points_at_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("concepts.yaml"),
+        "concepts:\n  - id: spasm\n    title: Spasm\n    patterns: ['spasm(']\n",
+    )
+    .unwrap();
+    imrlint()
+        .args(["facts", "--rules"])
+        .arg(dir.path())
+        .arg(case("seed-000.txt"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "concepts.yaml:4:16: invalid pattern",
+        ));
+}
+
+/// A rule folder that adds a drug the defaults lack: the next run resolves it, no recompile.
+#[test]
+fn rule_files_are_read_at_run_time() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("extra/drugs.yaml").parent().map(std::fs::create_dir_all).map(|_| dir.path().join("extra/drugs.yaml")).unwrap(),
+        "classes: [{id: stimulant, title: Stimulants}]\ndrugs:\n  - {name: zorbanil, class: stimulant, brands: [Zorbex]}\n",
+    )
+    .unwrap();
+    let letter = std::fs::read_to_string(case("seed-000.txt"))
+        .unwrap()
+        .replace("Clonazepam 1 mg #90", "Zorbex 1 mg #90");
+    let out = imrlint()
+        .args(["facts", "--format", "json", "--rules"])
+        .arg(dir.path())
+        .arg("-")
+        .write_stdin(letter)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["facts"]["items"][0]["drug"]["name"], "zorbanil");
+    assert_eq!(v["facts"]["items"][0]["drug"]["class"], "stimulant");
+}
