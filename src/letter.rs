@@ -468,7 +468,10 @@ fn listed_items(text: &Text, body: Range<usize>) -> Vec<Item> {
     let section_start = text.span(body.start..body.start + 1).start;
     let mut starts = Vec::new();
     let mut floor = lines.partition_point(|l| l.end <= section_start);
-    for (colon, _, _) in &labels {
+    // Two labels on one line (a letter whose line breaks were lost) must not give an item that
+    // starts before the previous label ends.
+    let mut previous_label_end = body.start;
+    for (colon, label, _) in &labels {
         let colon_at = text.span(colon.start..colon.start + 1).start;
         let k = lines
             .partition_point(|l| l.end < colon_at)
@@ -484,7 +487,12 @@ fn listed_items(text: &Text, body: Range<usize>) -> Vec<Item> {
                 start -= 1;
             }
         }
-        starts.push(text.folded_offset(lines[start].start).max(body.start));
+        starts.push(
+            text.folded_offset(lines[start].start)
+                .max(previous_label_end)
+                .min(colon.start),
+        );
+        previous_label_end = label.end;
         floor = k + 1;
     }
     labels
@@ -575,10 +583,10 @@ fn item_parts(folded: &str, block: Range<usize>) -> ItemParts {
         // A rationale that quotes 'Decision rationale:' again does not start a second one.
         if slot.is_none() {
             *slot = value;
-        } else if *which == 2 {
-            if let Some(r) = slot.as_mut() {
-                r.end = end;
-            }
+        } else if *which == 2
+            && let Some(r) = slot.as_mut()
+        {
+            r.end = end;
         }
     }
     parts
@@ -737,6 +745,21 @@ mod tests {
             l.folded(&l.items[0].treatment),
             "Clonazepam 1 mg #90 with 1 refill"
         );
+    }
+
+    #[test]
+    fn items_whose_line_breaks_were_lost() {
+        let l = letter(
+            "IMR ISSUES, DECISIONS AND RATIONALES MRI: Upheld Decision rationale: Not needed. CT scan: Overturned Decision rationale: Needed.",
+        );
+        let items: Vec<(&str, Decision)> = l
+            .items
+            .iter()
+            .map(|i| (l.folded(&i.heading), i.decision))
+            .collect();
+        assert_eq!(items.len(), 2);
+        assert!(l.items[1].heading.start >= l.items[0].decision_label.end);
+        assert_eq!(l.folded(l.items[1].rationale.as_ref().unwrap()), "Needed.");
     }
 
     #[test]

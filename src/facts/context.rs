@@ -145,7 +145,7 @@ mod tests {
         let mut count = 0;
         for (concept, text, status) in concept_examples.chain(context_examples) {
             count += 1;
-            let got = status_of(&rules, &text, &concept);
+            let got = status_of(rules, &text, &concept);
             if !got.contains(&status) {
                 failures.push(format!(
                     "{concept} in {text:?}: expected {status:?}, got {got:?}"

@@ -551,14 +551,13 @@ fn medications(
                 med.names.push(written);
             }
             med.mentions.push(text.span(m.range.clone()));
-            if let Some(earliest) = own_dates.iter().min_by_key(|d| d.latest) {
-                if med
+            if let Some(earliest) = own_dates.iter().min_by_key(|d| d.latest)
+                && med
                     .first_documented
                     .as_ref()
                     .is_none_or(|f| earliest.latest < f.latest)
-                {
-                    med.first_documented = Some(date_fact(text, earliest));
-                }
+            {
+                med.first_documented = Some(date_fact(text, earliest));
             }
             for c in mentions.iter().filter(|c| c.sentence == *s) {
                 let id = rules.concepts.concepts[c.concept].id.clone();

@@ -294,38 +294,35 @@ fn therapy_counts(
             .iter()
             .any(|w| rest.starts_with(w) || between.as_ref().is_some_and(|b| b.contains(w)))
     });
-    if let Some(c) = count {
-        if let Some(n) = c
+    if let Some(c) = count
+        && let Some(n) = c
             .name("n")
             .or(c.name("n2"))
             .and_then(|m| number(m.as_str()))
-        {
-            // A stated total beats one computed from the schedule.
-            out.sessions = Some(At {
-                value: n as u32,
-                range: map(c.get(0).unwrap().range()),
-            });
-        }
+    {
+        // A stated total beats one computed from the schedule.
+        out.sessions = Some(At {
+            value: n as u32,
+            range: map(c.get(0).unwrap().range()),
+        });
     }
-    if out.weeks.is_none() {
-        if let Some(c) = WEEKS.captures(expanded) {
-            if let Some(n) = c.name("n").and_then(|m| number(m.as_str())) {
-                out.weeks = Some(At {
-                    value: n as u32,
-                    range: map(c.get(0).unwrap().range()),
-                });
-            }
-        }
+    if out.weeks.is_none()
+        && let Some(c) = WEEKS.captures(expanded)
+        && let Some(n) = c.name("n").and_then(|m| number(m.as_str()))
+    {
+        out.weeks = Some(At {
+            value: n as u32,
+            range: map(c.get(0).unwrap().range()),
+        });
     }
-    if out.sessions.is_none() {
-        if let (Some(w), Some(f)) = (&out.weeks, &out.frequency) {
-            if let Some((per, _)) = f.value.per_week {
-                out.sessions = Some(At {
-                    value: (per * f64::from(w.value)) as u32,
-                    range: w.range.start.min(f.range.start)..w.range.end.max(f.range.end),
-                });
-            }
-        }
+    if out.sessions.is_none()
+        && let (Some(w), Some(f)) = (&out.weeks, &out.frequency)
+        && let Some((per, _)) = f.value.per_week
+    {
+        out.sessions = Some(At {
+            value: (per * f64::from(w.value)) as u32,
+            range: w.range.start.min(f.range.start)..w.range.end.max(f.range.end),
+        });
     }
 }
 

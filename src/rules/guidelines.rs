@@ -152,14 +152,14 @@ impl Guidelines {
                         None,
                     ));
                 }
-                if let Some(ch) = &topic.chapter {
-                    if !doc.chapters.iter().any(|c| &c.id == ch) {
-                        errors.push(file.error(
-                            &format!("{at}.chapter"),
-                            format!("unknown chapter `{ch}` in `{}`", doc.id),
-                            Some("name one of the document's `chapters` ids".into()),
-                        ));
-                    }
+                if let Some(ch) = &topic.chapter
+                    && !doc.chapters.iter().any(|c| &c.id == ch)
+                {
+                    errors.push(file.error(
+                        &format!("{at}.chapter"),
+                        format!("unknown chapter `{ch}` in `{}`", doc.id),
+                        Some("name one of the document's `chapters` ids".into()),
+                    ));
                 }
                 let mut pages = Vec::new();
                 for (p, page) in topic.pages.iter().enumerate() {

@@ -7,6 +7,10 @@
 //! known by their name (`drugs.yaml`, `concepts.yaml`, ... anywhere in a source); files of one
 //! kind are merged in order.
 
+// A rule error carries its file's text for the diagnostic. Errors are the cold path of a load
+// that happens once per run, so their size does not matter.
+#![allow(clippy::result_large_err)]
+
 pub mod categories;
 pub mod concepts;
 pub mod drugs;

@@ -302,7 +302,7 @@ fn word_bounded(pattern: &str) -> String {
         .iter()
         .map(|p| {
             let head = p
-                .trim_start_matches(|c| c == '(' || c == '^')
+                .trim_start_matches(['(', '^'])
                 .trim_start_matches("?:")
                 .trim_start_matches("?i)")
                 .trim_start_matches(['(', ':', '?']);
@@ -355,8 +355,9 @@ pub fn is_word_bounded(hay: &str, r: Range<usize>) -> bool {
     let last = hay[r.clone()].chars().next_back();
     let before = hay[..r.start].chars().next_back();
     let after = hay[r.end..].chars().next();
-    !(first.is_some_and(word) && before.is_some_and(word))
-        && !(last.is_some_and(word) && after.is_some_and(word))
+    let cuts_before = first.is_some_and(word) && before.is_some_and(word);
+    let cuts_after = last.is_some_and(word) && after.is_some_and(word);
+    !(cuts_before || cuts_after)
 }
 
 /// The patterns of a list of entries, each owned by its entry's index.

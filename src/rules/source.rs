@@ -111,7 +111,7 @@ impl RuleFile {
         let rest = &self.text[start..];
         start
             + rest
-                .find(|c: char| c == '\n' || c == ':' || c == ',')
+                .find(['\n', ':', ','])
                 .unwrap_or(rest.len())
                 .max(1)
                 .min(rest.len())
@@ -260,14 +260,13 @@ fn locate_nodes(text: &str) -> HashMap<String, Range<usize>> {
                     *next += 1;
                     Some(p)
                 }
-                Some(Frame::Map { path, key }) => match key.take() {
-                    Some(k) => Some(if path.is_empty() {
+                Some(Frame::Map { path, key }) => key.take().map(|k| {
+                    if path.is_empty() {
                         k
                     } else {
                         format!("{path}.{k}")
-                    }),
-                    None => None,
-                },
+                    }
+                }),
             }
         }
 
