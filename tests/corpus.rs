@@ -130,3 +130,67 @@ fn pdf_and_text_agree() {
         );
     }
 }
+
+fn facts_without_places(path: &Path, rules: &imrlint::rules::RuleSet) -> serde_json::Value {
+    fn strip(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for k in ["start", "end", "line", "column", "path"] {
+                    m.remove(k);
+                }
+                m.values_mut().for_each(strip);
+            }
+            serde_json::Value::Array(xs) => xs.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    let mut v = serde_json::to_value(imrlint::cli::facts_of(
+        Origin::File(path.to_path_buf()),
+        rules,
+    ))
+    .unwrap();
+    strip(&mut v);
+    v.as_object_mut().unwrap().remove("notes");
+    v
+}
+
+/// A letter read from its PDF gives the same facts as its text layer, place for place aside.
+#[test]
+fn pdf_and_text_give_the_same_facts() {
+    let (Some(texts), Some(pdfs)) = (corpus("text"), corpus("pdf")) else {
+        return;
+    };
+    let rules = imrlint::rules::RuleSet::built_in().unwrap();
+    for (t, p) in texts.iter().zip(&pdfs) {
+        assert_eq!(
+            facts_without_places(t, &rules),
+            facts_without_places(p, &rules),
+            "{} vs {}",
+            t.display(),
+            p.display()
+        );
+    }
+}
+
+/// Every medication item of the corpus names a drug the lexicon knows, with its class.
+#[test]
+fn every_corpus_medication_resolves_to_a_drug() {
+    let Some(files) = corpus("text") else { return };
+    let rules = imrlint::rules::RuleSet::built_in().unwrap();
+    let mut medications = 0;
+    for path in &files {
+        let v = facts_without_places(path, &rules);
+        for item in v["facts"]["items"].as_array().unwrap() {
+            if item["category"] == "medication" {
+                medications += 1;
+                assert!(
+                    item["drug"]["class"].is_string(),
+                    "{}: {} has no drug class",
+                    path.display(),
+                    item["treatment"]["value"]
+                );
+            }
+        }
+    }
+    assert!(medications >= 40, "only {medications} medication items");
+}

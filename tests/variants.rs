@@ -1,0 +1,123 @@
+//! A real letter with one thing changed: exactly the facts that depend on it change.
+
+use imrlint::cli::facts_of;
+use imrlint::input::{Origin, decode};
+use imrlint::rules::RuleSet;
+use std::sync::LazyLock;
+
+static RULES: LazyLock<RuleSet> = LazyLock::new(|| RuleSet::built_in().expect("built-in rules"));
+const SEED_000: &str = include_str!("../cases/seed-000.txt");
+
+fn facts(text: &str) -> serde_json::Value {
+    let source = decode(Origin::File("variant.txt".into()), text.as_bytes().to_vec()).unwrap();
+    let letter = imrlint::letter::parse(source.text).unwrap();
+    serde_json::to_value(imrlint::facts::extract(&letter, &RULES)).unwrap()
+}
+
+/// Facts without their places, for comparing letters whose text moved.
+fn strip(mut v: serde_json::Value) -> serde_json::Value {
+    fn go(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for k in ["start", "end", "line", "column"] {
+                    m.remove(k);
+                }
+                m.values_mut().for_each(go);
+            }
+            serde_json::Value::Array(xs) => xs.iter_mut().for_each(go),
+            _ => {}
+        }
+    }
+    go(&mut v);
+    v
+}
+
+/// The letter with one piece replaced; the piece must be there.
+fn changed(from: &str, to: &str) -> String {
+    assert!(SEED_000.contains(from), "{from:?} is not in the letter");
+    SEED_000.replacen(from, to, 1)
+}
+
+fn item0(v: &serde_json::Value) -> &serde_json::Value {
+    &v["items"][0]
+}
+
+#[test]
+fn the_original() {
+    let v = facts(SEED_000);
+    assert_eq!(item0(&v)["use"]["weeks"], 25);
+    assert_eq!(item0(&v)["drug"]["name"], "clonazepam");
+    // facts_of reads the same letter from disk the same way.
+    let from_file = facts_of(
+        Origin::File(concat!(env!("CARGO_MANIFEST_DIR"), "/cases/seed-000.txt").into()),
+        &RULES,
+    );
+    assert_eq!(serde_json::to_value(from_file.facts).unwrap(), v);
+}
+
+#[test]
+fn a_brand_for_the_generic_changes_only_the_written_name() {
+    let before = facts(SEED_000);
+    let after = facts(&changed(
+        "prescribed clonazepam \n\nsince",
+        "prescribed Klonopin \n\nsince",
+    ));
+    assert_eq!(
+        strip(item0(&after)["use"].clone()),
+        strip(item0(&before)["use"].clone())
+    );
+    assert_eq!(after["medications"][0]["drug"], "clonazepam");
+    assert_eq!(
+        after["medications"][0]["names"],
+        serde_json::json!(["clonazepam", "Klonopin"])
+    );
+}
+
+#[test]
+fn a_later_request_date_lengthens_the_use() {
+    let after = facts(&changed(
+        "authorization dated 04/21/2014",
+        "authorization dated 10/21/2014",
+    ));
+    assert_eq!(after["reference_date"]["date"], "2014-10-21");
+    assert_eq!(item0(&after)["use"]["weeks"], 52);
+    assert_eq!(item0(&after)["request"], item0(&facts(SEED_000))["request"]);
+}
+
+#[test]
+fn the_decision_label_changes_only_the_decision() {
+    let before = facts(SEED_000);
+    let after = facts(&changed("1 refill:  Upheld", "1 refill:  Overturned"));
+    assert_eq!(item0(&after)["decision"]["value"], "overturned");
+    assert_eq!(item0(&after)["request"], item0(&before)["request"]);
+    assert_eq!(after["medications"], before["medications"]);
+}
+
+#[test]
+fn a_frequency_in_the_request_is_read() {
+    let after = facts(&changed(
+        "Clonazepam 1 mg #90 with 1 refill:",
+        "Clonazepam 1 mg BID #90 with 1 refill:",
+    ));
+    assert_eq!(
+        item0(&after)["request"]["frequency"]["per_day"],
+        serde_json::json!([2.0, 2.0])
+    );
+    assert_eq!(item0(&after)["request"]["quantity"]["value"], 90.0);
+}
+
+#[test]
+fn pdf_noise_does_not_change_the_facts() {
+    // CRLF line ends, a page footer, a form feed with a running header, and a lost space.
+    let noisy = changed(
+        "mood disorder.  \n\nThe treatment",
+        "mood disorder.The treatment",
+    )
+    .replace('\n', "\r\n")
+    .replace(
+        "CLINICAL CASE SUMMARY",
+        "Page 1 of 3\r\n\x0c HOW THE IMR FINAL DETERMINATION WAS MADE \r\nCLINICAL CASE SUMMARY",
+    );
+    assert!(noisy.contains("Page 1 of 3"));
+    assert_eq!(strip(facts(&noisy)), strip(facts(SEED_000)));
+}
