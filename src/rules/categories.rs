@@ -58,7 +58,11 @@ impl Categories {
         }
         let patterns = PatternSet::compile(
             file,
-            named_patterns("categories", f.categories.iter().map(|c| &c.patterns)),
+            named_patterns(
+                "categories",
+                "patterns",
+                f.categories.iter().map(|c| &c.patterns),
+            ),
         )?;
         Ok(Categories {
             categories: f.categories,
@@ -118,11 +122,15 @@ impl Anatomy {
     pub fn compile(file: &RuleFile, f: AnatomyFile) -> Result<Anatomy, Vec<RuleError>> {
         let parts = PatternSet::compile(
             file,
-            named_patterns("body_parts", f.body_parts.iter().map(|b| &b.patterns)),
+            named_patterns(
+                "body_parts",
+                "patterns",
+                f.body_parts.iter().map(|b| &b.patterns),
+            ),
         );
         let sides = PatternSet::compile(
             file,
-            named_patterns("sides", f.sides.iter().map(|s| &s.patterns)),
+            named_patterns("sides", "patterns", f.sides.iter().map(|s| &s.patterns)),
         );
         match (parts, sides) {
             (Ok(part_patterns), Ok(side_patterns)) => Ok(Anatomy {
@@ -133,6 +141,35 @@ impl Anatomy {
             }),
             (a, b) => Err([a.err(), b.err()].into_iter().flatten().flatten().collect()),
         }
+    }
+}
+
+impl super::Knowledge for CategoriesFile {
+    const KIND: &'static str = "categories";
+    type Compiled = Categories;
+
+    fn merge(&mut self, later: Self) {
+        // New categories go before the fallback, which must stay last.
+        let at = self.categories.len().saturating_sub(1);
+        self.categories.splice(at..at, later.categories);
+    }
+
+    fn compile(self, file: &RuleFile) -> Result<Categories, Vec<RuleError>> {
+        Categories::compile(file, self)
+    }
+}
+
+impl super::Knowledge for AnatomyFile {
+    const KIND: &'static str = "anatomy";
+    type Compiled = Anatomy;
+
+    fn merge(&mut self, later: Self) {
+        self.body_parts.extend(later.body_parts);
+        self.sides.extend(later.sides);
+    }
+
+    fn compile(self, file: &RuleFile) -> Result<Anatomy, Vec<RuleError>> {
+        Anatomy::compile(file, self)
     }
 }
 

@@ -117,7 +117,11 @@ impl Concepts {
                 ));
             }
         }
-        let sources = named_patterns("concepts", f.concepts.iter().map(|c| &c.patterns));
+        let sources = named_patterns(
+            "concepts",
+            "patterns",
+            f.concepts.iter().map(|c| &c.patterns),
+        );
         let patterns = PatternSet::compile(file, sources);
         match patterns {
             Ok(patterns) if errors.is_empty() => Ok(Concepts {
@@ -193,5 +197,35 @@ impl Context {
                 .flatten()
                 .collect()),
         }
+    }
+}
+
+impl super::Knowledge for ConceptsFile {
+    const KIND: &'static str = "concepts";
+    type Compiled = Concepts;
+
+    fn merge(&mut self, later: Self) {
+        self.concepts.extend(later.concepts);
+    }
+
+    fn compile(self, file: &RuleFile) -> Result<Concepts, Vec<RuleError>> {
+        Concepts::compile(file, self)
+    }
+}
+
+impl super::Knowledge for ContextFile {
+    const KIND: &'static str = "context";
+    type Compiled = Context;
+
+    fn merge(&mut self, later: Self) {
+        self.max_scope_words = later.max_scope_words;
+        self.triggers.extend(later.triggers);
+        self.pseudo.extend(later.pseudo);
+        self.terminators.extend(later.terminators);
+        self.examples.extend(later.examples);
+    }
+
+    fn compile(self, file: &RuleFile) -> Result<Context, Vec<RuleError>> {
+        Context::compile(file, self)
     }
 }

@@ -243,6 +243,21 @@ fn words<'a>(
     })
 }
 
+impl super::Knowledge for DrugsFile {
+    const KIND: &'static str = "drugs";
+    type Compiled = Drugs;
+
+    fn merge(&mut self, later: Self) {
+        self.classes.extend(later.classes);
+        self.routes.extend(later.routes);
+        self.drugs.extend(later.drugs);
+    }
+
+    fn compile(self, file: &RuleFile) -> Result<Drugs, Vec<RuleError>> {
+        Drugs::compile(file, self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,7 @@
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
-use super::patterns::{PatternSet, PatternSource};
+use super::patterns::{PatternSet, named_patterns};
 use super::source::{RuleError, RuleFile};
 
 #[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
@@ -174,53 +174,31 @@ impl Guidelines {
                 }
                 topic_pages.push(pages);
             }
-            let base = base.as_str();
-            let set = |items: Vec<(usize, &String, String)>| {
-                PatternSet::compile(
-                    file,
-                    items
-                        .into_iter()
-                        .map(|(owner, pattern, path)| PatternSource {
-                            owner,
-                            pattern,
-                            path,
-                        })
-                        .collect(),
-                )
-            };
-            let topics =
-                set(doc
-                    .topics
-                    .iter()
-                    .enumerate()
-                    .flat_map(|(t, topic)| {
-                        topic.names.iter().enumerate().map(move |(n, name)| {
-                            (t, name, format!("{base}.topics[{t}].names[{n}]"))
-                        })
-                    })
-                    .collect());
-            let chapters = set(doc
-                .chapters
-                .iter()
-                .enumerate()
-                .flat_map(|(c, ch)| {
-                    ch.names
-                        .iter()
-                        .enumerate()
-                        .map(move |(n, name)| (c, name, format!("{base}.chapters[{c}].names[{n}]")))
-                })
-                .collect());
-            let editions = set(doc
-                .editions
-                .iter()
-                .enumerate()
-                .flat_map(|(e, ed)| {
-                    ed.names
-                        .iter()
-                        .enumerate()
-                        .map(move |(n, name)| (e, name, format!("{base}.editions[{e}].names[{n}]")))
-                })
-                .collect());
+            let (topics_key, chapters_key, editions_key) = (
+                format!("{base}.topics"),
+                format!("{base}.chapters"),
+                format!("{base}.editions"),
+            );
+            let topics = PatternSet::compile(
+                file,
+                named_patterns(&topics_key, "names", doc.topics.iter().map(|t| &t.names)),
+            );
+            let chapters = PatternSet::compile(
+                file,
+                named_patterns(
+                    &chapters_key,
+                    "names",
+                    doc.chapters.iter().map(|c| &c.names),
+                ),
+            );
+            let editions = PatternSet::compile(
+                file,
+                named_patterns(
+                    &editions_key,
+                    "names",
+                    doc.editions.iter().map(|e| &e.names),
+                ),
+            );
             match (topics, chapters, editions) {
                 (Ok(topic_patterns), Ok(chapter_patterns), Ok(edition_patterns)) => {
                     documents.push(CompiledDocument {
@@ -238,20 +216,7 @@ impl Guidelines {
         }
         let document_names = PatternSet::compile(
             file,
-            f.documents
-                .iter()
-                .enumerate()
-                .flat_map(|(d, doc)| {
-                    doc.names
-                        .iter()
-                        .enumerate()
-                        .map(move |(n, name)| PatternSource {
-                            owner: d,
-                            pattern: name,
-                            path: format!("documents[{d}].names[{n}]"),
-                        })
-                })
-                .collect(),
+            named_patterns("documents", "names", f.documents.iter().map(|d| &d.names)),
         );
         match document_names {
             Ok(document_names) if errors.is_empty() => Ok(Guidelines {
@@ -291,6 +256,19 @@ pub fn parse_page_range(s: &str) -> Option<(u32, u32)> {
             (a <= b).then_some((a, b))
         }
         None => s.parse().ok().map(|p| (p, p)),
+    }
+}
+
+impl super::Knowledge for GuidelinesFile {
+    const KIND: &'static str = "guidelines";
+    type Compiled = Guidelines;
+
+    fn merge(&mut self, later: Self) {
+        self.documents.extend(later.documents);
+    }
+
+    fn compile(self, file: &RuleFile) -> Result<Guidelines, Vec<RuleError>> {
+        Guidelines::compile(file, self)
     }
 }
 

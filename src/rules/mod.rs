@@ -54,13 +54,13 @@ pub struct RuleSet {
 
 /// The kinds of knowledge file, by file stem.
 const KNOWLEDGE: &[&str] = &[
-    "drugs",
-    "concepts",
-    "context",
-    "guidelines",
-    "categories",
-    "anatomy",
-    "requests",
+    drugs::DrugsFile::KIND,
+    concepts::ConceptsFile::KIND,
+    concepts::ContextFile::KIND,
+    guidelines::GuidelinesFile::KIND,
+    categories::CategoriesFile::KIND,
+    categories::AnatomyFile::KIND,
+    requests::RequestsFile::KIND,
 ];
 
 impl RuleSet {
@@ -120,122 +120,28 @@ impl RuleSet {
                 .map(|(_, f)| f)
                 .collect()
         };
-        macro_rules! knowledge {
-            ($kind:literal, $file:ty, $merge:expr, $compiled:ty) => {{
-                let parts = of_kind($kind);
-                if parts.is_empty() {
-                    errors.push(RuleError {
-                        file: format!("{}.yaml", $kind),
-                        source_code: None,
-                        at: None,
-                        message: format!("the rule set has no {}.yaml", $kind),
-                        help: Some(format!(
-                            "copy rules/{}.yaml from imrlint's repository into the rules folder, or drop --rules to use the built-in set",
-                            $kind
-                        )),
-                    });
-                    None
-                } else {
-                    let mut merged: Option<$file> = None;
-                    let mut first_file = None;
-                    for f in parts {
-                        match f.parse::<$file>() {
-                            Ok(p) => {
-                                first_file.get_or_insert(f);
-                                merged = Some(match merged {
-                                    None => p,
-                                    Some(m) => $merge(m, p),
-                                });
-                            }
-                            Err(e) => errors.push(e),
-                        }
-                    }
-                    match (merged, first_file) {
-                        (Some(m), Some(f)) => match <$compiled>::compile(f, m) {
-                            Ok(c) => Some(c),
-                            Err(e) => {
-                                errors.extend(e);
-                                None
-                            }
-                        },
-                        _ => None,
-                    }
-                }
-            }};
-        }
-        let drugs = knowledge!(
-            "drugs",
-            drugs::DrugsFile,
-            |mut a: drugs::DrugsFile, b: drugs::DrugsFile| {
-                a.classes.extend(b.classes);
-                a.routes.extend(b.routes);
-                a.drugs.extend(b.drugs);
-                a
-            },
-            Drugs
+        let drugs = load_kind::<drugs::DrugsFile>(&of_kind(drugs::DrugsFile::KIND), &mut errors);
+        let concepts = load_kind::<concepts::ConceptsFile>(
+            &of_kind(concepts::ConceptsFile::KIND),
+            &mut errors,
         );
-        let concepts = knowledge!(
-            "concepts",
-            concepts::ConceptsFile,
-            |mut a: concepts::ConceptsFile, b: concepts::ConceptsFile| {
-                a.concepts.extend(b.concepts);
-                a
-            },
-            Concepts
+        let context =
+            load_kind::<concepts::ContextFile>(&of_kind(concepts::ContextFile::KIND), &mut errors);
+        let guidelines = load_kind::<guidelines::GuidelinesFile>(
+            &of_kind(guidelines::GuidelinesFile::KIND),
+            &mut errors,
         );
-        let context = knowledge!(
-            "context",
-            concepts::ContextFile,
-            |mut a: concepts::ContextFile, b: concepts::ContextFile| {
-                a.max_scope_words = b.max_scope_words;
-                a.triggers.extend(b.triggers);
-                a.pseudo.extend(b.pseudo);
-                a.terminators.extend(b.terminators);
-                a.examples.extend(b.examples);
-                a
-            },
-            Context
+        let categories = load_kind::<categories::CategoriesFile>(
+            &of_kind(categories::CategoriesFile::KIND),
+            &mut errors,
         );
-        let guidelines = knowledge!(
-            "guidelines",
-            guidelines::GuidelinesFile,
-            |mut a: guidelines::GuidelinesFile, b: guidelines::GuidelinesFile| {
-                a.documents.extend(b.documents);
-                a
-            },
-            Guidelines
+        let anatomy = load_kind::<categories::AnatomyFile>(
+            &of_kind(categories::AnatomyFile::KIND),
+            &mut errors,
         );
-        let categories = knowledge!(
-            "categories",
-            categories::CategoriesFile,
-            |mut a: categories::CategoriesFile, b: categories::CategoriesFile| {
-                // New categories go before the fallback, which must stay last.
-                let at = a.categories.len().saturating_sub(1);
-                a.categories.splice(at..at, b.categories);
-                a
-            },
-            Categories
-        );
-        let anatomy = knowledge!(
-            "anatomy",
-            categories::AnatomyFile,
-            |mut a: categories::AnatomyFile, b: categories::AnatomyFile| {
-                a.body_parts.extend(b.body_parts);
-                a.sides.extend(b.sides);
-                a
-            },
-            Anatomy
-        );
-        let requests = knowledge!(
-            "requests",
-            requests::RequestsFile,
-            |mut a: requests::RequestsFile, b: requests::RequestsFile| {
-                a.abbreviations.extend(b.abbreviations);
-                a.strength_units.extend(b.strength_units);
-                a.count_units.extend(b.count_units);
-                a
-            },
-            Requests
+        let requests = load_kind::<requests::RequestsFile>(
+            &of_kind(requests::RequestsFile::KIND),
+            &mut errors,
         );
         match (
             drugs, concepts, context, guidelines, categories, anatomy, requests,
@@ -262,6 +168,48 @@ impl RuleSet {
             _ => Err(RuleErrors(errors)),
         }
     }
+}
+
+/// A kind of knowledge file: how several files of the kind merge, and what they compile to.
+pub trait Knowledge: serde::de::DeserializeOwned {
+    /// The file stem that names the kind (`drugs` for `drugs.yaml`).
+    const KIND: &'static str;
+    type Compiled;
+    /// Adds a later file of the same kind to this one.
+    fn merge(&mut self, later: Self);
+    fn compile(self, file: &RuleFile) -> Result<Self::Compiled, Vec<RuleError>>;
+}
+
+/// Parses, merges and compiles the files of one kind; problems go to `errors`.
+fn load_kind<K: Knowledge>(
+    parts: &[&RuleFile],
+    errors: &mut Vec<RuleError>,
+) -> Option<K::Compiled> {
+    if parts.is_empty() {
+        errors.push(RuleError {
+            file: format!("{}.yaml", K::KIND),
+            source_code: None,
+            at: None,
+            message: format!("the rule set has no {}.yaml", K::KIND),
+            help: Some(format!(
+                "copy rules/{}.yaml from imrlint's repository into the rules folder, or drop --rules to use the built-in set",
+                K::KIND
+            )),
+        });
+        return None;
+    }
+    let mut merged: Option<(K, &RuleFile)> = None;
+    for f in parts {
+        match f.parse::<K>() {
+            Ok(p) => match &mut merged {
+                None => merged = Some((p, f)),
+                Some((m, _)) => m.merge(p),
+            },
+            Err(e) => errors.push(e),
+        }
+    }
+    let (m, first) = merged?;
+    m.compile(first).map_err(|e| errors.extend(e)).ok()
 }
 
 /// The knowledge kind of a rule file, from its file name.

@@ -360,9 +360,11 @@ pub fn is_word_bounded(hay: &str, r: Range<usize>) -> bool {
     !(cuts_before || cuts_after)
 }
 
-/// The patterns of a list of entries, each owned by its entry's index.
+/// The patterns of a list of entries, each owned by its entry's index; `key` and `field` name
+/// them in diagnostics (`concepts[3].patterns[1]`).
 pub fn named_patterns<'a>(
     key: &'a str,
+    field: &'a str,
     lists: impl Iterator<Item = &'a Vec<String>> + 'a,
 ) -> Vec<PatternSource<'a>> {
     lists
@@ -371,7 +373,7 @@ pub fn named_patterns<'a>(
             ps.iter().enumerate().map(move |(j, p)| PatternSource {
                 owner: i,
                 pattern: p,
-                path: format!("{key}[{i}].patterns[{j}]"),
+                path: format!("{key}[{i}].{field}[{j}]"),
             })
         })
         .collect()

@@ -133,6 +133,21 @@ impl Requests {
     }
 }
 
+impl super::Knowledge for RequestsFile {
+    const KIND: &'static str = "requests";
+    type Compiled = Requests;
+
+    fn merge(&mut self, later: Self) {
+        self.abbreviations.extend(later.abbreviations);
+        self.strength_units.extend(later.strength_units);
+        self.count_units.extend(later.count_units);
+    }
+
+    fn compile(self, file: &RuleFile) -> Result<Requests, Vec<RuleError>> {
+        Requests::compile(file, self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
