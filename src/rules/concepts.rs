@@ -31,7 +31,33 @@ pub struct Concept {
 #[serde(deny_unknown_fields)]
 pub struct ConceptExample {
     pub text: String,
-    pub status: Status,
+    pub status: Expected,
+}
+
+/// What an example expects of a concept: one of the statuses, or no mention at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Expected {
+    Affirmed,
+    Negated,
+    Uncertain,
+    Historical,
+    /// The concept must not be found in the text.
+    Absent,
+}
+
+impl Expected {
+    /// Whether the statuses found in an example's text meet the expectation.
+    pub fn holds(self, found: &[Status]) -> bool {
+        let want = match self {
+            Expected::Absent => return found.is_empty(),
+            Expected::Affirmed => Status::Affirmed,
+            Expected::Negated => Status::Negated,
+            Expected::Uncertain => Status::Uncertain,
+            Expected::Historical => Status::Historical,
+        };
+        found.contains(&want)
+    }
 }
 
 /// What the text says of a concept it mentions.
@@ -94,7 +120,7 @@ pub enum Direction {
 pub struct ContextExample {
     pub text: String,
     pub concept: String,
-    pub status: Status,
+    pub status: Expected,
 }
 
 /// Concepts with their patterns compiled.
