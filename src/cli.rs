@@ -7,9 +7,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 
+use crate::check::{self, Severity};
 use crate::facts::{self, Facts};
 use crate::input::{self, Origin};
 use crate::letter;
+use crate::report::{self, LetterResult, Outcome};
 use crate::rules::{RuleErrors, RuleSet};
 
 /// Exit codes: 0 clean, 1 findings (or unreadable letters), 2 usage, configuration or rule errors.
@@ -33,9 +35,58 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Check letters: which guideline reasons apply to each item, whether the rationale gives
+    /// them, and whether its conclusion and citations hold.
+    Check(CheckArgs),
     /// Print the facts imrlint reads from letters (YAML or JSON), each with its line and column:
     /// what the rules see.
     Facts(FactsArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Letters: files (.txt, .pdf), folders (searched recursively), or - for standard input.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Rule folders or files, laid over the default rule set (./rules if present, else built in).
+    #[arg(long = "rules", value_name = "DIR|FILE")]
+    pub rules: Vec<PathBuf>,
+    /// Output format (default: human).
+    #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
+    pub format: CheckFormat,
+    /// Exit with 1 when a finding reaches this severity.
+    #[arg(long, value_enum, default_value_t = FailOn::Warning)]
+    pub fail_on: FailOn,
+    /// Write the report to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    Human,
+    Concise,
+    Json,
+    Jsonl,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warning,
+    Note,
+    Never,
+}
+
+impl FailOn {
+    fn threshold(self) -> Option<Severity> {
+        match self {
+            FailOn::Error => Some(Severity::Error),
+            FailOn::Warning => Some(Severity::Warning),
+            FailOn::Note => Some(Severity::Note),
+            FailOn::Never => None,
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -87,6 +138,7 @@ pub fn main() -> ExitCode {
     };
     match cli.command {
         Command::Facts(args) => run_facts(args),
+        Command::Check(args) => run_check(args),
     }
 }
 
@@ -185,6 +237,88 @@ fn run_facts(args: FactsArgs) -> ExitCode {
         }
     }
     if failed {
+        ExitCode::from(EXIT_FINDINGS)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Reads, extracts and checks one letter.
+pub fn check_letter(origin: Origin, rules: &RuleSet) -> LetterResult {
+    let path = origin.display_name();
+    let failed = |kind, message| LetterResult {
+        path: path.clone(),
+        outcome: Outcome::Failed { kind, message },
+    };
+    let source = match input::read(origin) {
+        Ok(s) => s,
+        Err(e) => return failed(e.kind.id(), e.message),
+    };
+    match letter::parse(source.text) {
+        Ok(l) => {
+            let facts = facts::extract(&l, rules);
+            let checked = check::check(&l, &facts, rules);
+            LetterResult {
+                path: path.clone(),
+                outcome: Outcome::Checked {
+                    text: std::sync::Arc::new(l.text.original().to_string()),
+                    facts: Box::new(facts),
+                    checked,
+                },
+            }
+        }
+        Err(e) => failed("unreadable", e.message),
+    }
+}
+
+fn run_check(args: CheckArgs) -> ExitCode {
+    let rules = match load_rules(&args.rules) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let results: Vec<LetterResult> = input::expand(&args.paths)
+        .into_iter()
+        .map(|origin| match origin {
+            Ok(origin) => check_letter(origin, &rules),
+            Err((path, why)) => LetterResult {
+                path: path.display().to_string(),
+                outcome: Outcome::Failed {
+                    kind: "io",
+                    message: why,
+                },
+            },
+        })
+        .collect();
+    let color = args.output.is_none()
+        && std::env::var_os("NO_COLOR").is_none()
+        && std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let text = match args.format {
+        CheckFormat::Human => report::human(&results, color),
+        CheckFormat::Concise => report::concise(&results),
+        CheckFormat::Json => format!("{:#}\n", report::json(&results)),
+        CheckFormat::Jsonl => results
+            .iter()
+            .map(|r| format!("{}\n", report::file_json(r)))
+            .collect(),
+    };
+    let written = match &args.output {
+        Some(path) => {
+            std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+        }
+        None => std::io::stdout()
+            .lock()
+            .write_all(text.as_bytes())
+            .map_err(|e| e.to_string()),
+    };
+    if let Err(e) = written {
+        eprintln!("imrlint: {e}");
+        return ExitCode::from(EXIT_USAGE);
+    }
+    let failing = args
+        .fail_on
+        .threshold()
+        .is_some_and(|t| results.iter().any(|r| r.worst().is_some_and(|w| w >= t)));
+    if failing {
         ExitCode::from(EXIT_FINDINGS)
     } else {
         ExitCode::SUCCESS

@@ -6,9 +6,11 @@
 //! items) → [`facts`] (what the letter establishes) → reports. Medical knowledge lives in the YAML
 //! files of `rules/`, loaded by [`rules`].
 
+pub mod check;
 pub mod cli;
 pub mod facts;
 pub mod input;
 pub mod letter;
+pub mod report;
 pub mod rules;
 pub mod text;

@@ -239,3 +239,136 @@ fn rule_files_are_read_at_run_time() {
     assert_eq!(v["facts"]["items"][0]["drug"]["name"], "zorbanil");
     assert_eq!(v["facts"]["items"][0]["drug"]["class"], "stimulant");
 }
+
+fn check_json(args: &[&str]) -> (i32, serde_json::Value) {
+    let out = imrlint()
+        .args(["check", "--format", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        serde_json::from_slice(&out.stdout).unwrap(),
+    )
+}
+
+/// The JSON contract (`imrlint/check/v1`) on a seed whose rationale gives every reason that applies.
+#[test]
+fn check_json_contract_on_a_clean_letter() {
+    let (code, v) = check_json(&[&case("seed-000.txt")]);
+    assert_eq!(code, 0);
+    assert_eq!(v["schema"], "imrlint/check/v1");
+    let file = &v["files"][0];
+    assert_eq!(file["status"], "ok");
+    assert_eq!(file["layout"], "2014");
+    let item = &file["items"][0];
+    assert_eq!(
+        item["drug"],
+        serde_json::json!({"name": "clonazepam", "class": "benzodiazepine"})
+    );
+    assert_eq!(item["request"]["refills"], 1);
+    assert_eq!(item["guideline"]["pages"], serde_json::json!(["24"]));
+    let long_term = item["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["reason"] == "long-term-use")
+        .unwrap();
+    assert_eq!(long_term["applies"], true);
+    assert_eq!(long_term["cited"], true);
+    assert_eq!(file["findings"], serde_json::json!([]));
+    assert_eq!(v["summary"]["items"], 1);
+}
+
+/// Seed 001's rationale cites ACOEM page 42 where its guideline line cites page 402.
+#[test]
+fn check_finds_a_page_the_guideline_line_does_not_cite() {
+    let (code, v) = check_json(&[&case("seed-001.txt")]);
+    assert_eq!(code, 1);
+    let findings = v["files"][0]["findings"].as_array().unwrap();
+    let mismatch = findings
+        .iter()
+        .find(|f| f["kind"] == "citation-mismatch")
+        .expect("a citation mismatch");
+    assert_eq!(mismatch["severity"], "warning");
+    assert_eq!(mismatch["line"], 95);
+    assert!(mismatch["message"].as_str().unwrap().contains("page 42"));
+}
+
+#[test]
+fn fail_on_decides_the_exit_code() {
+    let seed = case("seed-001.txt");
+    imrlint()
+        .args(["check", "--fail-on", "never", &seed])
+        .assert()
+        .code(0);
+    imrlint()
+        .args(["check", "--fail-on", "error", &seed])
+        .assert()
+        .code(0);
+    imrlint()
+        .args(["check", "--fail-on", "warning", &seed])
+        .assert()
+        .code(1);
+    imrlint()
+        .args(["check", "--format", "concise", &seed])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "seed-001.txt:95:24: warning citation-mismatch",
+        ));
+}
+
+/// A label flipped from Upheld to Overturned contradicts the rationale's conclusion.
+#[test]
+fn a_flipped_label_is_a_decision_inconsistency() {
+    let letter = std::fs::read_to_string(case("seed-000.txt"))
+        .unwrap()
+        .replace("1 refill:  Upheld", "1 refill:  Overturned");
+    let out = imrlint()
+        .args(["check", "--format", "json", "-"])
+        .write_stdin(letter)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let kinds: Vec<&str> = v["files"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, vec!["decision-inconsistent"]);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+/// Seed 000 with a rationale that gives every reason but the long use: the primary reason is missed.
+#[test]
+fn a_rationale_without_the_primary_reason_misses_it() {
+    let original = std::fs::read_to_string(case("seed-000.txt")).unwrap();
+    let at = original.find("Decision rationale:").unwrap();
+    let letter = format!(
+        "{}Decision rationale: There is a significant lack of clinical evidence of an evaluation of the efficacy of the \
+         prescribed medication. Furthermore, the request does not include the specific dosage frequency being prescribed \
+         and the request for 1 refill would not allow for the evaluation of the efficacy of the medication. Therefore, \
+         the request for clonazepam 1 mg #90 with 1 refill is not medically necessary.\n",
+        &original[..at]
+    );
+    let out = imrlint()
+        .args(["check", "--format", "json", "-"])
+        .write_stdin(letter)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = v["files"][0]["findings"].as_array().unwrap();
+    let kinds: Vec<(&str, &str)> = findings
+        .iter()
+        .map(|f| {
+            (
+                f["kind"].as_str().unwrap(),
+                f["reason"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(kinds, vec![("missing-reason", "long-term-use")]);
+    assert_eq!(findings[0]["severity"], "warning");
+}

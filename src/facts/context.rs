@@ -6,6 +6,7 @@
 use std::ops::Range;
 
 use crate::rules::concepts::Direction;
+use crate::rules::patterns::PatternMatch;
 use crate::rules::{Concepts, Context, Status};
 
 /// A concept found in the text (folded ranges).
@@ -20,6 +21,79 @@ pub struct Mention {
     pub trigger: Option<Range<usize>>,
 }
 
+/// The context triggers and terminators of a stretch of text, found once, to decide the status
+/// of any phrase in it.
+pub struct Scan<'a> {
+    context: &'a Context,
+    folded: &'a str,
+    triggers: Vec<PatternMatch>,
+    terminators: Vec<PatternMatch>,
+}
+
+impl<'a> Scan<'a> {
+    pub fn new(context: &'a Context, folded: &'a str, within: Range<usize>) -> Scan<'a> {
+        // Of overlapping triggers the longest decides: `was not clearly stated whether` is uncertain.
+        let pseudo = context.pseudo.find_all(folded, within.clone());
+        let triggers = context
+            .trigger_patterns
+            .find_longest(folded, within.clone())
+            .into_iter()
+            .filter(|t| {
+                !pseudo
+                    .iter()
+                    .any(|p| p.range.start <= t.range.start && t.range.end <= p.range.end)
+            })
+            .collect();
+        Scan {
+            context,
+            folded,
+            terminators: context.terminators.find_all(folded, within),
+            triggers,
+        }
+    }
+
+    /// The status of `target` in `sentence`, and the trigger that set it.
+    pub fn status(
+        &self,
+        sentence: &Range<usize>,
+        target: &Range<usize>,
+    ) -> (Status, Option<Range<usize>>) {
+        let inside = |r: &Range<usize>| sentence.start <= r.start && r.end <= sentence.end;
+        let cut = |a: usize, b: usize| {
+            self.terminators
+                .iter()
+                .any(|x| x.range.start >= a && x.range.end <= b)
+        };
+        let mut best: Option<(Status, Range<usize>)> = None;
+        for t in self.triggers.iter().filter(|t| inside(&t.range)) {
+            if t.range.start < target.end && target.start < t.range.end {
+                continue;
+            }
+            let trigger = &self.context.triggers[t.owner];
+            let limit = trigger.max_words.unwrap_or(self.context.max_scope_words);
+            let forward = target.start >= t.range.end
+                && trigger.direction != Direction::Backward
+                && words(&self.folded[t.range.end..target.start]) <= limit
+                && !cut(t.range.end, target.start);
+            let backward = target.end <= t.range.start
+                && trigger.direction != Direction::Forward
+                && words(&self.folded[target.end..t.range.start]) <= limit
+                && !cut(target.end, t.range.start);
+            if (forward || backward)
+                && best
+                    .as_ref()
+                    .is_none_or(|(s, _)| rank(trigger.status) > rank(*s))
+            {
+                best = Some((trigger.status, t.range.clone()));
+            }
+        }
+        match best {
+            Some((s, r)) => (s, Some(r)),
+            None => (Status::Affirmed, None),
+        }
+    }
+}
+
 /// Concept mentions in the given sentences of `folded`.
 pub fn mentions(
     concepts: &Concepts,
@@ -27,62 +101,23 @@ pub fn mentions(
     folded: &str,
     sentences: &[Range<usize>],
 ) -> Vec<Mention> {
-    let mut out = Vec::new();
     let Some(whole) = sentences
         .first()
         .map(|f| f.start..sentences.last().unwrap().end)
     else {
-        return out;
+        return Vec::new();
     };
     let found = concepts
         .patterns
         .find_longest_per_owner(folded, whole.clone());
-    // Of overlapping triggers the longest decides: `was not clearly stated whether` is uncertain.
-    let triggers = context.trigger_patterns.find_longest(folded, whole.clone());
-    let pseudo = context.pseudo.find_all(folded, whole.clone());
-    let terminators = context.terminators.find_all(folded, whole);
-    let triggers: Vec<_> = triggers
-        .into_iter()
-        .filter(|t| {
-            !pseudo
-                .iter()
-                .any(|p| p.range.start <= t.range.start && t.range.end <= p.range.end)
-        })
-        .collect();
+    let scan = Scan::new(context, folded, whole);
+    let mut out = Vec::new();
     for sentence in sentences {
-        let inside = |r: &Range<usize>| sentence.start <= r.start && r.end <= sentence.end;
-        for m in found.iter().filter(|m| inside(&m.range)) {
-            let mut best: Option<(Status, Range<usize>)> = None;
-            for t in triggers.iter().filter(|t| inside(&t.range)) {
-                if t.range.start < m.range.end && m.range.start < t.range.end {
-                    continue;
-                }
-                let trigger = &context.triggers[t.owner];
-                let limit = trigger.max_words.unwrap_or(context.max_scope_words);
-                let forward = m.range.start >= t.range.end
-                    && trigger.direction != Direction::Backward
-                    && words(&folded[t.range.end..m.range.start]) <= limit
-                    && !terminators
-                        .iter()
-                        .any(|x| x.range.start >= t.range.end && x.range.end <= m.range.start);
-                let backward = m.range.end <= t.range.start
-                    && trigger.direction != Direction::Forward
-                    && words(&folded[m.range.end..t.range.start]) <= limit
-                    && !terminators
-                        .iter()
-                        .any(|x| x.range.start >= m.range.end && x.range.end <= t.range.start);
-                if (forward || backward)
-                    && best
-                        .as_ref()
-                        .is_none_or(|(s, _)| rank(trigger.status) > rank(*s))
-                {
-                    best = Some((trigger.status, t.range.clone()));
-                }
-            }
-            let (status, trigger) = match best {
-                Some((s, r)) => (s, Some(r)),
-                None => (Status::Affirmed, None),
-            };
+        for m in found
+            .iter()
+            .filter(|m| sentence.start <= m.range.start && m.range.end <= sentence.end)
+        {
+            let (status, trigger) = scan.status(sentence, &m.range);
             out.push(Mention {
                 concept: m.owner,
                 status,

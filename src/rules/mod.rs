@@ -12,10 +12,12 @@
 #![allow(clippy::result_large_err)]
 
 pub mod categories;
+pub mod checks;
 pub mod concepts;
 pub mod drugs;
 pub mod guidelines;
 pub mod patterns;
+pub mod reasons;
 pub mod requests;
 pub mod source;
 
@@ -25,6 +27,7 @@ pub use categories::{Anatomy, Categories};
 pub use concepts::{Concepts, Context, Status};
 pub use drugs::Drugs;
 pub use guidelines::Guidelines;
+pub use reasons::Reasons;
 pub use requests::Requests;
 pub use source::{RuleError, RuleErrors, RuleFile};
 
@@ -47,6 +50,9 @@ pub struct RuleSet {
     pub categories: Categories,
     pub anatomy: Anatomy,
     pub requests: Requests,
+    pub reasons: Reasons,
+    /// The rules, in the order their files were read.
+    pub rules: Vec<checks::CompiledRule>,
     /// Every file read, in load order (relative name, file).
     pub files: Vec<(String, RuleFile)>,
     pub sources: Vec<RuleSource>,
@@ -61,6 +67,7 @@ const KNOWLEDGE: &[&str] = &[
     categories::CategoriesFile::KIND,
     categories::AnatomyFile::KIND,
     requests::RequestsFile::KIND,
+    reasons::ReasonsFile::KIND,
 ];
 
 impl RuleSet {
@@ -143,8 +150,44 @@ impl RuleSet {
             &of_kind(requests::RequestsFile::KIND),
             &mut errors,
         );
+        let reasons = match (
+            merged::<reasons::ReasonsFile>(&of_kind(reasons::ReasonsFile::KIND), &mut errors),
+            &concepts,
+        ) {
+            (Some((f, file)), Some(concepts)) => Reasons::compile(file, f, concepts)
+                .map_err(|e| errors.extend(e))
+                .ok(),
+            _ => None,
+        };
+        let mut rules = Vec::new();
+        if let (Some(reasons), Some(guidelines)) = (&reasons, &guidelines) {
+            for (_, file) in files
+                .iter()
+                .filter(|(rel, _)| knowledge_kind(rel).is_none())
+            {
+                match file.parse::<checks::RulesFile>() {
+                    Ok(f) => match checks::compile(file, f, reasons, guidelines) {
+                        Ok(r) => rules.extend(r),
+                        Err(e) => errors.extend(e),
+                    },
+                    Err(e) => errors.push(e),
+                }
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        for r in &rules {
+            if !seen.insert(r.rule.id.clone()) {
+                errors.push(RuleError {
+                    file: r.file.clone(),
+                    source_code: None,
+                    at: None,
+                    message: format!("rule `{}` is defined twice", r.rule.id),
+                    help: Some("rule ids are unique across the rule set; rename one".into()),
+                });
+            }
+        }
         match (
-            drugs, concepts, context, guidelines, categories, anatomy, requests,
+            drugs, concepts, context, guidelines, categories, anatomy, requests, reasons,
         ) {
             (
                 Some(drugs),
@@ -154,6 +197,7 @@ impl RuleSet {
                 Some(categories),
                 Some(anatomy),
                 Some(requests),
+                Some(reasons),
             ) if errors.is_empty() => Ok(RuleSet {
                 drugs,
                 concepts,
@@ -162,6 +206,8 @@ impl RuleSet {
                 categories,
                 anatomy,
                 requests,
+                reasons,
+                rules,
                 files,
                 sources,
             }),
@@ -185,6 +231,15 @@ fn load_kind<K: Knowledge>(
     parts: &[&RuleFile],
     errors: &mut Vec<RuleError>,
 ) -> Option<K::Compiled> {
+    let (m, first) = merged::<K>(parts, errors)?;
+    m.compile(first).map_err(|e| errors.extend(e)).ok()
+}
+
+/// Parses and merges the files of one kind, with the first file (for diagnostics found later).
+fn merged<'f, K: Knowledge>(
+    parts: &[&'f RuleFile],
+    errors: &mut Vec<RuleError>,
+) -> Option<(K, &'f RuleFile)> {
     if parts.is_empty() {
         errors.push(RuleError {
             file: format!("{}.yaml", K::KIND),
@@ -208,8 +263,7 @@ fn load_kind<K: Knowledge>(
             Err(e) => errors.push(e),
         }
     }
-    let (m, first) = merged?;
-    m.compile(first).map_err(|e| errors.extend(e)).ok()
+    merged
 }
 
 /// The knowledge kind of a rule file, from its file name.

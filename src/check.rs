@@ -1,0 +1,659 @@
+//! The Evaluation and Findings stages: each rule's CEL conditions over an item's facts give the
+//! reasons that apply (true, false or unknown); each reason's cites over the item's rationale say
+//! whether it is cited; the two together, with the rationale's conclusion and citations, give
+//! the findings.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use cel::{Context, Value};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::facts::context::{self as concept_context, Scan};
+use crate::facts::{Facts, ItemFacts};
+use crate::letter::{Decision, Item, Letter};
+use crate::rules::RuleSet;
+use crate::rules::checks::{Role, Template, TemplatePart};
+use crate::text::{Span, sentences};
+
+/// How a finding ranks, for `--fail-on` and displays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Note,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn id(self) -> &'static str {
+        match self {
+            Severity::Note => "note",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    MissingReason,
+    UnsupportedClaim,
+    UnverifiedClaim,
+    DecisionInconsistent,
+    CitationMismatch,
+    GuidelineMismatch,
+    NoGuideline,
+    Contradiction,
+    Misspelling,
+    Unreadable,
+}
+
+impl Kind {
+    pub fn id(self) -> &'static str {
+        match self {
+            Kind::MissingReason => "missing-reason",
+            Kind::UnsupportedClaim => "unsupported-claim",
+            Kind::UnverifiedClaim => "unverified-claim",
+            Kind::DecisionInconsistent => "decision-inconsistent",
+            Kind::CitationMismatch => "citation-mismatch",
+            Kind::GuidelineMismatch => "guideline-mismatch",
+            Kind::NoGuideline => "no-guideline",
+            Kind::Contradiction => "contradiction",
+            Kind::Misspelling => "misspelling",
+            Kind::Unreadable => "unreadable",
+        }
+    }
+}
+
+/// A labelled place in the letter.
+#[derive(Debug, Clone, Serialize)]
+pub struct Label {
+    #[serde(flatten)]
+    pub span: Span,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub kind: Kind,
+    pub severity: Severity,
+    pub rule: Option<String>,
+    pub reason: Option<String>,
+    pub item: Option<usize>,
+    pub message: String,
+    pub help: String,
+    pub labels: Vec<Label>,
+}
+
+/// What one rule said of one reason for one item.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReasonResult {
+    pub reason: String,
+    pub rule: String,
+    pub role: Role,
+    pub applies: Option<bool>,
+    pub cited: bool,
+    /// Where the rationale cites it.
+    #[serde(skip)]
+    pub cite: Option<Range<usize>>,
+    #[serde(skip)]
+    pub message: String,
+    #[serde(skip)]
+    pub help: String,
+}
+
+/// The evaluation of one item.
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemResult {
+    pub index: usize,
+    pub reasons: Vec<ReasonResult>,
+    /// The decision the rationale's conclusion states, and where.
+    #[serde(skip)]
+    pub conclusion: Option<(Decision, Range<usize>)>,
+}
+
+/// A letter checked: its items' evaluations and its findings, in letter order.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub items: Vec<ItemResult>,
+    pub findings: Vec<Finding>,
+}
+
+/// Checks a letter whose facts are read.
+pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet) -> Checked {
+    let folded = letter.text.folded();
+    let concepts = letter_concepts(facts, rules);
+    let mut items = Vec::new();
+    let mut findings = Vec::new();
+    for (item, item_facts) in letter.items.iter().zip(&facts.items) {
+        let ctx = context(facts, item_facts, &concepts);
+        let rationale = item
+            .rationale
+            .clone()
+            .unwrap_or(item.heading.end..item.heading.end);
+        let sentences = sentences(folded, rationale.clone());
+        let cites = Cites::find(rules, folded, &sentences, rationale.clone());
+        let conclusion = conclusion(rules, folded, rationale.clone());
+        let mut reasons = Vec::new();
+        for rule in rules
+            .rules
+            .iter()
+            .filter(|r| truth(&r.applies_to, &ctx) == Some(true))
+        {
+            for r in &rule.reasons {
+                let cite = cites.of(r.reason);
+                reasons.push(ReasonResult {
+                    reason: rules.reasons.reasons[r.reason].id.clone(),
+                    rule: rule.rule.id.clone(),
+                    role: r.role,
+                    applies: truth(&r.when, &ctx),
+                    cited: cite.is_some(),
+                    cite,
+                    message: render(&r.message, &ctx),
+                    help: render(&r.help, &ctx),
+                });
+            }
+        }
+        findings.extend(reason_findings(letter, item, &reasons, rules));
+        findings.extend(decision_finding(letter, item, conclusion.as_ref()));
+        findings.extend(guideline_findings(letter, item, item_facts, rules));
+        findings.extend(misspellings(letter, item, rules));
+        items.push(ItemResult {
+            index: item.index,
+            reasons,
+            conclusion,
+        });
+    }
+    Checked { items, findings }
+}
+
+/// Each concept's status over the whole summary: documented if any mention affirms it.
+fn letter_concepts(facts: &Facts, rules: &RuleSet) -> BTreeMap<String, &'static str> {
+    let mut out: BTreeMap<String, &'static str> = rules
+        .concepts
+        .concepts
+        .iter()
+        .map(|c| (c.id.clone(), "absent"))
+        .collect();
+    let rank = |s: &str| {
+        ["absent", "negated", "uncertain", "historical", "affirmed"]
+            .iter()
+            .position(|x| *x == s)
+            .unwrap_or(0)
+    };
+    for m in &facts.concepts {
+        let status = m.status.id();
+        if let Some(slot) = out.get_mut(&m.concept) {
+            if rank(status) > rank(slot) {
+                *slot = status;
+            }
+        }
+    }
+    out
+}
+
+/// The CEL variables for one item.
+fn context(
+    facts: &Facts,
+    item: &ItemFacts,
+    concepts: &BTreeMap<String, &'static str>,
+) -> Context<'static, 'static> {
+    let mut ctx = Context::default();
+    let add = |ctx: &mut Context, name: &str, v: serde_json::Value| {
+        ctx.add_variable_from_value(name, cel::to_value(v).unwrap_or(Value::Null));
+    };
+    add(&mut ctx, "item", json_of(item));
+    let drug_use = item.drug_use.as_ref().map_or_else(
+        || json!({"first_documented": null, "weeks": null, "concepts": {}}),
+        |u| json_of(u),
+    );
+    add(&mut ctx, "use", drug_use);
+    add(&mut ctx, "concepts", json!(concepts));
+    add(&mut ctx, "patient", json_of(&facts.patient));
+    add(&mut ctx, "medications", json_of(&facts.medications));
+    add(
+        &mut ctx,
+        "letter",
+        json!({"layout": facts.layout, "header": json_of(&facts.header), "reference_date": json_of(&facts.reference_date)}),
+    );
+    ctx
+}
+
+fn json_of<T: Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+}
+
+/// A condition's truth: a boolean, or unknown when a fact it needs is missing.
+pub fn truth(program: &cel::Program, ctx: &Context) -> Option<bool> {
+    match program.execute(ctx) {
+        Ok(Value::Bool(b)) => Some(b),
+        _ => None,
+    }
+}
+
+fn render(t: &Template, ctx: &Context) -> String {
+    t.parts
+        .iter()
+        .map(|p| match p {
+            TemplatePart::Text(s) => s.clone(),
+            TemplatePart::Expr(source, program) => match program.execute(ctx) {
+                Ok(Value::String(s)) => s.to_string(),
+                Ok(Value::Int(i)) => i.to_string(),
+                Ok(Value::UInt(i)) => i.to_string(),
+                Ok(Value::Float(f)) => f.to_string(),
+                Ok(Value::Bool(b)) => b.to_string(),
+                Ok(Value::Null) | Err(_) => format!("(unknown {source})"),
+                Ok(other) => format!("{other:?}"),
+            },
+        })
+        .collect()
+}
+
+/// Where a rationale cites each reason.
+struct Cites {
+    first: BTreeMap<usize, Range<usize>>,
+}
+
+impl Cites {
+    fn find(
+        rules: &RuleSet,
+        folded: &str,
+        sentences: &[Range<usize>],
+        rationale: Range<usize>,
+    ) -> Cites {
+        let reasons = &rules.reasons;
+        let scan = Scan::new(&rules.context, folded, rationale.clone());
+        let mut first: BTreeMap<usize, Range<usize>> = BTreeMap::new();
+        let mut note = |reason: usize, at: Range<usize>| {
+            first.entry(reason).or_insert(at);
+        };
+        for m in reasons.cite_patterns.find_all(folded, rationale) {
+            let (reason, cite) = reasons.cite_owner[m.owner];
+            let Some(sentence) = sentences
+                .iter()
+                .find(|s| s.start <= m.range.start && m.range.end <= s.end)
+            else {
+                continue;
+            };
+            let (status, _) = scan.status(sentence, &m.range);
+            if reasons.reasons[reason].cites[cite]
+                .status
+                .iter()
+                .any(|e| e.holds(&[status]))
+            {
+                note(reason, m.range);
+            }
+        }
+        let mentions =
+            concept_context::mentions(&rules.concepts, &rules.context, folded, sentences);
+        for (reason, cites) in reasons.concept_cites.iter().enumerate() {
+            for (concept, cite) in cites {
+                let wanted = &reasons.reasons[reason].cites[*cite].status;
+                if let Some(m) = mentions
+                    .iter()
+                    .find(|m| m.concept == *concept && wanted.iter().any(|e| e.holds(&[m.status])))
+                {
+                    note(reason, m.range.clone());
+                }
+            }
+        }
+        Cites { first }
+    }
+
+    fn of(&self, reason: usize) -> Option<Range<usize>> {
+        self.first.get(&reason).cloned()
+    }
+}
+
+/// The decision the rationale concludes with: its last conclusion phrase.
+fn conclusion(
+    rules: &RuleSet,
+    folded: &str,
+    rationale: Range<usize>,
+) -> Option<(Decision, Range<usize>)> {
+    rules
+        .reasons
+        .conclusions
+        .find_longest(folded, rationale)
+        .into_iter()
+        .last()
+        .map(|m| {
+            let d = if m.owner == 0 {
+                Decision::Upheld
+            } else {
+                Decision::Overturned
+            };
+            (d, m.range)
+        })
+}
+
+fn label(letter: &Letter, r: &Range<usize>, text: impl Into<String>) -> Label {
+    Label {
+        span: letter.text.span(r.clone()),
+        text: text.into(),
+    }
+}
+
+fn reason_findings(
+    letter: &Letter,
+    item: &Item,
+    reasons: &[ReasonResult],
+    rules: &RuleSet,
+) -> Vec<Finding> {
+    if item.decision != Decision::Upheld {
+        return Vec::new();
+    }
+    let rationale = item.rationale.clone().unwrap_or(item.heading.clone());
+    let mut out = Vec::new();
+    for r in reasons {
+        let title = rules
+            .reasons
+            .index(&r.reason)
+            .map_or("", |i| rules.reasons.reasons[i].title.as_str());
+        let (kind, severity, message, at) = match (r.applies, r.cited) {
+            (Some(true), false) => {
+                let severity = if r.role == Role::Primary {
+                    Severity::Warning
+                } else {
+                    Severity::Note
+                };
+                (
+                    Kind::MissingReason,
+                    severity,
+                    format!(
+                        "the rationale does not give a reason that applies: {}",
+                        r.message
+                    ),
+                    rationale.start..rationale.start + 1,
+                )
+            }
+            (Some(false), true) => (
+                Kind::UnsupportedClaim,
+                Severity::Warning,
+                format!("the rationale claims a reason the facts do not support: {title}"),
+                r.cite.clone().unwrap_or(rationale.clone()),
+            ),
+            (None, true) => (
+                Kind::UnverifiedClaim,
+                Severity::Note,
+                format!(
+                    "the rationale claims a reason the case summary does not establish: {title}"
+                ),
+                r.cite.clone().unwrap_or(rationale.clone()),
+            ),
+            _ => continue,
+        };
+        out.push(Finding {
+            kind,
+            severity,
+            rule: Some(r.rule.clone()),
+            reason: Some(r.reason.clone()),
+            item: Some(item.index),
+            message,
+            help: r.help.clone(),
+            labels: vec![label(
+                letter,
+                &at,
+                if r.cited {
+                    "cited here"
+                } else {
+                    "this rationale"
+                },
+            )],
+        });
+    }
+    out
+}
+
+fn decision_finding(
+    letter: &Letter,
+    item: &Item,
+    conclusion: Option<&(Decision, Range<usize>)>,
+) -> Option<Finding> {
+    let (said, at) = conclusion?;
+    if item.decision == Decision::Unknown || *said == item.decision {
+        return None;
+    }
+    Some(Finding {
+        kind: Kind::DecisionInconsistent,
+        severity: Severity::Error,
+        rule: None,
+        reason: None,
+        item: Some(item.index),
+        message: format!("the item is labelled {} but its rationale concludes it is {}", item.decision.id(), said.id()),
+        help: "make the conclusion sentence and the decision label agree: Upheld means not medically necessary, Overturned means medically necessary".into(),
+        labels: vec![
+            label(letter, &item.decision_label, format!("labelled {}", item.decision.id())),
+            label(letter, at, format!("concludes {}", said.id())),
+        ],
+    })
+}
+
+/// Citation checks: no evidence cited, pages outside the cited topic, a rationale page that
+/// differs from the guideline line's, and a cited topic that does not fit the item.
+fn guideline_findings(
+    letter: &Letter,
+    item: &Item,
+    facts: &ItemFacts,
+    rules: &RuleSet,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let Some(line) = &facts.guideline.reviewer else {
+        return out;
+    };
+    let line_range = item
+        .reviewer_guideline
+        .clone()
+        .unwrap_or(item.heading.clone());
+    let finding = |kind, severity, message: String, help: &str, labels| Finding {
+        kind,
+        severity,
+        rule: None,
+        reason: None,
+        item: Some(item.index),
+        message,
+        help: help.into(),
+        labels,
+    };
+    if line.no_evidence {
+        out.push(finding(
+            Kind::NoGuideline,
+            Severity::Warning,
+            "the reviewer cited no medical evidence for the decision".into(),
+            "cite the MTUS topic the decision rests on (or ACOEM or ODG where the MTUS is silent)",
+            vec![label(letter, &line_range, "no evidence cited")],
+        ));
+        return out;
+    }
+    let mut line_pages: Vec<(u32, u32)> = Vec::new();
+    for c in &line.citations {
+        let Some(doc) = c
+            .document
+            .as_ref()
+            .and_then(|d| rules.guidelines.document(d))
+        else {
+            continue;
+        };
+        let cited_topics: Vec<usize> = c
+            .topics
+            .iter()
+            .filter_map(|t| doc.doc.topics.iter().position(|x| x.id == t.value))
+            .collect();
+        let page_cited = c
+            .edition
+            .as_ref()
+            .and_then(|e| doc.doc.editions.iter().find(|x| &x.id == e))
+            .is_some_and(|e| e.cites_by == crate::rules::guidelines::CitesBy::Page);
+        for p in &c.pages {
+            let Some(range) = crate::rules::guidelines::parse_page_range(&p.value) else {
+                continue;
+            };
+            line_pages.push(range);
+            let topic_pages: Vec<(u32, u32)> = cited_topics
+                .iter()
+                .flat_map(|t| doc.topic_pages[*t].iter().copied())
+                .collect();
+            if page_cited
+                && !topic_pages.is_empty()
+                && !topic_pages.iter().any(|t| overlaps(*t, range))
+            {
+                out.push(finding(
+                    Kind::CitationMismatch,
+                    Severity::Warning,
+                    format!(
+                        "page {} is not a page of the cited topic ({})",
+                        p.value,
+                        pages_text(&topic_pages)
+                    ),
+                    "cite the page(s) of the topic the decision rests on",
+                    vec![Label {
+                        span: p.span,
+                        text: "this page".into(),
+                    }],
+                ));
+            }
+        }
+        // A topic that does not fit the item: every cited topic says what it covers, none covers it.
+        let covers: Vec<&crate::rules::guidelines::Covers> = cited_topics
+            .iter()
+            .filter_map(|t| doc.doc.topics[*t].covers.as_ref())
+            .collect();
+        if !covers.is_empty()
+            && covers.len() == cited_topics.len()
+            && !covers.iter().any(|cv| fits(cv, facts))
+        {
+            let topic_names: Vec<&str> = cited_topics
+                .iter()
+                .map(|t| doc.doc.topics[*t].title.as_str())
+                .collect();
+            out.push(finding(
+                Kind::GuidelineMismatch,
+                Severity::Warning,
+                format!(
+                    "the cited topic ({}) does not cover {}",
+                    topic_names.join(", "),
+                    facts
+                        .drug
+                        .as_ref()
+                        .map_or(facts.category.clone(), |d| format!(
+                            "{} ({})",
+                            d.name, d.class
+                        ))
+                ),
+                "cite the guideline topic that addresses the requested treatment",
+                c.topics
+                    .iter()
+                    .map(|t| Label {
+                        span: t.span,
+                        text: "cited topic".into(),
+                    })
+                    .collect(),
+            ));
+        }
+    }
+    // The rationale cites a page that is neither on the guideline line nor of any topic of the
+    // cited documents.
+    if !line_pages.is_empty() {
+        let known: Vec<(u32, u32)> = line
+            .citations
+            .iter()
+            .filter_map(|c| {
+                c.document
+                    .as_ref()
+                    .and_then(|d| rules.guidelines.document(d))
+            })
+            .flat_map(|d| d.topic_pages.iter().flatten().copied())
+            .chain(line_pages.iter().copied())
+            .collect();
+        for p in &facts.guideline.rationale_pages {
+            let Some(range) = crate::rules::guidelines::parse_page_range(&p.value) else {
+                continue;
+            };
+            if !known.iter().any(|k| overlaps(*k, range)) {
+                let mut labels = vec![Label {
+                    span: p.span,
+                    text: format!("page {}", p.value),
+                }];
+                labels.push(label(
+                    letter,
+                    &line_range,
+                    format!("the guideline line cites {}", pages_text(&line_pages)),
+                ));
+                out.push(finding(
+                    Kind::CitationMismatch,
+                    Severity::Warning,
+                    format!(
+                        "the rationale cites page {}, which the guideline line does not cite ({})",
+                        p.value,
+                        pages_text(&line_pages)
+                    ),
+                    "make the rationale's page and the guideline line's page agree",
+                    labels,
+                ));
+            }
+        }
+    }
+    out
+}
+
+fn fits(covers: &crate::rules::guidelines::Covers, facts: &ItemFacts) -> bool {
+    let drug = facts.drug.as_ref();
+    covers.categories.contains(&facts.category)
+        || drug.is_some_and(|d| {
+            covers.classes.contains(&d.class)
+                || d.own_class
+                    .as_ref()
+                    .is_some_and(|c| covers.classes.contains(c))
+        })
+        || facts.drugs.iter().any(|d| covers.drugs.contains(&d.name))
+}
+
+fn overlaps(a: (u32, u32), b: (u32, u32)) -> bool {
+    a.0 <= b.1 && b.0 <= a.1
+}
+
+fn pages_text(pages: &[(u32, u32)]) -> String {
+    let parts: Vec<String> = pages
+        .iter()
+        .map(|(a, b)| {
+            if a == b {
+                format!("p. {a}")
+            } else {
+                format!("pp. {a}-{b}")
+            }
+        })
+        .collect();
+    parts.join(", ")
+}
+
+/// Drug names the letter misspells, in the treatment or the rationale.
+fn misspellings(letter: &Letter, item: &Item, rules: &RuleSet) -> Vec<Finding> {
+    let folded = letter.text.folded();
+    let ranges = [Some(item.treatment.clone()), item.rationale.clone()];
+    ranges
+        .into_iter()
+        .flatten()
+        .flat_map(|r| rules.drugs.find(folded, r))
+        .filter(|m| m.kind == crate::rules::drugs::NameKind::Misspelling)
+        .map(|m| {
+            let drug = &rules.drugs.drugs[m.drug];
+            Finding {
+                kind: Kind::Misspelling,
+                severity: Severity::Note,
+                rule: None,
+                reason: None,
+                item: Some(item.index),
+                message: format!(
+                    "`{}` is a misspelling of {}",
+                    &folded[m.range.clone()],
+                    drug.name
+                ),
+                help: format!("write `{}`", drug.name),
+                labels: vec![label(letter, &m.range, "misspelled")],
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,333 @@
+//! Rule files: which items a guideline topic applies to, and the reasons it gives, each with a
+//! CEL condition over the facts. Every YAML file of a rule set that is not a knowledge file
+//! (`drugs.yaml`, ...) is a rule file, e.g. `rules/mtus/benzodiazepines.yaml`.
+
+use std::collections::BTreeMap;
+
+use std::sync::Arc;
+
+use cel::Program;
+use serde::{Deserialize, Serialize};
+
+use super::guidelines::Guidelines;
+use super::reasons::Reasons;
+use super::source::{RuleError, RuleFile};
+
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RulesFile {
+    pub rules: Vec<Rule>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    pub id: String,
+    pub title: String,
+    /// What the guideline says and why the rule checks it, for `imrlint explain`.
+    #[serde(default)]
+    pub description: Option<String>,
+    pub guideline: GuidelineRef,
+    /// CEL: the items the rule applies to (`item.drug.class == 'benzodiazepine'`).
+    pub applies_to: String,
+    pub reasons: Vec<RuleReason>,
+    #[serde(default)]
+    pub examples: Vec<RuleExample>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GuidelineRef {
+    pub document: String,
+    pub topic: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuleReason {
+    /// A reason id from reasons.yaml.
+    pub reason: String,
+    pub role: Role,
+    /// CEL: whether the facts make the reason apply. An unknown fact makes it unknown.
+    pub when: String,
+    /// The finding's message; `{expr}` is replaced by the CEL expression's value.
+    pub message: String,
+    /// What the rationale should say.
+    pub help: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// The criterion that decides the item.
+    Primary,
+    /// A reason a complete rationale should also give.
+    Supporting,
+}
+
+impl Role {
+    pub fn id(self) -> &'static str {
+        match self {
+            Role::Primary => "primary",
+            Role::Supporting => "supporting",
+        }
+    }
+}
+
+/// A letter (or a snippet of one) and what the rule must find in it.
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuleExample {
+    /// A letter file, relative to the rule set's folder's parent (`cases/seed-000.txt`).
+    #[serde(default)]
+    pub letter: Option<String>,
+    /// Or the letter's text itself.
+    #[serde(default)]
+    pub text: Option<String>,
+    #[serde(default)]
+    pub item: usize,
+    /// Per reason id: whether it applies (true, false, null for unknown) and is cited.
+    pub expect: BTreeMap<String, ExpectedReason>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectedReason {
+    pub applies: Option<bool>,
+    #[serde(default)]
+    pub cited: Option<bool>,
+}
+
+/// A rule with its conditions compiled.
+#[derive(Debug, Clone)]
+pub struct CompiledRule {
+    pub rule: Rule,
+    pub file: String,
+    pub applies_to: Arc<Program>,
+    pub reasons: Vec<CompiledReason>,
+    /// Index of the guideline document and topic.
+    pub document: usize,
+    pub topic: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct CompiledReason {
+    pub reason: usize,
+    pub role: Role,
+    pub when: Arc<Program>,
+    pub message: Template,
+    pub help: Template,
+}
+
+/// A message with `{expr}` placeholders, each a compiled CEL expression.
+#[derive(Debug, Clone)]
+pub struct Template {
+    pub parts: Vec<TemplatePart>,
+}
+
+#[derive(Debug, Clone)]
+pub enum TemplatePart {
+    Text(String),
+    Expr(String, Arc<Program>),
+}
+
+/// The variables a condition may use.
+pub const VARIABLES: &[&str] = &[
+    "item",
+    "use",
+    "concepts",
+    "patient",
+    "letter",
+    "medications",
+];
+
+impl Template {
+    fn compile(source: &str) -> Result<Template, String> {
+        let mut parts = Vec::new();
+        let mut rest = source;
+        while let Some(open) = rest.find('{') {
+            let close = rest[open..].find('}').ok_or("a `{` without its `}`")? + open;
+            if open > 0 {
+                parts.push(TemplatePart::Text(rest[..open].to_string()));
+            }
+            let expr = &rest[open + 1..close];
+            parts.push(TemplatePart::Expr(
+                expr.to_string(),
+                compile_expression(expr)?,
+            ));
+            rest = &rest[close + 1..];
+        }
+        if !rest.is_empty() {
+            parts.push(TemplatePart::Text(rest.to_string()));
+        }
+        Ok(Template { parts })
+    }
+}
+
+/// Compiles a CEL expression and checks it names only known variables.
+pub fn compile_expression(source: &str) -> Result<Arc<Program>, String> {
+    if source.len() > 4096 {
+        return Err("the expression is longer than 4096 characters".into());
+    }
+    // The CEL parser recurses per nesting level; refuse depths that could exhaust the stack.
+    let depth = source
+        .chars()
+        .scan(0i32, |d, c| {
+            *d += match c {
+                '(' | '[' | '{' => 1,
+                ')' | ']' | '}' => -1,
+                _ => 0,
+            };
+            Some(*d)
+        })
+        .max()
+        .unwrap_or(0);
+    if depth > 32 {
+        return Err(format!(
+            "the expression nests {depth} levels deep; 32 is the limit"
+        ));
+    }
+    let program = Program::compile(source).map_err(|e| format!("CEL syntax error: {e}"))?;
+    let references = program.references();
+    let unknown: Vec<&str> = references
+        .variables()
+        .into_iter()
+        .filter(|v| !VARIABLES.contains(v))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(format!(
+            "unknown variable `{}`; conditions may use {}",
+            unknown.join("`, `"),
+            VARIABLES.join(", ")
+        ));
+    }
+    Ok(Arc::new(program))
+}
+
+/// Compiles the rules of one file.
+pub fn compile(
+    file: &RuleFile,
+    f: RulesFile,
+    reasons: &Reasons,
+    guidelines: &Guidelines,
+) -> Result<Vec<CompiledRule>, Vec<RuleError>> {
+    let mut errors = Vec::new();
+    let mut out = Vec::new();
+    for (r, rule) in f.rules.into_iter().enumerate() {
+        let at = |key: &str| format!("rules[{r}].{key}");
+        let cel_error = |path: String, e: String, errors: &mut Vec<RuleError>| {
+            errors.push(file.error(&path, e, Some("conditions are CEL over the facts `imrlint facts` prints; see the variables in `imrlint schema`".into())))
+        };
+        let applies_to = compile_expression(&rule.applies_to)
+            .map_err(|e| cel_error(at("applies_to"), e, &mut errors))
+            .ok();
+        let document = guidelines
+            .documents
+            .iter()
+            .position(|d| d.doc.id == rule.guideline.document);
+        let topic = document.and_then(|d| {
+            guidelines.documents[d]
+                .doc
+                .topics
+                .iter()
+                .position(|t| t.id == rule.guideline.topic)
+        });
+        if document.is_none() {
+            errors.push(file.error(
+                &at("guideline.document"),
+                format!("unknown guideline document `{}`", rule.guideline.document),
+                Some("name a document id from guidelines.yaml".into()),
+            ));
+        } else if topic.is_none() {
+            errors.push(file.error(
+                &at("guideline.topic"),
+                format!(
+                    "unknown topic `{}` in `{}`",
+                    rule.guideline.topic, rule.guideline.document
+                ),
+                Some("name a topic id of that document in guidelines.yaml".into()),
+            ));
+        }
+        let mut compiled_reasons = Vec::new();
+        for (i, rr) in rule.reasons.iter().enumerate() {
+            let path = |key: &str| format!("rules[{r}].reasons[{i}].{key}");
+            let Some(reason) = reasons.index(&rr.reason) else {
+                errors.push(file.error(
+                    &path("reason"),
+                    format!("unknown reason `{}`", rr.reason),
+                    Some("name a reason id from reasons.yaml".into()),
+                ));
+                continue;
+            };
+            let when = compile_expression(&rr.when)
+                .map_err(|e| cel_error(path("when"), e, &mut errors))
+                .ok();
+            let message = Template::compile(&rr.message)
+                .map_err(|e| cel_error(path("message"), e, &mut errors))
+                .ok();
+            let help = Template::compile(&rr.help)
+                .map_err(|e| cel_error(path("help"), e, &mut errors))
+                .ok();
+            if let (Some(when), Some(message), Some(help)) = (when, message, help) {
+                compiled_reasons.push(CompiledReason {
+                    reason,
+                    role: rr.role,
+                    when,
+                    message,
+                    help,
+                });
+            }
+        }
+        if let (Some(applies_to), Some(document), Some(topic)) = (applies_to, document, topic) {
+            out.push(CompiledRule {
+                rule,
+                file: file.name.clone(),
+                applies_to,
+                reasons: compiled_reasons,
+                document,
+                topic,
+            });
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expressions_name_known_variables_only() {
+        assert!(compile_expression("item.drug.class == 'benzodiazepine'").is_ok());
+        assert!(compile_expression("use.weeks > 4 || concepts['efficacy'] == 'negated'").is_ok());
+        assert!(
+            compile_expression("itme.drug == null")
+                .unwrap_err()
+                .contains("unknown variable `itme`")
+        );
+        assert!(
+            compile_expression("item.drug ==")
+                .unwrap_err()
+                .contains("syntax")
+        );
+        let deep = format!("{}1{}", "(".repeat(5000), ")".repeat(5000));
+        assert!(compile_expression(&deep).unwrap_err().contains("longer"));
+        let nested = format!("{}1{}", "(".repeat(100), ")".repeat(100));
+        assert!(
+            compile_expression(&nested)
+                .unwrap_err()
+                .contains("levels deep")
+        );
+    }
+
+    #[test]
+    fn templates_hold_expressions() {
+        let t = Template::compile("{item.drug.name} for {use.weeks} weeks").unwrap();
+        assert_eq!(t.parts.len(), 4);
+        assert!(Template::compile("{unclosed").is_err());
+    }
+}
