@@ -186,10 +186,10 @@ fn letter_concepts(facts: &Facts, rules: &RuleSet) -> BTreeMap<String, &'static 
     };
     for m in &facts.concepts {
         let status = m.status.id();
-        if let Some(slot) = out.get_mut(&m.concept) {
-            if rank(status) > rank(slot) {
-                *slot = status;
-            }
+        if let Some(slot) = out.get_mut(&m.concept)
+            && rank(status) > rank(slot)
+        {
+            *slot = status;
         }
     }
     out
@@ -208,7 +208,7 @@ fn context(
     add(&mut ctx, "item", json_of(item));
     let drug_use = item.drug_use.as_ref().map_or_else(
         || json!({"first_documented": null, "weeks": null, "concepts": {}}),
-        |u| json_of(u),
+        json_of,
     );
     add(&mut ctx, "use", drug_use);
     add(&mut ctx, "concepts", json!(concepts));
