@@ -38,9 +38,49 @@ pub enum Command {
     /// Check letters: which guideline reasons apply to each item, whether the rationale gives
     /// them, and whether its conclusion and citations hold.
     Check(CheckArgs),
+    /// Validate, test or list the rule set.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+    /// Explain a rule or a reason: what it checks, its guideline, its conditions and examples.
+    Explain(ExplainArgs),
+    /// Print the JSON Schema of a kind of rule file, for editors.
+    Schema(SchemaArgs),
     /// Print the facts imrlint reads from letters (YAML or JSON), each with its line and column:
     /// what the rules see.
     Facts(FactsArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Load every rule file and report every problem with its file, line and column.
+    Check(RulesArgs),
+    /// Run the inline examples of every rule.
+    Test(RulesArgs),
+    /// List the rules with their guideline topics and reasons.
+    List(RulesArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RulesArgs {
+    /// Rule folders or files, laid over the default rule set (./rules if present, else built in).
+    #[arg(long = "rules", value_name = "DIR|FILE")]
+    pub rules: Vec<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// A rule id (`mtus-benzodiazepines`) or a reason id (`long-term-use`).
+    pub id: String,
+    #[arg(long = "rules", value_name = "DIR|FILE")]
+    pub rules: Vec<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SchemaArgs {
+    /// Which file: rules (any rule file), drugs, concepts, context, guidelines, categories,
+    /// anatomy, requests, reasons.
+    #[arg(default_value = "rules")]
+    pub kind: String,
 }
 
 #[derive(Debug, clap::Args)]
@@ -128,6 +168,13 @@ pub struct FileError {
 }
 
 pub fn main() -> ExitCode {
+    // Like other Unix filters, stop quietly when the reader of standard output goes away
+    // (`imrlint check ... | head`) instead of failing on the broken pipe.
+    #[cfg(unix)]
+    // SAFETY: restoring the default action of a signal, before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -139,6 +186,21 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Facts(args) => run_facts(args),
         Command::Check(args) => run_check(args),
+        Command::Rules(RulesCommand::Check(args)) => match load_rules(&args.rules) {
+            Ok(r) => {
+                eprintln!(
+                    "imrlint: the rule set is valid: {} files, {} rules",
+                    r.files.len(),
+                    r.rules.len()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(code) => code,
+        },
+        Command::Rules(RulesCommand::Test(args)) => run_rules_test(args),
+        Command::Rules(RulesCommand::List(args)) => run_rules_list(args),
+        Command::Explain(args) => run_explain(args),
+        Command::Schema(args) => run_schema(args),
     }
 }
 
@@ -323,4 +385,168 @@ fn run_check(args: CheckArgs) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+fn run_rules_test(args: RulesArgs) -> ExitCode {
+    let rules = match load_rules(&args.rules) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    // Example letters are named relative to the folder that holds the rules folder.
+    let base = args
+        .rules
+        .first()
+        .or(Some(&PathBuf::from("rules")).filter(|p| p.is_dir()))
+        .and_then(|p| p.parent().map(std::path::Path::to_path_buf))
+        .unwrap_or_default();
+    let base = if base.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        base
+    };
+    let (mut passed, mut skipped, mut failed) = (0, 0, 0);
+    for (rule, example, outcome) in crate::rules::examples::run(&rules, &base) {
+        match outcome {
+            crate::rules::examples::Outcome::Passed => passed += 1,
+            crate::rules::examples::Outcome::Skipped(why) => {
+                skipped += 1;
+                eprintln!("imrlint: {rule} example {example} skipped: {why}");
+            }
+            crate::rules::examples::Outcome::Failed(e) => {
+                failed += 1;
+                eprintln!("{:?}", miette::Report::new(e));
+            }
+        }
+    }
+    println!("{passed} passed, {failed} failed, {skipped} skipped");
+    if failed > 0 {
+        ExitCode::from(EXIT_USAGE)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn run_rules_list(args: RulesArgs) -> ExitCode {
+    let rules = match load_rules(&args.rules) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    for r in &rules.rules {
+        let doc = &rules.guidelines.documents[r.document].doc;
+        let reasons: Vec<String> = r
+            .reasons
+            .iter()
+            .map(|x| format!("{}({})", rules.reasons.reasons[x.reason].id, x.role.id()))
+            .collect();
+        println!(
+            "{}\t{} / {}\t{}",
+            r.rule.id,
+            doc.id,
+            doc.topics[r.topic].id,
+            reasons.join(", ")
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+fn run_explain(args: ExplainArgs) -> ExitCode {
+    let rules = match load_rules(&args.rules) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let mut out = String::new();
+    if let Some(r) = rules.rules.iter().find(|r| r.rule.id == args.id) {
+        let doc = &rules.guidelines.documents[r.document];
+        let topic = &doc.doc.topics[r.topic];
+        out.push_str(&format!("{}: {}\n\n", r.rule.id, r.rule.title));
+        if let Some(d) = &r.rule.description {
+            out.push_str(&format!("{}\n\n", d.trim()));
+        }
+        out.push_str(&format!("Guideline: {}, {}", doc.doc.title, topic.title));
+        if !topic.pages.is_empty() {
+            out.push_str(&format!(" (2009 pages {})", topic.pages.join(", ")));
+        }
+        out.push_str(&format!(
+            "\nApplies to: {}\nDefined in: {}\n\nReasons:\n",
+            r.rule.applies_to.trim(),
+            r.file
+        ));
+        for rr in &r.rule.reasons {
+            out.push_str(&format!(
+                "  {} ({})\n    when: {}\n    help: {}\n",
+                rr.reason,
+                rr.role.id(),
+                rr.when.trim(),
+                rr.help
+            ));
+        }
+        out.push_str(&format!(
+            "\nExamples: {} (run them with `imrlint rules test`)\n",
+            r.rule.examples.len()
+        ));
+    } else if let Some(i) = rules.reasons.index(&args.id) {
+        let reason = &rules.reasons.reasons[i];
+        out.push_str(&format!("{}: {}\n\n", reason.id, reason.title));
+        if let Some(d) = &reason.description {
+            out.push_str(&format!("{}\n\n", d.trim()));
+        }
+        out.push_str(&format!("Kind: {:?}\nCited by:\n", reason.kind));
+        for c in &reason.cites {
+            let what = c
+                .pattern
+                .as_ref()
+                .map(|p| format!("pattern '{p}'"))
+                .or(c.concept.as_ref().map(|k| format!("concept {k}")))
+                .unwrap_or_default();
+            out.push_str(&format!("  {what} ({:?})\n", c.status));
+        }
+        let users: Vec<&str> = rules
+            .rules
+            .iter()
+            .filter(|r| r.reasons.iter().any(|x| x.reason == i))
+            .map(|r| r.rule.id.as_str())
+            .collect();
+        out.push_str(&format!(
+            "Rules using it: {}\n",
+            if users.is_empty() {
+                "none".into()
+            } else {
+                users.join(", ")
+            }
+        ));
+    } else {
+        eprintln!(
+            "imrlint: no rule or reason `{}`; `imrlint rules list` lists the rules",
+            args.id
+        );
+        return ExitCode::from(EXIT_USAGE);
+    }
+    print!("{out}");
+    ExitCode::SUCCESS
+}
+
+fn run_schema(args: SchemaArgs) -> ExitCode {
+    use crate::rules::*;
+    let schema = match args.kind.as_str() {
+        "rules" => schemars::schema_for!(checks::RulesFile),
+        "drugs" => schemars::schema_for!(drugs::DrugsFile),
+        "concepts" => schemars::schema_for!(concepts::ConceptsFile),
+        "context" => schemars::schema_for!(concepts::ContextFile),
+        "guidelines" => schemars::schema_for!(guidelines::GuidelinesFile),
+        "categories" => schemars::schema_for!(categories::CategoriesFile),
+        "anatomy" => schemars::schema_for!(categories::AnatomyFile),
+        "requests" => schemars::schema_for!(requests::RequestsFile),
+        "reasons" => schemars::schema_for!(reasons::ReasonsFile),
+        other => {
+            eprintln!(
+                "imrlint: no schema `{other}`; kinds: rules, drugs, concepts, context, guidelines, categories, anatomy, requests, reasons"
+            );
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&schema).unwrap_or_default()
+    );
+    ExitCode::SUCCESS
 }

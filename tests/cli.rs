@@ -372,3 +372,118 @@ fn a_rationale_without_the_primary_reason_misses_it() {
     assert_eq!(kinds, vec![("missing-reason", "long-term-use")]);
     assert_eq!(findings[0]["severity"], "warning");
 }
+
+/// A rule folder with one file; the run must stop with 2 and name the file, line and column.
+fn rule_error(file: &str, yaml: &str, expected: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(file), yaml).unwrap();
+    imrlint()
+        .args(["rules", "check", "--rules"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(expected));
+}
+
+const RULE: &str = "rules:\n  - id: x\n    title: X\n    guideline: {document: mtus-chronic-pain, topic: benzodiazepines}\n";
+
+#[test]
+fn each_kind_of_rule_error_is_placed() {
+    rule_error(
+        "extra.yaml",
+        "rules: [\n  - id: x\n",
+        "extra.yaml:2:3: did not find expected",
+    );
+    rule_error(
+        "extra.yaml",
+        &format!("{RULE}    applies_to: 'true'\n    reasons: []\n    colour: red\n"),
+        "extra.yaml:7:5: rules[0]: unknown field `colour`",
+    );
+    rule_error(
+        "extra.yaml",
+        &format!("{RULE}    applies_to: item.drug.class ==\n    reasons: []\n"),
+        "extra.yaml:5:17: CEL syntax error",
+    );
+    rule_error(
+        "extra.yaml",
+        &format!("{RULE}    applies_to: drug.class == 'x'\n    reasons: []\n"),
+        "extra.yaml:5:17: unknown variable `drug`",
+    );
+    rule_error(
+        "extra.yaml",
+        &format!(
+            "{RULE}    applies_to: 'true'\n    reasons:\n      - {{reason: no-such-reason, role: primary, when: 'true', message: m, help: h}}\n"
+        ),
+        "extra.yaml:7:18: unknown reason `no-such-reason`",
+    );
+    rule_error(
+        "extra.yaml",
+        "rules:\n  - id: x\n    title: X\n    guideline: {document: mtus-chronic-pain, topic: no-such-topic}\n    applies_to: 'true'\n    reasons: []\n",
+        "extra.yaml:4:53: unknown topic `no-such-topic`",
+    );
+    rule_error(
+        "reasons.yaml",
+        "reasons:\n  - id: r\n    title: R\n    kind: state\n    cites: [{concept: no-such-concept}]\n",
+        "reasons.yaml:5:23: unknown concept `no-such-concept`",
+    );
+}
+
+/// A new rule file for a drug class the default set does not cover, applied with --rules: no
+/// recompile, and its examples run.
+#[test]
+fn a_new_rule_file_applies_without_recompiling() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("drugs.yaml"),
+        "classes: [{id: stimulant, title: Stimulants}]\ndrugs:\n  - {name: zorbanil, class: stimulant, brands: [Zorbex]}\n",
+    )
+    .unwrap();
+    let letter = std::fs::read_to_string(case("seed-000.txt"))
+        .unwrap()
+        .replace("Clonazepam 1 mg #90", "Zorbex 1 mg #90");
+    std::fs::write(
+        dir.path().join("stimulants.yaml"),
+        format!(
+            "rules:\n  - id: stimulants\n    title: Stimulants need a documented indication\n    guideline: {{document: mtus-chronic-pain, topic: medications-for-chronic-pain}}\n    applies_to: item.drug.class == 'stimulant'\n    reasons:\n      - reason: dosing-frequency-missing\n        role: primary\n        when: item.request.frequency == null\n        message: no frequency\n        help: say how often\n    examples:\n      - text: {}\n        expect: {{dosing-frequency-missing: {{applies: true, cited: true}}}}\n",
+            serde_json::to_string(&letter).unwrap()
+        ),
+    )
+    .unwrap();
+    imrlint()
+        .args(["rules", "test", "--rules"])
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("1 passed, 0 failed"));
+    let out = imrlint()
+        .args(["check", "--format", "json", "--rules"])
+        .arg(dir.path())
+        .arg("-")
+        .write_stdin(letter)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let reasons = &v["files"][0]["items"][0]["reasons"];
+    assert_eq!(reasons[0]["rule"], "stimulants");
+    assert_eq!(reasons[0]["applies"], true);
+}
+
+#[test]
+fn a_failing_example_is_a_rule_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("wrong.yaml"),
+        format!(
+            "rules:\n  - id: wrong\n    title: W\n    guideline: {{document: mtus-chronic-pain, topic: benzodiazepines}}\n    applies_to: item.drug.class == 'benzodiazepine'\n    reasons:\n      - {{reason: dosing-frequency-missing, role: primary, when: 'item.request.frequency != null', message: m, help: h}}\n    examples:\n      - letter: {}\n        expect: {{dosing-frequency-missing: {{applies: true}}}}\n",
+            case("seed-000.txt")
+        ),
+    )
+    .unwrap();
+    imrlint()
+        .args(["rules", "test", "--rules"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("wrong.yaml:9:15: example fails"))
+        .stderr(predicate::str::contains("applies is false"));
+}

@@ -102,7 +102,9 @@ pub struct ExpectedReason {
 #[derive(Debug, Clone)]
 pub struct CompiledRule {
     pub rule: Rule,
+    /// The file's name and the rule's index in it, to point diagnostics at the rule.
     pub file: String,
+    pub index: usize,
     pub applies_to: Arc<Program>,
     pub reasons: Vec<CompiledReason>,
     /// Index of the guideline document and topic.
@@ -282,6 +284,7 @@ pub fn compile(
             out.push(CompiledRule {
                 rule,
                 file: file.name.clone(),
+                index: r,
                 applies_to,
                 reasons: compiled_reasons,
                 document,

@@ -15,6 +15,7 @@ pub mod categories;
 pub mod checks;
 pub mod concepts;
 pub mod drugs;
+pub mod examples;
 pub mod guidelines;
 pub mod patterns;
 pub mod reasons;
