@@ -109,6 +109,9 @@ pub struct ReasonResult {
 #[derive(Debug, Clone, Serialize)]
 pub struct ItemResult {
     pub index: usize,
+    /// Every rule's `applies_to` for this item, in rule order (for `--trace`).
+    #[serde(skip)]
+    pub rules: Vec<(String, Option<bool>)>,
     pub reasons: Vec<ReasonResult>,
     /// The decision the rationale's conclusion states, and where.
     #[serde(skip)]
@@ -138,10 +141,17 @@ pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet) -> Checked {
         let cites = Cites::find(rules, folded, &sentences, rationale.clone());
         let conclusion = conclusion(rules, folded, rationale.clone());
         let mut reasons = Vec::new();
+        let applied: Vec<(String, Option<bool>)> = rules
+            .rules
+            .iter()
+            .map(|r| (r.rule.id.clone(), truth(&r.applies_to, &ctx)))
+            .collect();
         for rule in rules
             .rules
             .iter()
-            .filter(|r| truth(&r.applies_to, &ctx) == Some(true))
+            .zip(&applied)
+            .filter(|(_, (_, a))| *a == Some(true))
+            .map(|(r, _)| r)
         {
             for r in &rule.reasons {
                 let cite = cites.of(r.reason);
@@ -163,10 +173,12 @@ pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet) -> Checked {
         findings.extend(misspellings(letter, item, rules));
         items.push(ItemResult {
             index: item.index,
+            rules: applied,
             reasons,
             conclusion,
         });
     }
+    findings.extend(contradictions(letter, rules));
     Checked { items, findings }
 }
 
@@ -656,4 +668,76 @@ fn misspellings(letter: &Letter, item: &Item, rules: &RuleSet) -> Vec<Finding> {
             }
         })
         .collect()
+}
+
+/// A sentence about the patient, not a quotation of the guideline.
+static PATIENT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"(?i)\b(?:the (?:patient|injured worker|applicant|claimant|employee)|in this case|in the records?|was noted|on examination|exam(?:ination)? (?:showed|revealed|noted))\b").unwrap()
+});
+
+/// Two rationales of one letter that assert opposite facts about the patient: a finding, a
+/// history or a risk factor that one rationale affirms and another negates, in sentences about
+/// the patient that name no drug.
+fn contradictions(letter: &Letter, rules: &RuleSet) -> Vec<Finding> {
+    let folded = letter.text.folded();
+    let per_item: Vec<(usize, Vec<concept_context::Mention>)> = letter
+        .items
+        .iter()
+        .filter_map(|i| {
+            let r = i.rationale.clone()?;
+            let s = sentences(folded, r);
+            let mentions = concept_context::mentions(&rules.concepts, &rules.context, folded, &s)
+                .into_iter()
+                .filter(|m| {
+                    matches!(
+                        m.status,
+                        crate::rules::Status::Affirmed | crate::rules::Status::Negated
+                    )
+                })
+                .filter(|m| {
+                    let group = rules.concepts.concepts[m.concept].group.as_deref();
+                    matches!(group, Some("finding" | "history" | "risk"))
+                        && PATIENT.is_match(&folded[m.sentence.clone()])
+                        && rules.drugs.find(folded, m.sentence.clone()).is_empty()
+                })
+                .collect();
+            Some((i.index, mentions))
+        })
+        .collect();
+    let mut out = Vec::new();
+    let mut reported = std::collections::HashSet::new();
+    for (a, (ia, ma)) in per_item.iter().enumerate() {
+        for (ib, mb) in per_item.iter().skip(a + 1) {
+            for x in ma {
+                let Some(y) = mb
+                    .iter()
+                    .find(|y| y.concept == x.concept && y.status != x.status)
+                else {
+                    continue;
+                };
+                if !reported.insert(x.concept) {
+                    continue;
+                }
+                let concept = &rules.concepts.concepts[x.concept];
+                out.push(Finding {
+                    kind: Kind::Contradiction,
+                    severity: Severity::Warning,
+                    rule: None,
+                    reason: None,
+                    item: Some(*ib),
+                    message: format!(
+                        "the rationales of items {ia} and {ib} say opposite things of {}",
+                        concept.title.to_lowercase()
+                    ),
+                    help: "make the rationales agree with each other and with the case summary"
+                        .into(),
+                    labels: vec![
+                        label(letter, &x.range, format!("item {ia}: {}", x.status.id())),
+                        label(letter, &y.range, format!("item {ib}: {}", y.status.id())),
+                    ],
+                });
+            }
+        }
+    }
+    out
 }

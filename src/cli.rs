@@ -100,6 +100,10 @@ pub struct CheckArgs {
     /// Write the report to this file instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Show, per item and rule, each condition's value and whether the rationale cites each
+    /// reason (on standard error).
+    #[arg(long)]
+    pub trace: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -351,6 +355,9 @@ fn run_check(args: CheckArgs) -> ExitCode {
             },
         })
         .collect();
+    if args.trace {
+        eprint!("{}", report::trace(&results));
+    }
     let color = args.output.is_none()
         && std::env::var_os("NO_COLOR").is_none()
         && std::io::IsTerminal::is_terminal(&std::io::stdout());

@@ -271,3 +271,46 @@ pub fn human(results: &[LetterResult], color: bool) -> String {
     ));
     out
 }
+
+/// Per letter, item and rule: whether the rule applies, and per reason its condition's value and
+/// whether the rationale cites it. For rule authors asking why a finding did or did not appear.
+pub fn trace(results: &[LetterResult]) -> String {
+    let mut out = String::new();
+    for r in results {
+        let Outcome::Checked { facts, checked, .. } = &r.outcome else {
+            continue;
+        };
+        out.push_str(&format!("{}\n", r.path));
+        for (f, item) in facts.items.iter().zip(&checked.items) {
+            out.push_str(&format!(
+                "  item {} {:?} ({}, {})\n",
+                item.index,
+                f.treatment.value,
+                f.category,
+                f.decision.value.id()
+            ));
+            for (rule, applies) in &item.rules {
+                let v = match applies {
+                    Some(true) => "applies",
+                    Some(false) => "does not apply",
+                    None => "unknown (a fact it needs is missing)",
+                };
+                out.push_str(&format!("    {rule}: {v}\n"));
+                for reason in item.reasons.iter().filter(|x| &x.rule == rule) {
+                    let applies = match reason.applies {
+                        Some(b) => b.to_string(),
+                        None => "unknown".into(),
+                    };
+                    out.push_str(&format!(
+                        "      {} ({}): when = {applies}, cited = {}; {}\n",
+                        reason.reason,
+                        reason.role.id(),
+                        reason.cited,
+                        reason.message
+                    ));
+                }
+            }
+        }
+    }
+    out
+}

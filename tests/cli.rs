@@ -487,3 +487,54 @@ fn a_failing_example_is_a_rule_error() {
         .stderr(predicate::str::contains("wrong.yaml:9:15: example fails"))
         .stderr(predicate::str::contains("applies is false"));
 }
+
+/// Two rationales of one letter: one finds no neurologic deficit, the other a foot drop.
+#[test]
+fn opposite_findings_in_two_rationales_contradict() {
+    let letter = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/letters/contradiction.txt");
+    let (_, v) = check_json(&[letter.to_str().unwrap()]);
+    let findings = v["files"][0]["findings"].as_array().unwrap();
+    let contradiction = findings
+        .iter()
+        .find(|f| f["kind"] == "contradiction")
+        .expect("a contradiction");
+    assert_eq!(contradiction["labels"][0]["line"], 20);
+    assert_eq!(contradiction["labels"][1]["line"], 28);
+    // The same letter with both rationales agreeing has none.
+    let agreeing = std::fs::read_to_string(&letter).unwrap().replace(
+        "has a clear neurologic deficit with foot drop",
+        "has no neurologic deficit",
+    );
+    let out = imrlint()
+        .args(["check", "--format", "json", "-"])
+        .write_stdin(agreeing)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        v["files"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["kind"] != "contradiction")
+    );
+}
+
+#[test]
+fn trace_shows_each_condition() {
+    imrlint()
+        .args([
+            "check",
+            "--trace",
+            "--format",
+            "concise",
+            &case("seed-002.txt"),
+        ])
+        .assert()
+        .stderr(predicate::str::contains(
+            "long-term-use (primary): when = unknown, cited = true",
+        ))
+        .stderr(predicate::str::contains(
+            "mtus-benzodiazepines: does not apply",
+        ));
+}
