@@ -355,10 +355,38 @@ fn reason_findings(
     reasons: &[ReasonResult],
     rules: &RuleSet,
 ) -> Vec<Finding> {
+    let rationale = item.rationale.clone().unwrap_or(item.heading.clone());
+    if item.decision == Decision::Overturned {
+        // An overturned rationale argues for the treatment and makes no claims against it; a
+        // primary reason against it that applies and goes unaddressed is a note for the auditor.
+        return reasons
+            .iter()
+            .filter(|r| r.role == Role::Primary && r.applies == Some(true) && !r.cited)
+            .map(|r| Finding {
+                kind: Kind::MissingReason,
+                severity: Severity::Note,
+                rule: Some(r.rule.clone()),
+                reason: Some(r.reason.clone()),
+                item: Some(item.index),
+                message: format!(
+                    "overturned although a primary reason against it applies: {}",
+                    r.message
+                ),
+                help: format!(
+                    "if the request is still necessary, say why despite this: {}",
+                    r.help
+                ),
+                labels: vec![label(
+                    letter,
+                    &(rationale.start..rationale.start + 1),
+                    "this rationale",
+                )],
+            })
+            .collect();
+    }
     if item.decision != Decision::Upheld {
         return Vec::new();
     }
-    let rationale = item.rationale.clone().unwrap_or(item.heading.clone());
     let mut out = Vec::new();
     for r in reasons {
         let title = rules
@@ -644,30 +672,53 @@ fn pages_text(pages: &[(u32, u32)]) -> String {
 /// Drug names the letter misspells, in the treatment or the rationale.
 fn misspellings(letter: &Letter, item: &Item, rules: &RuleSet) -> Vec<Finding> {
     let folded = letter.text.folded();
-    let ranges = [Some(item.treatment.clone()), item.rationale.clone()];
-    ranges
+    let mut out = Vec::new();
+    for r in [Some(item.treatment.clone()), item.rationale.clone()]
         .into_iter()
         .flatten()
-        .flat_map(|r| rules.drugs.find(folded, r))
-        .filter(|m| m.kind == crate::rules::drugs::NameKind::Misspelling)
-        .map(|m| {
-            let drug = &rules.drugs.drugs[m.drug];
-            Finding {
+    {
+        let known = rules.drugs.find(folded, r.clone());
+        // Names listed as misspellings in drugs.yaml.
+        let mut misspelled: Vec<(usize, Range<usize>)> = known
+            .iter()
+            .filter(|m| m.kind == crate::rules::drugs::NameKind::Misspelling)
+            .map(|m| (m.drug, m.range.clone()))
+            .collect();
+        // Words one edit from a drug name.
+        let mut at = r.start;
+        for word in folded[r.clone()].split(|c: char| !c.is_alphanumeric()) {
+            let range = at..at + word.len();
+            at += word.len() + 1;
+            if known
+                .iter()
+                .any(|m| m.range.start <= range.start && range.end <= m.range.end)
+            {
+                continue;
+            }
+            if let Some(drug) = rules.drugs.near_miss(word) {
+                misspelled.push((drug, range));
+            }
+        }
+        for (drug, range) in misspelled {
+            let name = &rules.drugs.drugs[drug].name;
+            out.push(Finding {
                 kind: Kind::Misspelling,
                 severity: Severity::Note,
                 rule: None,
                 reason: None,
                 item: Some(item.index),
                 message: format!(
-                    "`{}` is a misspelling of {}",
-                    &folded[m.range.clone()],
-                    drug.name
+                    "`{}` looks like a misspelling of {name}",
+                    &folded[range.clone()]
                 ),
-                help: format!("write `{}`", drug.name),
-                labels: vec![label(letter, &m.range, "misspelled")],
-            }
-        })
-        .collect()
+                help: format!(
+                    "write `{name}` (or add the word to drugs.yaml if it is a drug of its own)"
+                ),
+                labels: vec![label(letter, &range, "misspelled")],
+            });
+        }
+    }
+    out
 }
 
 /// A sentence about the patient, not a quotation of the guideline.

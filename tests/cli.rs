@@ -538,3 +538,74 @@ fn trace_shows_each_condition() {
             "mtus-benzodiazepines: does not apply",
         ));
 }
+
+/// A drug name misspelled by one swapped pair of letters is a note; the correct one is not.
+#[test]
+fn a_misspelled_drug_name_is_noted() {
+    let original = std::fs::read_to_string(case("seed-004.txt")).unwrap();
+    let kinds = |text: String| -> Vec<String> {
+        let out = imrlint()
+            .args(["check", "--format", "json", "-"])
+            .write_stdin(text)
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["files"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["message"].as_str().unwrap().to_string())
+            .filter(|m| m.contains("misspelling"))
+            .collect()
+    };
+    assert!(kinds(original.clone()).is_empty());
+    let changed = original.replacen(
+        "ongoing usage of Lyrica (pregabalin)",
+        "ongoing usage of Lyrcia (pregabalin)",
+        1,
+    );
+    assert_ne!(changed, original);
+    assert_eq!(
+        kinds(changed),
+        vec!["`Lyrcia` looks like a misspelling of pregabalin"]
+    );
+}
+
+/// Overturned despite a long benzodiazepine use the rationale does not address: a note only, and
+/// no claims are checked against an overturned rationale.
+#[test]
+fn an_overturned_item_gets_a_note_for_an_unaddressed_primary_reason() {
+    let original = std::fs::read_to_string(case("seed-000.txt")).unwrap();
+    let at = original.find("Decision rationale:").unwrap();
+    let letter = format!(
+        "{}Decision rationale: The patient has severe muscle spasms. Therefore, the request for clonazepam 1 mg #90 with 1 refill is medically necessary.\n",
+        &original[..at].replace("1 refill:  Upheld", "1 refill:  Overturned")
+    );
+    let out = imrlint()
+        .args(["check", "--format", "json", "-"])
+        .write_stdin(letter)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings: Vec<(String, String, String)> = v["files"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["kind"].as_str().unwrap().into(),
+                f["severity"].as_str().unwrap().into(),
+                f["reason"].as_str().unwrap_or("").into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        findings,
+        vec![(
+            "missing-reason".to_string(),
+            "note".to_string(),
+            "long-term-use".to_string()
+        )]
+    );
+    assert_eq!(out.status.code(), Some(0));
+}

@@ -17,6 +17,10 @@ pub struct DrugsFile {
     #[serde(default)]
     pub routes: Vec<Route>,
     pub drugs: Vec<Drug>,
+    /// Ordinary words one letter away from a drug name (`ability`, one letter from Abilify):
+    /// never reported as misspellings.
+    #[serde(default)]
+    pub not_misspellings: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
@@ -68,6 +72,9 @@ pub struct Drugs {
     name_owner: Vec<(usize, NameKind)>,
     route_words: AhoCorasick,
     route_owner: Vec<usize>,
+    /// Single-word names of six letters or more, by first letter and length, for near misses.
+    spellings: std::collections::HashMap<(char, usize), Vec<(String, usize)>>,
+    not_misspellings: std::collections::HashSet<String>,
 }
 
 /// A drug named in the text.
@@ -160,7 +167,27 @@ impl Drugs {
                     vec![file.error("", format!("cannot build the name matcher: {e}"), None)]
                 })
         };
+        let mut spellings: std::collections::HashMap<(char, usize), Vec<(String, usize)>> =
+            Default::default();
+        for (i, d) in f.drugs.iter().enumerate() {
+            for n in std::iter::once(&d.name).chain(&d.brands).chain(&d.aliases) {
+                let n = n.to_lowercase();
+                if n.chars().count() >= 6 && n.chars().all(|c| c.is_alphabetic()) {
+                    let first = n.chars().next().unwrap_or(' ');
+                    spellings
+                        .entry((first, n.chars().count()))
+                        .or_default()
+                        .push((n, i));
+                }
+            }
+        }
         Ok(Drugs {
+            spellings,
+            not_misspellings: f
+                .not_misspellings
+                .iter()
+                .map(|w| w.to_lowercase())
+                .collect(),
             names: build(&patterns)?,
             route_words: build(&route_patterns)?,
             classes: f.classes,
@@ -192,6 +219,30 @@ impl Drugs {
             .collect()
     }
 
+    /// The drug a word misspells by one letter (`Lyrcia`, `tramdol`): a word of six letters or
+    /// more, one edit (a letter changed, added, dropped or two swapped) from a name, with the same
+    /// first letter. `None` for a correct name or anything further off.
+    pub fn near_miss(&self, word: &str) -> Option<usize> {
+        let w = word.to_lowercase();
+        let len = w.chars().count();
+        let first = w.chars().next()?;
+        if len < 6 || !w.chars().all(|c| c.is_alphabetic()) || self.not_misspellings.contains(&w) {
+            return None;
+        }
+        let mut found = None;
+        for l in len.saturating_sub(1)..=len + 1 {
+            for (name, drug) in self.spellings.get(&(first, l)).into_iter().flatten() {
+                if *name == w {
+                    return None;
+                }
+                if found.is_none() && one_edit(&w, name) {
+                    found = Some(*drug);
+                }
+            }
+        }
+        found
+    }
+
     pub fn class_title(&self, id: &str) -> Option<&str> {
         self.classes
             .iter()
@@ -207,6 +258,28 @@ impl Drugs {
                 .chain(d.aliases.iter().map(String::as_str))
                 .map(move |n| (i, n))
         })
+    }
+}
+
+/// Whether two words are one edit apart: a letter changed, added or dropped, or two adjacent
+/// letters swapped.
+fn one_edit(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let suffix = a[prefix..]
+        .iter()
+        .rev()
+        .zip(b[prefix..].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    let (ra, rb) = (
+        a.len() - prefix - suffix.min(a.len() - prefix),
+        b.len() - prefix - suffix.min(b.len() - prefix),
+    );
+    match (ra, rb) {
+        (1, 1) | (1, 0) | (0, 1) => true,
+        (2, 2) => a[prefix] == b[prefix + 1] && a[prefix + 1] == b[prefix],
+        _ => false,
     }
 }
 
@@ -251,6 +324,7 @@ impl super::Knowledge for DrugsFile {
         self.classes.extend(later.classes);
         self.routes.extend(later.routes);
         self.drugs.extend(later.drugs);
+        self.not_misspellings.extend(later.not_misspellings);
     }
 
     fn compile(self, file: &RuleFile) -> Result<Drugs, Vec<RuleError>> {
@@ -294,6 +368,27 @@ drugs:
                 ("clonazepam", "klonopin"),
             ]
         );
+    }
+
+    #[test]
+    fn near_misses_are_one_edit_from_a_name() {
+        let file = RuleFile::new(
+            "drugs.yaml",
+            "classes: [{id: anticonvulsant, title: A}]\ndrugs:\n  - {name: pregabalin, class: anticonvulsant, brands: [Lyrica]}\n",
+        );
+        let d = Drugs::compile(&file, file.parse().unwrap()).unwrap();
+        for word in [
+            "Lyrcia",
+            "pregabaline",
+            "pregablin",
+            "Pregabalim",
+            "lyrical",
+        ] {
+            assert_eq!(d.near_miss(word), Some(0), "{word}");
+        }
+        for word in ["Lyrica", "pregabalin", "Lyr", "lyricist", "Patient"] {
+            assert_eq!(d.near_miss(word), None, "{word}");
+        }
     }
 
     #[test]
