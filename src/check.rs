@@ -103,6 +103,9 @@ pub struct ReasonResult {
     pub message: String,
     #[serde(skip)]
     pub help: String,
+    /// Where the facts that decide it stand, with what they say.
+    #[serde(skip)]
+    pub evidence: Vec<Label>,
 }
 
 /// The evaluation of one item.
@@ -163,7 +166,16 @@ pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet) -> Checked {
                     cited: cite.is_some(),
                     cite,
                     message: render(&r.message, &ctx),
-                    help: render(&r.help, &ctx),
+                    help: format!(
+                        "{} (guideline: {})",
+                        render(&r.help, &ctx),
+                        guideline_name(rules, rule)
+                    ),
+                    evidence: r
+                        .evidence
+                        .iter()
+                        .filter_map(|e| evidence(e, &ctx, &letter.text))
+                        .collect(),
                 });
             }
         }
@@ -244,6 +256,47 @@ pub fn truth(program: &cel::Program, ctx: &Context) -> Option<bool> {
         Ok(Value::Bool(b)) => Some(b),
         _ => None,
     }
+}
+
+/// The document and topic a rule rests on, for help texts.
+fn guideline_name(rules: &RuleSet, rule: &crate::rules::checks::CompiledRule) -> String {
+    let doc = &rules.guidelines.documents[rule.document].doc;
+    let topic = &doc.topics[rule.topic];
+    match topic.pages.is_empty() {
+        true => format!("{}, {}", doc.title, topic.title),
+        false => format!(
+            "{}, {}, 2009 p. {}",
+            doc.title,
+            topic.title,
+            topic.pages.join(", ")
+        ),
+    }
+}
+
+/// A fact named by an evidence expression, as a label: facts with a place carry their offsets.
+fn evidence(program: &cel::Program, ctx: &Context, text: &crate::text::Text) -> Option<Label> {
+    let Ok(Value::Map(map)) = program.execute(ctx) else {
+        return None;
+    };
+    let get = |k: &str| map.map.get(&cel::objects::Key::from(k)).cloned();
+    let int = |k: &str| match get(k) {
+        Some(Value::Int(i)) => usize::try_from(i).ok(),
+        Some(Value::UInt(u)) => usize::try_from(u).ok(),
+        _ => None,
+    };
+    let (start, end) = (int("start")?, int("end")?);
+    if start > end || end > text.original().len() {
+        return None;
+    }
+    let shown = match get("text").or_else(|| get("value")) {
+        Some(Value::String(s)) => s.to_string(),
+        Some(Value::Int(i)) => i.to_string(),
+        _ => text.original().get(start..end).unwrap_or("").to_string(),
+    };
+    Some(Label {
+        span: text.span_of_original(start..end),
+        text: format!("fact: {shown}"),
+    })
 }
 
 fn render(t: &Template, ctx: &Context) -> String {
@@ -434,7 +487,7 @@ fn reason_findings(
             item: Some(item.index),
             message,
             help: r.help.clone(),
-            labels: vec![label(
+            labels: std::iter::once(label(
                 letter,
                 &at,
                 if r.cited {
@@ -442,7 +495,9 @@ fn reason_findings(
                 } else {
                     "this rationale"
                 },
-            )],
+            ))
+            .chain(r.evidence.iter().cloned())
+            .collect(),
         });
     }
     out

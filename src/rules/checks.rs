@@ -54,6 +54,10 @@ pub struct RuleReason {
     pub message: String,
     /// What the rationale should say.
     pub help: String,
+    /// CEL expressions naming the facts that decide the reason (`use.first_documented`); each is
+    /// shown as a label where the fact stands in the letter.
+    #[serde(default)]
+    pub evidence: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
@@ -116,6 +120,7 @@ pub struct CompiledRule {
 pub struct CompiledReason {
     pub reason: usize,
     pub role: Role,
+    pub evidence: Vec<Arc<Program>>,
     pub when: Arc<Program>,
     pub message: Template,
     pub help: Template,
@@ -270,10 +275,21 @@ pub fn compile(
             let help = Template::compile(&rr.help)
                 .map_err(|e| cel_error(path("help"), e, &mut errors))
                 .ok();
+            let evidence: Vec<Arc<Program>> = rr
+                .evidence
+                .iter()
+                .enumerate()
+                .filter_map(|(e, x)| {
+                    compile_expression(x)
+                        .map_err(|m| cel_error(path(&format!("evidence[{e}]")), m, &mut errors))
+                        .ok()
+                })
+                .collect();
             if let (Some(when), Some(message), Some(help)) = (when, message, help) {
                 compiled_reasons.push(CompiledReason {
                     reason,
                     role: rr.role,
+                    evidence,
                     when,
                     message,
                     help,
