@@ -195,26 +195,6 @@ fn a_rule_file_error_points_at_its_line_and_stops_the_run() {
 }
 
 #[test]
-fn an_invalid_regex_points_at_its_line() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("concepts.yaml"),
-        "concepts:\n  - id: spasm\n    title: Spasm\n    patterns: ['spasm(']\n",
-    )
-    .unwrap();
-    imrlint()
-        .args(["facts", "--rules"])
-        .arg(dir.path())
-        .arg(case("seed-000.txt"))
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains(
-            "concepts.yaml:4:16: invalid pattern",
-        ));
-}
-
-/// A rule folder that adds a drug the defaults lack: the next run resolves it, no recompile.
-#[test]
 fn rule_files_are_read_at_run_time() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
