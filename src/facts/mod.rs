@@ -396,72 +396,47 @@ fn reference_date(
     decision.map(|d| make(d, ReferenceSource::Decision))
 }
 
-static AGE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?P<age>\d{1,3})[\s-]years?[\s-]old\b(?:\s(?P<sex>male|female|man|woman|gentleman|lady))?").unwrap()
-});
+static AGE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\b(?P<age>\d{1,3})[\s-]years?[\s-]old\b").unwrap());
 static SEX: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)\b(?P<sex>male|female)\b").unwrap());
+    LazyLock::new(|| Regex::new(r"(?i)\b(?P<sex>male|female|man|woman|gentleman|lady)\b").unwrap());
 
+/// The patient's age (`40-year-old`) and sex, from the sentence that gives the age (or the
+/// summary's first sentence): a sex word elsewhere may be about someone else.
 fn age_and_sex(
     text: &Text,
     sentences: &[Range<usize>],
 ) -> (Option<Spanned<u32>>, Option<Spanned<String>>) {
     let folded = text.folded();
-    let Some(first) = sentences.first() else {
+    let find_in = |re: &Regex, within: &Range<usize>| {
+        re.captures(&folded[within.clone()])
+            .and_then(|c| c.get(1))
+            .map(|m| within.start + m.start()..within.start + m.end())
+    };
+    let Some(whole) = sentences
+        .first()
+        .map(|f| f.start..sentences[sentences.len() - 1].end)
+    else {
         return (None, None);
     };
-    let within = first.start..sentences.last().map_or(first.end, |s| s.end);
-    let hay = &folded[within.clone()];
-    let at = |m: regex::Match| text.span(within.start + m.start()..within.start + m.end());
-    let Some(c) = AGE.captures(hay) else {
-        return (
-            None,
-            SEX.captures(hay)
-                .and_then(|c| c.name("sex"))
-                .map(|m| Spanned {
-                    value: sex_word(m.as_str()),
-                    span: at(m),
-                }),
-        );
-    };
-    let age = c.name("age").and_then(|m| {
-        m.as_str().parse().ok().map(|v| Spanned {
-            value: v,
-            span: at(m),
+    let age_at = find_in(&AGE, &whole);
+    let age = age_at.clone().and_then(|r| {
+        folded[r.clone()].parse().ok().map(|value| Spanned {
+            value,
+            span: text.span(r),
         })
     });
-    let sex = c
-        .name("sex")
-        .or_else(|| {
-            let s = sentences.iter().find(|s| {
-                s.start <= within.start + c.get(0).unwrap().start()
-                    && within.start + c.get(0).unwrap().start() < s.end
-            })?;
-            SEX.captures(&folded[s.clone()])
-                .and_then(|c2| c2.name("sex"))
-                .map(|m| {
-                    // Re-base to `hay` offsets.
-                    let off = s.start - within.start;
-                    (off + m.start(), off + m.end())
-                })
-                .and_then(|(a, b)| {
-                    AGE.captures(&hay[a..b])
-                        .map(|_| None)
-                        .unwrap_or(Some(hay_match(hay, a, b)))
-                })
-        })
-        .map(|m| Spanned {
-            value: sex_word(m.as_str()),
-            span: at(m),
-        });
+    let sentence = match &age_at {
+        Some(r) => sentences
+            .iter()
+            .find(|s| s.start <= r.start && r.end <= s.end),
+        None => sentences.first(),
+    };
+    let sex = sentence.and_then(|s| find_in(&SEX, s)).map(|r| Spanned {
+        value: sex_word(&folded[r.clone()]),
+        span: text.span(r),
+    });
     (age, sex)
-}
-
-fn hay_match(hay: &str, a: usize, b: usize) -> regex::Match<'_> {
-    Regex::new(r"(?s).+")
-        .unwrap()
-        .find_at(&hay[..b], a)
-        .unwrap()
 }
 
 fn sex_word(s: &str) -> String {
