@@ -432,7 +432,10 @@ static ITEM_MARKERS: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static PARTIAL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?is)^(?P<original>.+?) was the original request\.\s*(?:(?P<authorized>.+?) (?:was|were) authorized by the Claims Administrator\.\s*)?The remaining IMR eligible portion of the original request,?\s*(?P<treatment>.+?)$").unwrap()
+    // Two wordings: `Y was authorized by the Claims Administrator. The remaining IMR eligible
+    // portion of the original request, Z is:` and `The Claims Administrator authorized Y, leaving
+    // the original request IMR eligible. The original request, X is:`.
+    Regex::new(r"(?is)^(?P<original>.+?) was the original request\.\s*(?:(?:(?P<authorized>.+?) (?:was|were) authorized by the Claims Administrator\.\s*)?The remaining IMR eligible portion of the original request|The Claims Administrator authorized (?P<authorized2>.+?),? leaving the original request IMR eligible\.\s*The original request),?\s*(?P<treatment>.+?)$").unwrap()
 });
 
 /// Items of the listed layouts: `Treatment: Upheld`, then the guideline lines and rationale.
@@ -520,17 +523,26 @@ fn listed_items(text: &Text, body: Range<usize>) -> Vec<Item> {
 }
 
 static PARTIAL_TAIL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)was authorized by the Claims Administrator|remaining IMR eligible portion")
+    Regex::new(r"(?i)was authorized by the Claims Administrator|remaining IMR eligible portion|leaving the original request IMR eligible")
         .unwrap()
 });
 
-/// A line that ends a sentence or a labelled line stops the walk back to an item's heading.
+/// A line that ends a sentence, or the line that introduces the items, stops the walk back to an
+/// item's heading. Other lines ending in a colon are part of the heading
+/// (`Lidoderm patch, #1 box with 1 refill, DOS:` / `11/11/2016:  Upheld`).
 fn ends_heading_walk(line: &str) -> bool {
     let t = line
         .trim_end()
         .trim_end_matches(['"', '\'', ')', ']', '\u{201d}']);
-    t.ends_with(['.', ':', '?', '!'])
+    t.ends_with(['.', '?', '!']) || (t.ends_with(':') && HEADING_STOP.is_match(t))
 }
+
+static HEADING_STOP: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)(?:set forth below|guideline|rationale|DECISIONS? AND RATIONALES?|RATIONALE\(S\)):$",
+    )
+    .unwrap()
+});
 
 fn split_partial(
     folded: &str,
@@ -548,7 +560,11 @@ fn split_partial(
         Some(s) => treatment.start..treatment.start + s.len(),
         None => treatment,
     };
-    (at("original"), at("authorized"), trim(folded, treatment))
+    (
+        at("original"),
+        at("authorized").or(at("authorized2")),
+        trim(folded, treatment),
+    )
 }
 
 #[derive(Default)]
@@ -744,6 +760,25 @@ mod tests {
         assert_eq!(
             l.folded(&l.items[0].treatment),
             "Clonazepam 1 mg #90 with 1 refill"
+        );
+    }
+
+    #[test]
+    fn a_partial_authorization_in_its_second_wording() {
+        let l = letter(
+            "IMR ISSUES, DECISIONS AND RATIONALES\nThe Final Determination was based on decisions for the disputed items/services set forth below:\nAcupuncture treatments (unspecified quantity) was the original request. The Claims\nAdministrator authorized Acupuncture treatments, 6 sessions, leaving the original request IMR\neligible. The original request, Acupuncture treatments (unspecified quantity) is: Upheld\nDecision rationale: No.\nLidoderm patch, #1 box with 1 refill, DOS:\n11/11/2016:  Upheld\nDecision rationale: No.\n",
+        );
+        assert_eq!(
+            l.folded(&l.items[0].treatment),
+            "Acupuncture treatments (unspecified quantity)"
+        );
+        assert_eq!(
+            l.folded(l.items[0].authorized.as_ref().unwrap()),
+            "Acupuncture treatments, 6 sessions"
+        );
+        assert_eq!(
+            l.folded(&l.items[1].treatment),
+            "Lidoderm patch, #1 box with 1 refill, DOS: 11/11/2016"
         );
     }
 
