@@ -188,7 +188,8 @@ pub fn parse(requests: &Requests, text: &str, base: usize, therapy: bool) -> Par
     }
     if therapy {
         therapy_counts(&expanded, &map, &mut out);
-    } else if let Some(c) = requests.quantity.captures(text) {
+    } else if let Some(c) = requests.quantity.captures_iter(text).last() {
+        // The last count is the quantity: `Tylenol #3 300/30mg #120` dispenses 120.
         let n = ["n", "n2", "n3"].iter().find_map(|k| c.name(k));
         if let Some(n) = n {
             out.quantity = n.as_str().parse().ok().map(|v| At {
@@ -360,6 +361,14 @@ mod tests {
         let r = parse_med("NORCO 10/325 MG #150");
         assert_eq!(r.strength.unwrap().value, "10/325 MG");
         assert!(r.refills.is_none());
+    }
+
+    #[test]
+    fn combination_strengths_and_numbered_brands() {
+        let r = parse_med("Norco 7.5-325mg #60");
+        assert_eq!(r.strength.unwrap().value, "7.5-325 mg");
+        let r = parse_med("Tylenol #3 300/30mg #120");
+        assert_eq!(r.quantity.unwrap().value, 120.0);
     }
 
     #[test]

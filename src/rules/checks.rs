@@ -138,6 +138,11 @@ pub enum TemplatePart {
     Expr(String, Arc<Program>),
 }
 
+static MACRO_VARIABLE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"\.(?:all|exists|exists_one|map|filter)\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*,")
+        .unwrap()
+});
+
 /// The variables a condition may use.
 pub const VARIABLES: &[&str] = &[
     "item",
@@ -196,10 +201,16 @@ pub fn compile_expression(source: &str) -> Result<Arc<Program>, String> {
     }
     let program = Program::compile(source).map_err(|e| format!("CEL syntax error: {e}"))?;
     let references = program.references();
+    // `medications.exists(m, m.class == 'nsaid')` binds `m` for its predicate.
+    let bound: Vec<&str> = MACRO_VARIABLE
+        .captures_iter(source)
+        .filter_map(|c| c.get(1))
+        .map(|m| m.as_str())
+        .collect();
     let unknown: Vec<&str> = references
         .variables()
         .into_iter()
-        .filter(|v| !VARIABLES.contains(v))
+        .filter(|v| !VARIABLES.contains(v) && !bound.contains(v))
         .collect();
     if !unknown.is_empty() {
         return Err(format!(

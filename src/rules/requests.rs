@@ -78,7 +78,7 @@ impl Requests {
         let strength = units_alternation(&f.strength_units);
         let count = units_alternation(&f.count_units);
         let strength = format!(
-            r"(?i)(?P<value>\d+(?:\.\d+)?(?:\s?/\s?\d+(?:\.\d+)?)*)\s?(?P<unit>{strength})(?:\b|\s|$)"
+            r"(?i)(?P<value>\d+(?:\.\d+)?(?:\s?[/-]\s?\d+(?:\.\d+)?)*)\s?(?P<unit>{strength})(?:\b|\s|$)"
         );
         let quantity = format!(
             r"(?i)(?:#\s?(?P<n>\d+(?:\.\d+)?)(?:\s(?P<unit>{count})\b)?|\b(?:qty|quantity)\s?(?:of\s)?:?\s?#?(?P<n2>\d+(?:\.\d+)?)|\b(?P<n3>\d+(?:\.\d+)?)\s(?P<unit3>{count})\b)"
