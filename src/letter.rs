@@ -29,17 +29,6 @@ pub enum Layout {
     ProfessionalReview,
 }
 
-impl Layout {
-    pub fn id(self) -> &'static str {
-        match self {
-            Layout::Y2014 => "2014",
-            Layout::Y2016 => "2016",
-            Layout::Maximus => "maximus",
-            Layout::ProfessionalReview => "professional-review",
-        }
-    }
-}
-
 /// The parts of a letter that later stages read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -217,10 +206,6 @@ pub struct NotALetter {
 impl Letter {
     pub fn folded(&self, r: &Range<usize>) -> &str {
         &self.text.folded()[r.clone()]
-    }
-
-    pub fn section(&self, kind: SectionKind) -> Option<&Section> {
-        self.sections.iter().find(|s| s.kind == kind)
     }
 
     pub fn field(&self, name: &str) -> Option<&Field> {

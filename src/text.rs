@@ -114,13 +114,6 @@ impl Text {
         }
     }
 
-    /// The range of the folded text that covers an original range.
-    pub fn folded_range(&self, original: Range<usize>) -> Range<usize> {
-        let start = self.folded_offset(original.start);
-        let end = self.folded_offset(original.end).max(start);
-        start..end
-    }
-
     fn original_of_byte(&self, folded: usize) -> Range<usize> {
         if self.segments.is_empty() {
             return self.original.len()..self.original.len();
@@ -138,11 +131,6 @@ impl Text {
             }
             Some(end) => seg.original..end,
         }
-    }
-
-    /// The 1-based line at which an original offset stands.
-    pub fn line_of(&self, offset: usize) -> usize {
-        self.line_column(offset).0
     }
 
     /// Original byte ranges of the lines (without their line break).
@@ -552,7 +540,7 @@ mod tests {
         let span = text.span(at..at + "#90 with 1 refill".len());
         assert_eq!(&original[span.start..span.end], "#90 with \r\n1 refill");
         assert_eq!((span.line, span.column), (3, 1));
-        let back = text.folded_range(span.start..span.end);
+        let back = text.folded_offset(span.start)..text.folded_offset(span.end);
         assert_eq!(&f[back], "#90 with 1 refill");
     }
 

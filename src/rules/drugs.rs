@@ -242,23 +242,6 @@ impl Drugs {
         }
         found
     }
-
-    pub fn class_title(&self, id: &str) -> Option<&str> {
-        self.classes
-            .iter()
-            .find(|c| c.id == id)
-            .map(|c| c.title.as_str())
-    }
-
-    /// Every name of every drug, for near-miss spelling checks.
-    pub fn all_names(&self) -> impl Iterator<Item = (usize, &str)> {
-        self.drugs.iter().enumerate().flat_map(|(i, d)| {
-            std::iter::once(d.name.as_str())
-                .chain(d.brands.iter().map(String::as_str))
-                .chain(d.aliases.iter().map(String::as_str))
-                .map(move |n| (i, n))
-        })
-    }
 }
 
 /// Whether two words are one edit apart: a letter changed, added or dropped, or two adjacent

@@ -112,10 +112,6 @@ impl PatternSet {
         })
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.prepared.is_empty()
-    }
-
     /// Every word-bounded match in `text[range]`, sorted by position; offsets are into `text`.
     pub fn find_all(&self, text: &str, range: Range<usize>) -> Vec<PatternMatch> {
         let hay = &text[range.clone()];
@@ -145,14 +141,6 @@ impl PatternSet {
     /// (one phrase can mention two concepts).
     pub fn find_longest_per_owner(&self, text: &str, range: Range<usize>) -> Vec<PatternMatch> {
         longest(self.find_all(text, range), |a, b| a.owner == b.owner)
-    }
-
-    /// Whether any pattern of the set occurs (word-bounded) in `text`.
-    pub fn is_match(&self, text: &str) -> bool {
-        self.set
-            .matches(text)
-            .iter()
-            .any(|i| !find_words(self.regex(i), text).is_empty())
     }
 }
 
