@@ -705,14 +705,8 @@ fn item_facts(
         }
     }
     let request = RequestFacts {
-        strength: parsed.strength.map(|s| Spanned {
-            value: s.value,
-            span: at(&s.range),
-        }),
-        quantity: parsed.quantity.map(|s| Spanned {
-            value: s.value,
-            span: at(&s.range),
-        }),
+        strength: parsed.strength.map(|a| placed(text, a)),
+        quantity: parsed.quantity.map(|a| placed(text, a)),
         quantity_unit: parsed.quantity_unit,
         frequency: parsed.frequency.map(|f| FrequencyFact {
             per_day: f.value.per_day.map(|(a, b)| [a, b]),
@@ -721,22 +715,10 @@ fn item_facts(
             text: folded[f.range.clone()].to_string(),
             span: at(&f.range),
         }),
-        refills: parsed.refills.map(|s| Spanned {
-            value: s.value,
-            span: at(&s.range),
-        }),
-        days_supply: parsed.days_supply.map(|s| Spanned {
-            value: s.value,
-            span: at(&s.range),
-        }),
-        sessions: parsed.sessions.map(|s| Spanned {
-            value: s.value,
-            span: at(&s.range),
-        }),
-        weeks: parsed.weeks.map(|s| Spanned {
-            value: s.value,
-            span: at(&s.range),
-        }),
+        refills: parsed.refills.map(|a| placed(text, a)),
+        days_supply: parsed.days_supply.map(|a| placed(text, a)),
+        sessions: parsed.sessions.map(|a| placed(text, a)),
+        weeks: parsed.weeks.map(|a| placed(text, a)),
         body_parts,
         sides,
     };
@@ -799,6 +781,14 @@ fn item_facts(
             rationale_pages,
         },
         rationale: item.rationale.as_ref().map(at),
+    }
+}
+
+/// A parsed request value with its place in the letter.
+fn placed<T>(text: &Text, at: request::At<T>) -> Spanned<T> {
+    Spanned {
+        value: at.value,
+        span: text.span(at.range),
     }
 }
 

@@ -326,9 +326,9 @@ mod tests {
 classes: [{id: opioid, title: Opioids}, {id: benzodiazepine, title: Benzodiazepines}, {id: topical-analgesic, title: Topicals}]
 routes: [{id: topical, class: topical-analgesic, words: [cream, gel]}]
 drugs:
-  - {name: hydrocodone, class: opioid}
-  - {name: hydrocodone/acetaminophen, class: opioid, brands: [Norco]}
-  - {name: clonazepam, class: benzodiazepine, brands: [Klonopin]}
+  - {name: alphadone, class: opioid}
+  - {name: alphadone/betamol, class: opioid, brands: [Alphex]}
+  - {name: gammazepam, class: benzodiazepine, brands: [Zepix]}
 "#,
         );
         Drugs::compile(&file, file.parse().unwrap()).unwrap()
@@ -337,7 +337,7 @@ drugs:
     #[test]
     fn longest_name_wins_and_words_are_whole() {
         let d = drugs();
-        let t = "Hydrocodone/Acetaminophen and NORCO, not Norcodone; klonopin.";
+        let t = "Alphadone/Betamol and ALPHEX, not Alphexdone; zepix.";
         let found: Vec<(&str, &str)> = d
             .find(t, 0..t.len())
             .into_iter()
@@ -346,9 +346,9 @@ drugs:
         assert_eq!(
             found,
             vec![
-                ("hydrocodone/acetaminophen", "Hydrocodone/Acetaminophen"),
-                ("hydrocodone/acetaminophen", "NORCO"),
-                ("clonazepam", "klonopin"),
+                ("alphadone/betamol", "Alphadone/Betamol"),
+                ("alphadone/betamol", "ALPHEX"),
+                ("gammazepam", "zepix"),
             ]
         );
     }
@@ -357,19 +357,19 @@ drugs:
     fn near_misses_are_one_edit_from_a_name() {
         let file = RuleFile::new(
             "drugs.yaml",
-            "classes: [{id: anticonvulsant, title: A}]\ndrugs:\n  - {name: pregabalin, class: anticonvulsant, brands: [Lyrica]}\n",
+            "classes: [{id: anticonvulsant, title: A}]\ndrugs:\n  - {name: deltabalin, class: anticonvulsant, brands: [Lyvora]}\n",
         );
         let d = Drugs::compile(&file, file.parse().unwrap()).unwrap();
         for word in [
-            "Lyrcia",
-            "pregabaline",
-            "pregablin",
-            "Pregabalim",
-            "lyrical",
+            "Lyvroa",
+            "deltabaline",
+            "deltablin",
+            "Deltabalim",
+            "lyvoras",
         ] {
             assert_eq!(d.near_miss(word), Some(0), "{word}");
         }
-        for word in ["Lyrica", "pregabalin", "Lyr", "lyricist", "Patient"] {
+        for word in ["Lyvora", "deltabalin", "Lyv", "lyvorasts", "Patient"] {
             assert_eq!(d.near_miss(word), None, "{word}");
         }
     }
