@@ -232,6 +232,19 @@ fn check_json(args: &[&str]) -> (i32, serde_json::Value) {
     )
 }
 
+/// `imrlint check --format json -` on a letter's text: the exit code and the document.
+fn check_stdin(letter: String) -> (i32, serde_json::Value) {
+    let out = imrlint()
+        .args(["check", "--format", "json", "-"])
+        .write_stdin(letter)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        serde_json::from_slice(&out.stdout).unwrap(),
+    )
+}
+
 /// The JSON contract (`imrlint/check/v1`) on a seed whose rationale gives every reason that applies.
 #[test]
 fn check_json_contract_on_a_clean_letter() {
@@ -305,12 +318,7 @@ fn a_flipped_label_is_a_decision_inconsistency() {
     let letter = std::fs::read_to_string(case("seed-000.txt"))
         .unwrap()
         .replace("1 refill:  Upheld", "1 refill:  Overturned");
-    let out = imrlint()
-        .args(["check", "--format", "json", "-"])
-        .write_stdin(letter)
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (code, v) = check_stdin(letter);
     let kinds: Vec<&str> = v["files"][0]["findings"]
         .as_array()
         .unwrap()
@@ -318,7 +326,7 @@ fn a_flipped_label_is_a_decision_inconsistency() {
         .map(|f| f["kind"].as_str().unwrap())
         .collect();
     assert_eq!(kinds, vec!["decision-inconsistent"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(code, 1);
 }
 
 /// Seed 000 with a rationale that gives every reason but the long use: the primary reason is missed.
@@ -333,12 +341,7 @@ fn a_rationale_without_the_primary_reason_misses_it() {
          the request for clonazepam 1 mg #90 with 1 refill is not medically necessary.\n",
         &original[..at]
     );
-    let out = imrlint()
-        .args(["check", "--format", "json", "-"])
-        .write_stdin(letter)
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (_, v) = check_stdin(letter);
     let findings = v["files"][0]["findings"].as_array().unwrap();
     let kinds: Vec<(&str, &str)> = findings
         .iter()
@@ -487,12 +490,7 @@ fn opposite_findings_in_two_rationales_contradict() {
         "has a clear neurologic deficit with foot drop",
         "has no neurologic deficit",
     );
-    let out = imrlint()
-        .args(["check", "--format", "json", "-"])
-        .write_stdin(agreeing)
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (_, v) = check_stdin(agreeing);
     assert!(
         v["files"][0]["findings"]
             .as_array()
@@ -526,12 +524,7 @@ fn trace_shows_each_condition() {
 fn a_misspelled_drug_name_is_noted() {
     let original = std::fs::read_to_string(case("seed-004.txt")).unwrap();
     let kinds = |text: String| -> Vec<String> {
-        let out = imrlint()
-            .args(["check", "--format", "json", "-"])
-            .write_stdin(text)
-            .output()
-            .unwrap();
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let (_, v) = check_stdin(text);
         v["files"][0]["findings"]
             .as_array()
             .unwrap()
@@ -563,12 +556,7 @@ fn an_overturned_item_gets_a_note_for_an_unaddressed_primary_reason() {
         "{}Decision rationale: The patient has severe muscle spasms. Therefore, the request for clonazepam 1 mg #90 with 1 refill is medically necessary.\n",
         &original[..at].replace("1 refill:  Upheld", "1 refill:  Overturned")
     );
-    let out = imrlint()
-        .args(["check", "--format", "json", "-"])
-        .write_stdin(letter)
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (code, v) = check_stdin(letter);
     let findings: Vec<(String, String, String)> = v["files"][0]["findings"]
         .as_array()
         .unwrap()
@@ -589,5 +577,5 @@ fn an_overturned_item_gets_a_note_for_an_unaddressed_primary_reason() {
             "long-term-use".to_string()
         )]
     );
-    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(code, 0);
 }
