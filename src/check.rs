@@ -181,7 +181,7 @@ pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet) -> Checked {
         }
         findings.extend(reason_findings(letter, item, &reasons, rules));
         findings.extend(decision_finding(letter, item, conclusion.as_ref()));
-        findings.extend(guideline_findings(letter, item, item_facts, rules));
+        findings.extend(guideline_findings(letter, item, item_facts, &cites, rules));
         findings.extend(misspellings(letter, item, rules));
         items.push(ItemResult {
             index: item.index,
@@ -331,9 +331,17 @@ impl Cites {
     ) -> Cites {
         let reasons = &rules.reasons;
         let scan = Scan::new(&rules.context, folded, rationale.clone());
+        // Words in quotation marks are the guideline's ("not recommended for long-term use"), not
+        // the reviewer's finding about this patient.
+        let quotes = quoted(folded, rationale.clone());
         let mut first: BTreeMap<usize, Range<usize>> = BTreeMap::new();
         let mut note = |reason: usize, at: Range<usize>| {
-            first.entry(reason).or_insert(at);
+            if !quotes
+                .iter()
+                .any(|q| q.start <= at.start && at.end <= q.end)
+            {
+                first.entry(reason).or_insert(at);
+            }
         };
         for m in reasons.cite_patterns.find_all(folded, rationale) {
             let (reason, cite) = reasons.cite_owner[m.owner];
@@ -371,6 +379,15 @@ impl Cites {
     fn of(&self, reason: usize) -> Option<Range<usize>> {
         self.first.get(&reason).cloned()
     }
+}
+
+/// The stretches between paired double quotes in `range`; an unpaired last quote opens nothing.
+fn quoted(folded: &str, range: Range<usize>) -> Vec<Range<usize>> {
+    let marks: Vec<usize> = folded[range.clone()]
+        .match_indices('"')
+        .map(|(i, _)| range.start + i)
+        .collect();
+    marks.chunks_exact(2).map(|p| p[0]..p[1] + 1).collect()
 }
 
 /// The decision the rationale concludes with: its last conclusion phrase.
@@ -527,18 +544,24 @@ fn decision_finding(
     })
 }
 
-/// Citation checks: no evidence cited, pages outside the cited topic, a rationale page that
-/// differs from the guideline line's, and a cited topic that does not fit the item.
+/// Citation checks: no evidence cited (unless the rationale rests on another item's decision),
+/// pages outside the cited topic, a rationale page that differs from the guideline line's, and a
+/// cited topic that does not fit the item.
 fn guideline_findings(
     letter: &Letter,
     item: &Item,
     facts: &ItemFacts,
+    cites: &Cites,
     rules: &RuleSet,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     let Some(line) = &facts.guideline.reviewer else {
         return out;
     };
+    let follows_another_decision = cites
+        .first
+        .keys()
+        .any(|&r| rules.reasons.reasons[r].follows_another_decision);
     let line_range = item
         .reviewer_guideline
         .clone()
@@ -554,6 +577,9 @@ fn guideline_findings(
         labels,
     };
     if line.no_evidence {
+        if follows_another_decision {
+            return out;
+        }
         out.push(finding(
             Kind::NoGuideline,
             Severity::Warning,

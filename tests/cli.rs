@@ -356,6 +356,79 @@ fn a_rationale_without_the_primary_reason_misses_it() {
     assert_eq!(findings[0]["severity"], "warning");
 }
 
+/// Words in quotation marks are the guideline's: quoting "not recommended for long-term use" does not
+/// say that this patient's use is long; the same words unquoted do.
+#[test]
+fn a_quoted_guideline_is_not_a_finding_about_the_patient() {
+    let original = std::fs::read_to_string(case("seed-000.txt")).unwrap();
+    let at = original.find("Decision rationale:").unwrap();
+    let with = |long_use: &str| {
+        format!(
+            "{}Decision rationale: {long_use} There is no documentation of the efficacy of the medication. The \
+             request does not include the dosage frequency, and the refill would not allow for the evaluation of \
+             efficacy. Therefore, the request for clonazepam 1 mg #90 with 1 refill is not medically necessary.\n",
+            &original[..at]
+        )
+    };
+    let missed = |letter: String| -> Vec<String> {
+        let (_, v) = check_stdin(letter);
+        v["files"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["kind"] == "missing-reason")
+            .map(|f| f["reason"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        missed(with(
+            "Guidelines state that benzodiazepines are \"not recommended for long-term use\"."
+        )),
+        vec!["long-term-use"]
+    );
+    assert_eq!(
+        missed(with(
+            "The applicant has taken clonazepam beyond the recommended four weeks."
+        )),
+        Vec::<String>::new()
+    );
+}
+
+/// A reviewer who cites no evidence is flagged, unless the rationale rests on another item's
+/// decision (an associated service whose surgery is not certified).
+#[test]
+fn no_evidence_is_flagged_unless_the_decision_follows_another() {
+    let original = std::fs::read_to_string(case("seed-000.txt")).unwrap();
+    let at = original.find("MAXIMUS guideline:").unwrap();
+    let no_guideline = |rationale: &str| -> usize {
+        let letter = format!(
+            "{}MAXIMUS guideline: The Expert Reviewer did not cite any medical evidence for its decision.\n\n\
+             Decision rationale: {rationale}\n",
+            &original[..at]
+        );
+        let (_, v) = check_stdin(letter);
+        v["files"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["kind"] == "no-guideline")
+            .count()
+    };
+    assert_eq!(
+        no_guideline(
+            "The request for clonazepam 1 mg #90 with 1 refill is not medically necessary."
+        ),
+        1
+    );
+    assert_eq!(
+        no_guideline(
+            "As the requested surgical intervention is not medically necessary per the documentation, the \
+             requested ancillary service is not medically necessary."
+        ),
+        0
+    );
+}
+
 /// A rule folder with one file; the run must stop with 2 and name the file, line and column.
 fn rule_error(file: &str, yaml: &str, expected: &str) {
     let dir = tempfile::tempdir().unwrap();

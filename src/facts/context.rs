@@ -1,6 +1,7 @@
 //! Concept mentions and their status, ConText style: a trigger (`no documentation of`) reaches
 //! forward or backward within its sentence, up to a word limit or a terminator (`but`), and sets
-//! the status of the concepts in its reach. Negation wins over uncertainty, uncertainty over
+//! the status of the concepts in its reach; a `previous` trigger opening a sentence ('As this was
+//! not documented') sets the status of the whole sentence before it. Negation wins over uncertainty, uncertainty over
 //! history.
 
 use std::ops::Range;
@@ -64,12 +65,37 @@ impl<'a> Scan<'a> {
                 .iter()
                 .any(|x| x.range.start >= a && x.range.end <= b)
         };
+        // A `previous` trigger opens the next sentence: only spaces and punctuation lie between.
+        let opens_next = |r: &Range<usize>| {
+            r.start >= sentence.end
+                && self.folded[sentence.end..r.start]
+                    .chars()
+                    .all(|c| !c.is_alphanumeric())
+        };
         let mut best: Option<(Status, Range<usize>)> = None;
-        for t in self.triggers.iter().filter(|t| inside(&t.range)) {
-            if t.range.start < target.end && target.start < t.range.end {
+        // Triggers are in text order: those from the sentence's start until one past its end that
+        // does not open the next sentence.
+        let first = self
+            .triggers
+            .partition_point(|t| t.range.start < sentence.start);
+        for t in self.triggers[first..]
+            .iter()
+            .take_while(|t| t.range.start < sentence.end || opens_next(&t.range))
+        {
+            let trigger = &self.context.triggers[t.owner];
+            if trigger.direction == Direction::Previous {
+                if opens_next(&t.range)
+                    && best
+                        .as_ref()
+                        .is_none_or(|(s, _)| rank(trigger.status) > rank(*s))
+                {
+                    best = Some((trigger.status, t.range.clone()));
+                }
                 continue;
             }
-            let trigger = &self.context.triggers[t.owner];
+            if !inside(&t.range) || (t.range.start < target.end && target.start < t.range.end) {
+                continue;
+            }
             let limit = trigger.max_words.unwrap_or(self.context.max_scope_words);
             let forward = target.start >= t.range.end
                 && trigger.direction != Direction::Backward

@@ -113,6 +113,9 @@ pub enum Direction {
     Forward,
     Backward,
     Both,
+    /// The sentence before: the trigger must open its own sentence and refer back to the last one
+    /// ('This was not documented.').
+    Previous,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]

@@ -26,6 +26,10 @@ pub struct Reason {
     #[serde(default)]
     pub description: Option<String>,
     pub kind: ReasonKind,
+    /// The reason is another item's decision (a service whose surgery is not certified): a
+    /// rationale that gives it rests on that decision and needs no guideline of its own.
+    #[serde(default)]
+    pub follows_another_decision: bool,
     /// How a rationale cites the reason: any one of these, in a rationale sentence.
     pub cites: Vec<Cite>,
 }
