@@ -13,8 +13,9 @@ use serde_json::json;
 use crate::facts::context::{self as concept_context, Scan};
 use crate::facts::{Facts, ItemFacts};
 use crate::letter::{Decision, Item, Letter};
-use crate::rules::RuleSet;
 use crate::rules::checks::{Role, Template, TemplatePart};
+use crate::rules::reasons::ReasonKind;
+use crate::rules::{Definitions, RuleSet};
 use crate::text::{Span, sentences};
 
 /// How a finding ranks, for `--fail-on` and displays.
@@ -115,6 +116,9 @@ pub struct ItemResult {
     /// Every rule's `applies_to` for this item, in rule order (for `--trace`).
     #[serde(skip)]
     pub rules: Vec<(String, Option<bool>)>,
+    /// Each definition's value for this item (for `--trace`): true, false, or unknown.
+    #[serde(skip)]
+    pub definitions: Vec<(String, Option<bool>)>,
     pub reasons: Vec<ReasonResult>,
     /// The decision the rationale's conclusion states, and where.
     #[serde(skip)]
@@ -135,7 +139,7 @@ pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet) -> Checked {
     let mut items = Vec::new();
     let mut findings = Vec::new();
     for (item, item_facts) in letter.items.iter().zip(&facts.items) {
-        let ctx = context(facts, item_facts, &concepts);
+        let (ctx, definitions) = context(facts, item_facts, &concepts, &rules.definitions);
         let rationale = item
             .rationale
             .clone()
@@ -186,6 +190,7 @@ pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet) -> Checked {
         items.push(ItemResult {
             index: item.index,
             rules: applied,
+            definitions,
             reasons,
             conclusion,
         });
@@ -224,7 +229,8 @@ fn context(
     facts: &Facts,
     item: &ItemFacts,
     concepts: &BTreeMap<String, &'static str>,
-) -> Context<'static, 'static> {
+    definitions: &Definitions,
+) -> (Context<'static, 'static>, Vec<(String, Option<bool>)>) {
     let mut ctx = Context::default();
     let add = |ctx: &mut Context, name: &str, v: serde_json::Value| {
         ctx.add_variable_from_value(name, cel::to_value(v).unwrap_or(Value::Null));
@@ -243,7 +249,20 @@ fn context(
         "letter",
         json!({"layout": facts.layout, "header": json_of(&facts.header), "reference_date": json_of(&facts.reference_date)}),
     );
-    ctx
+    // In order: a definition may use the ones above it. An unknown fact makes it null.
+    let mut values = Vec::new();
+    for (d, program) in &definitions.list {
+        let value = program.execute(&ctx).unwrap_or(Value::Null);
+        values.push((
+            d.name.clone(),
+            match value {
+                Value::Bool(b) => Some(b),
+                _ => None,
+            },
+        ));
+        ctx.add_variable_from_value(d.name.as_str(), value);
+    }
+    (ctx, values)
 }
 
 fn json_of<T: Serialize>(v: &T) -> serde_json::Value {
@@ -459,10 +478,14 @@ fn reason_findings(
     }
     let mut out = Vec::new();
     for r in reasons {
-        let title = rules
+        let Some(reason) = rules
             .reasons
             .index(&r.reason)
-            .map_or("", |i| rules.reasons.reasons[i].title.as_str());
+            .map(|i| &rules.reasons.reasons[i])
+        else {
+            continue;
+        };
+        let title = reason.title.as_str();
         let (kind, severity, message, at) = match (r.applies, r.cited) {
             (Some(true), false) => {
                 let severity = if r.role == Role::Primary {
@@ -486,7 +509,9 @@ fn reason_findings(
                 format!("the rationale claims a reason the facts do not support: {title}"),
                 r.cite.clone().unwrap_or(rationale.clone()),
             ),
-            (None, true) => (
+            // A documentation reason left unknown (a first prescription has no benefit to ask
+            // of) is still true of the record: saying the record lacks it claims nothing more.
+            (None, true) if reason.kind == ReasonKind::State => (
                 Kind::UnverifiedClaim,
                 Severity::Note,
                 format!(

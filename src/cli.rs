@@ -78,7 +78,7 @@ pub struct ExplainArgs {
 #[derive(Debug, clap::Args)]
 pub struct SchemaArgs {
     /// Which file: rules (any rule file), drugs, concepts, context, guidelines, categories,
-    /// anatomy, requests, reasons.
+    /// anatomy, requests, reasons, definitions.
     #[arg(default_value = "rules")]
     pub kind: String,
 }
@@ -544,9 +544,10 @@ fn run_schema(args: SchemaArgs) -> ExitCode {
         "anatomy" => schemars::schema_for!(categories::AnatomyFile),
         "requests" => schemars::schema_for!(requests::RequestsFile),
         "reasons" => schemars::schema_for!(reasons::ReasonsFile),
+        "definitions" => schemars::schema_for!(definitions::DefinitionsFile),
         other => {
             eprintln!(
-                "imrlint: no schema `{other}`; kinds: rules, drugs, concepts, context, guidelines, categories, anatomy, requests, reasons"
+                "imrlint: no schema `{other}`; kinds: rules, drugs, concepts, context, guidelines, categories, anatomy, requests, reasons, definitions"
             );
             return ExitCode::from(EXIT_USAGE);
         }

@@ -289,6 +289,15 @@ pub fn trace(results: &[LetterResult]) -> String {
                 f.category,
                 f.decision.value.id()
             ));
+            let shown = |v: &Option<bool>| v.map_or("unknown".to_string(), |b| b.to_string());
+            if !item.definitions.is_empty() {
+                let values: Vec<String> = item
+                    .definitions
+                    .iter()
+                    .map(|(name, v)| format!("{name} = {}", shown(v)))
+                    .collect();
+                out.push_str(&format!("    definitions: {}\n", values.join(", ")));
+            }
             for (rule, applies) in &item.rules {
                 let v = match applies {
                     Some(true) => "applies",
@@ -297,14 +306,11 @@ pub fn trace(results: &[LetterResult]) -> String {
                 };
                 out.push_str(&format!("    {rule}: {v}\n"));
                 for reason in item.reasons.iter().filter(|x| &x.rule == rule) {
-                    let applies = match reason.applies {
-                        Some(b) => b.to_string(),
-                        None => "unknown".into(),
-                    };
                     out.push_str(&format!(
-                        "      {} ({}): when = {applies}, cited = {}; {}\n",
+                        "      {} ({}): when = {}, cited = {}; {}\n",
                         reason.reason,
                         reason.role.id(),
+                        shown(&reason.applies),
                         reason.cited,
                         reason.message
                     ));

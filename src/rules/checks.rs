@@ -9,6 +9,7 @@ use std::sync::Arc;
 use cel::Program;
 use serde::{Deserialize, Serialize};
 
+use super::definitions::Definitions;
 use super::guidelines::Guidelines;
 use super::reasons::Reasons;
 use super::source::{RuleError, RuleFile};
@@ -154,7 +155,7 @@ pub const VARIABLES: &[&str] = &[
 ];
 
 impl Template {
-    fn compile(source: &str) -> Result<Template, String> {
+    fn compile(source: &str, defined: &[&str]) -> Result<Template, String> {
         let mut parts = Vec::new();
         let mut rest = source;
         while let Some(open) = rest.find('{') {
@@ -165,7 +166,7 @@ impl Template {
             let expr = &rest[open + 1..close];
             parts.push(TemplatePart::Expr(
                 expr.to_string(),
-                compile_expression(expr)?,
+                compile_expression(expr, defined)?,
             ));
             rest = &rest[close + 1..];
         }
@@ -176,8 +177,8 @@ impl Template {
     }
 }
 
-/// Compiles a CEL expression and checks it names only known variables.
-pub fn compile_expression(source: &str) -> Result<Arc<Program>, String> {
+/// Compiles a CEL expression and checks it names only the facts and the `defined` names.
+pub fn compile_expression(source: &str, defined: &[&str]) -> Result<Arc<Program>, String> {
     if source.len() > 4096 {
         return Err("the expression is longer than 4096 characters".into());
     }
@@ -210,13 +211,18 @@ pub fn compile_expression(source: &str) -> Result<Arc<Program>, String> {
     let unknown: Vec<&str> = references
         .variables()
         .into_iter()
-        .filter(|v| !VARIABLES.contains(v) && !bound.contains(v))
+        .filter(|v| !VARIABLES.contains(v) && !defined.contains(v) && !bound.contains(v))
         .collect();
     if !unknown.is_empty() {
         return Err(format!(
             "unknown variable `{}`; conditions may use {}",
             unknown.join("`, `"),
-            VARIABLES.join(", ")
+            VARIABLES
+                .iter()
+                .chain(defined)
+                .copied()
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     Ok(Arc::new(program))
@@ -228,7 +234,9 @@ pub fn compile(
     f: RulesFile,
     reasons: &Reasons,
     guidelines: &Guidelines,
+    definitions: &Definitions,
 ) -> Result<Vec<CompiledRule>, Vec<RuleError>> {
+    let defined = definitions.names();
     let mut errors = Vec::new();
     let mut out = Vec::new();
     for (r, rule) in f.rules.into_iter().enumerate() {
@@ -236,7 +244,7 @@ pub fn compile(
         let cel_error = |path: String, e: String, errors: &mut Vec<RuleError>| {
             errors.push(file.error(&path, e, Some("conditions are CEL over the facts `imrlint facts` prints; see the variables in `imrlint schema`".into())))
         };
-        let applies_to = compile_expression(&rule.applies_to)
+        let applies_to = compile_expression(&rule.applies_to, &defined)
             .map_err(|e| cel_error(at("applies_to"), e, &mut errors))
             .ok();
         let document = guidelines
@@ -277,13 +285,13 @@ pub fn compile(
                 ));
                 continue;
             };
-            let when = compile_expression(&rr.when)
+            let when = compile_expression(&rr.when, &defined)
                 .map_err(|e| cel_error(path("when"), e, &mut errors))
                 .ok();
-            let message = Template::compile(&rr.message)
+            let message = Template::compile(&rr.message, &defined)
                 .map_err(|e| cel_error(path("message"), e, &mut errors))
                 .ok();
-            let help = Template::compile(&rr.help)
+            let help = Template::compile(&rr.help, &defined)
                 .map_err(|e| cel_error(path("help"), e, &mut errors))
                 .ok();
             let evidence: Vec<Arc<Program>> = rr
@@ -291,7 +299,7 @@ pub fn compile(
                 .iter()
                 .enumerate()
                 .filter_map(|(e, x)| {
-                    compile_expression(x)
+                    compile_expression(x, &defined)
                         .map_err(|m| cel_error(path(&format!("evidence[{e}]")), m, &mut errors))
                         .ok()
                 })
@@ -332,23 +340,29 @@ mod tests {
 
     #[test]
     fn expressions_name_known_variables_only() {
-        assert!(compile_expression("item.drug.class == 'benzodiazepine'").is_ok());
-        assert!(compile_expression("use.weeks > 4 || concepts['efficacy'] == 'negated'").is_ok());
+        assert!(compile_expression("item.drug.class == 'benzodiazepine'", &[]).is_ok());
         assert!(
-            compile_expression("itme.drug == null")
+            compile_expression("use.weeks > 4 || concepts['efficacy'] == 'negated'", &[]).is_ok()
+        );
+        assert!(
+            compile_expression("itme.drug == null", &[])
                 .unwrap_err()
                 .contains("unknown variable `itme`")
         );
         assert!(
-            compile_expression("item.drug ==")
+            compile_expression("item.drug ==", &[])
                 .unwrap_err()
                 .contains("syntax")
         );
         let deep = format!("{}1{}", "(".repeat(5000), ")".repeat(5000));
-        assert!(compile_expression(&deep).unwrap_err().contains("longer"));
+        assert!(
+            compile_expression(&deep, &[])
+                .unwrap_err()
+                .contains("longer")
+        );
         let nested = format!("{}1{}", "(".repeat(100), ")".repeat(100));
         assert!(
-            compile_expression(&nested)
+            compile_expression(&nested, &[])
                 .unwrap_err()
                 .contains("levels deep")
         );
@@ -356,8 +370,8 @@ mod tests {
 
     #[test]
     fn templates_hold_expressions() {
-        let t = Template::compile("{item.drug.name} for {use.weeks} weeks").unwrap();
+        let t = Template::compile("{item.drug.name} for {use.weeks} weeks", &[]).unwrap();
         assert_eq!(t.parts.len(), 4);
-        assert!(Template::compile("{unclosed").is_err());
+        assert!(Template::compile("{unclosed", &[]).is_err());
     }
 }

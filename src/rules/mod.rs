@@ -14,6 +14,7 @@
 pub mod categories;
 pub mod checks;
 pub mod concepts;
+pub mod definitions;
 pub mod drugs;
 pub mod examples;
 pub mod guidelines;
@@ -26,6 +27,7 @@ use std::path::{Path, PathBuf};
 
 pub use categories::{Anatomy, Categories};
 pub use concepts::{Concepts, Context, Status};
+pub use definitions::Definitions;
 pub use drugs::Drugs;
 pub use guidelines::Guidelines;
 pub use reasons::Reasons;
@@ -52,6 +54,7 @@ pub struct RuleSet {
     pub anatomy: Anatomy,
     pub requests: Requests,
     pub reasons: Reasons,
+    pub definitions: Definitions,
     /// The rules, in the order their files were read.
     pub rules: Vec<checks::CompiledRule>,
     /// Every file read, in load order (relative name, file).
@@ -69,6 +72,7 @@ const KNOWLEDGE: &[&str] = &[
     categories::AnatomyFile::KIND,
     requests::RequestsFile::KIND,
     reasons::ReasonsFile::KIND,
+    definitions::DefinitionsFile::KIND,
 ];
 
 impl RuleSet {
@@ -160,14 +164,20 @@ impl RuleSet {
                 .ok(),
             _ => None,
         };
+        let definitions = load_kind::<definitions::DefinitionsFile>(
+            &of_kind(definitions::DefinitionsFile::KIND),
+            &mut errors,
+        );
         let mut rules = Vec::new();
-        if let (Some(reasons), Some(guidelines)) = (&reasons, &guidelines) {
+        if let (Some(reasons), Some(guidelines), Some(definitions)) =
+            (&reasons, &guidelines, &definitions)
+        {
             for (_, file) in files
                 .iter()
                 .filter(|(rel, _)| knowledge_kind(rel).is_none())
             {
                 match file.parse::<checks::RulesFile>() {
-                    Ok(f) => match checks::compile(file, f, reasons, guidelines) {
+                    Ok(f) => match checks::compile(file, f, reasons, guidelines, definitions) {
                         Ok(r) => rules.extend(r),
                         Err(e) => errors.extend(e),
                     },
@@ -188,7 +198,15 @@ impl RuleSet {
             }
         }
         match (
-            drugs, concepts, context, guidelines, categories, anatomy, requests, reasons,
+            drugs,
+            concepts,
+            context,
+            guidelines,
+            categories,
+            anatomy,
+            requests,
+            reasons,
+            definitions,
         ) {
             (
                 Some(drugs),
@@ -199,6 +217,7 @@ impl RuleSet {
                 Some(anatomy),
                 Some(requests),
                 Some(reasons),
+                Some(definitions),
             ) if errors.is_empty() => Ok(RuleSet {
                 drugs,
                 concepts,
@@ -208,6 +227,7 @@ impl RuleSet {
                 anatomy,
                 requests,
                 reasons,
+                definitions,
                 rules,
                 files,
                 sources,
