@@ -186,7 +186,10 @@ pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet) -> Checked {
         findings.extend(reason_findings(letter, item, &reasons, rules));
         findings.extend(decision_finding(letter, item, conclusion.as_ref()));
         findings.extend(guideline_findings(letter, item, item_facts, &cites, rules));
-        findings.extend(misspellings(letter, item, rules));
+        let parts: Vec<Range<usize>> = std::iter::once(item.treatment.clone())
+            .chain(item.rationale.clone())
+            .collect();
+        findings.extend(misspellings(letter, &parts, Some(item.index), rules));
         items.push(ItemResult {
             index: item.index,
             rules: applied,
@@ -195,6 +198,7 @@ pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet) -> Checked {
             conclusion,
         });
     }
+    findings.extend(misspellings(letter, letter.summary.as_slice(), None, rules));
     findings.extend(contradictions(letter, rules));
     Checked { items, findings }
 }
@@ -775,14 +779,17 @@ fn pages_text(pages: &[(u32, u32)]) -> String {
     parts.join(", ")
 }
 
-/// Drug names the letter misspells, in the treatment or the rationale.
-fn misspellings(letter: &Letter, item: &Item, rules: &RuleSet) -> Vec<Finding> {
+/// Drug names the letter misspells in `ranges` (an item's treatment and rationale, with the
+/// item's index, or the case summary, without).
+fn misspellings(
+    letter: &Letter,
+    ranges: &[Range<usize>],
+    item: Option<usize>,
+    rules: &RuleSet,
+) -> Vec<Finding> {
     let folded = letter.text.folded();
     let mut out = Vec::new();
-    for r in [Some(item.treatment.clone()), item.rationale.clone()]
-        .into_iter()
-        .flatten()
-    {
+    for r in ranges.iter().cloned() {
         let known = rules.drugs.find(folded, r.clone());
         // Names listed as misspellings in drugs.yaml.
         let mut misspelled: Vec<(usize, Range<usize>)> = known
@@ -812,7 +819,7 @@ fn misspellings(letter: &Letter, item: &Item, rules: &RuleSet) -> Vec<Finding> {
                 severity: Severity::Note,
                 rule: None,
                 reason: None,
-                item: Some(item.index),
+                item,
                 message: format!(
                     "`{}` looks like a misspelling of {name}",
                     &folded[range.clone()]

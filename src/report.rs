@@ -261,13 +261,17 @@ pub fn human(results: &[LetterResult], color: bool) -> String {
     }
     let v = json(results);
     let s = &v["summary"];
+    let count = |n: &serde_json::Value, one: &str, many: &str| {
+        let n = n.as_u64().unwrap_or(0);
+        format!("{n} {}", if n == 1 { one } else { many })
+    };
     out.push_str(&format!(
-        "{} letters, {} items: {} errors, {} warnings, {} notes\n",
-        s["files"],
-        s["items"],
-        s["findings"]["error"],
-        s["findings"]["warning"],
-        s["findings"]["note"]
+        "{}, {}: {}, {}, {}\n",
+        count(&s["files"], "letter", "letters"),
+        count(&s["items"], "item", "items"),
+        count(&s["findings"]["error"], "error", "errors"),
+        count(&s["findings"]["warning"], "warning", "warnings"),
+        count(&s["findings"]["note"], "note", "notes"),
     ));
     out
 }

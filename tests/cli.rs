@@ -617,6 +617,23 @@ fn a_misspelled_drug_name_is_noted() {
         kinds(changed),
         vec!["`Lyrcia` looks like a misspelling of pregabalin"]
     );
+    // In the case summary too, where it belongs to no item.
+    let in_summary = original.replacen(
+        "scars were appreciated about the lumbar spine.  Lyrica,",
+        "scars were appreciated about the lumbar spine.  Lryica,",
+        1,
+    );
+    assert_ne!(in_summary, original);
+    let (_, v) = check_stdin(in_summary);
+    let noted: Vec<&serde_json::Value> = v["files"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "misspelling")
+        .collect();
+    assert_eq!(noted.len(), 1);
+    assert_eq!(noted[0]["line"], 51);
+    assert_eq!(noted[0]["item"], serde_json::Value::Null);
 }
 
 /// Overturned despite a long benzodiazepine use the rationale does not address: a note only, and
