@@ -185,6 +185,7 @@ pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet) -> Checked {
         }
         findings.extend(reason_findings(letter, item, &reasons, rules));
         findings.extend(decision_finding(letter, item, conclusion.as_ref()));
+        findings.extend(procedure_finding(letter, item, item_facts));
         findings.extend(guideline_findings(letter, item, item_facts, &cites, rules));
         let parts: Vec<Range<usize>> = std::iter::once(item.treatment.clone())
             .chain(item.rationale.clone())
@@ -547,6 +548,38 @@ fn reason_findings(
         });
     }
     out
+}
+
+/// A service certified although the procedure it belongs to is not: the letter approves what
+/// only that procedure would need.
+fn procedure_finding(letter: &Letter, item: &Item, facts: &ItemFacts) -> Option<Finding> {
+    let procedure = facts.procedure.as_ref()?;
+    if item.decision != Decision::Overturned || procedure.decision != Decision::Upheld {
+        return None;
+    }
+    let of_procedure = letter.items.iter().find(|i| i.index == procedure.index)?;
+    Some(Finding {
+        kind: Kind::DecisionInconsistent,
+        severity: Severity::Warning,
+        rule: None,
+        reason: None,
+        item: Some(item.index),
+        message: format!(
+            "the service is certified, but the procedure it belongs to ({}) is not",
+            procedure.treatment
+        ),
+        help:
+            "uphold the service with its procedure, or say why it is needed without the procedure"
+                .into(),
+        labels: vec![
+            label(letter, &item.decision_label, "certified"),
+            label(
+                letter,
+                &of_procedure.decision_label,
+                "procedure not certified",
+            ),
+        ],
+    })
 }
 
 fn decision_finding(

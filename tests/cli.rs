@@ -669,3 +669,48 @@ fn an_overturned_item_gets_a_note_for_an_unaddressed_primary_reason() {
     );
     assert_eq!(code, 0);
 }
+
+/// A letter with a surgery, its post-operative therapy and more physical therapy: the therapy's
+/// completed sessions and the service's procedure are read, and certifying the service while its
+/// surgery is upheld is inconsistent.
+#[test]
+fn a_service_follows_its_procedure() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/letters/surgery-and-therapy.txt");
+    let letter = std::fs::read_to_string(&path).unwrap();
+    let out = imrlint()
+        .args(["facts", "--format", "json", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let facts: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let items = &facts["facts"]["items"];
+    assert_eq!(items[1]["procedure"]["index"], 0);
+    assert_eq!(items[1]["procedure"]["decision"], "upheld");
+    // Twelve physical therapy sessions; the six acupuncture sessions belong to no item.
+    assert_eq!(items[2]["completed_sessions"]["value"], 12);
+    assert_eq!(items[2]["completed_sessions"]["line"], 10);
+    assert_eq!(items[1]["completed_sessions"], serde_json::Value::Null);
+
+    let inconsistent = |text: String| -> Vec<serde_json::Value> {
+        let (_, v) = check_stdin(text);
+        v["files"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["kind"] == "decision-inconsistent" && f["item"] == 1)
+            .cloned()
+            .collect()
+    };
+    let found = inconsistent(letter.clone());
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0]["item"], 1);
+    assert_eq!(found[0]["severity"], "warning");
+    // With the surgery certified too, the service is consistent with it (the surgery's own
+    // label now contradicts its rationale, which is another finding).
+    let certified = letter.replacen(
+        "rotator cuff repair: Upheld",
+        "rotator cuff repair: Overturned",
+        1,
+    );
+    assert_ne!(certified, letter);
+    assert!(inconsistent(certified).is_empty());
+}

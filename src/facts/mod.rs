@@ -133,6 +133,22 @@ pub struct ItemFacts {
     pub drug_use: Option<DrugUse>,
     pub guideline: ItemGuideline,
     pub rationale: Option<Span>,
+    /// Sessions of this item's treatment the summary says were already completed (the largest
+    /// count stated).
+    pub completed_sessions: Option<Spanned<u32>>,
+    /// For a service that belongs to a procedure (its category `follows` another): the item of
+    /// the letter it belongs to.
+    pub procedure: Option<Procedure>,
+}
+
+/// The item a service belongs to: the nearest earlier item of the followed category, else the
+/// nearest later one.
+#[derive(Debug, Clone, Serialize)]
+pub struct Procedure {
+    pub index: usize,
+    pub treatment: String,
+    pub category: String,
+    pub decision: Decision,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -298,11 +314,13 @@ pub fn extract(letter: &Letter, rules: &RuleSet) -> Facts {
                 rules,
                 item,
                 &medications,
+                &summary_sentences,
                 reference_date.as_ref(),
                 on,
             )
         })
-        .collect();
+        .collect::<Vec<ItemFacts>>();
+    let items = link_procedures(items, rules);
     Facts {
         layout: letter.layout,
         header,
@@ -320,6 +338,84 @@ pub fn extract(letter: &Letter, rules: &RuleSet) -> Facts {
         dates: summary_dates.iter().map(date_fact).collect(),
         items,
     }
+}
+
+/// Each service's procedure, for categories that follow another.
+fn link_procedures(mut items: Vec<ItemFacts>, rules: &RuleSet) -> Vec<ItemFacts> {
+    let follows = |category: &str| {
+        rules
+            .categories
+            .categories
+            .iter()
+            .find(|c| c.id == category)
+            .and_then(|c| c.follows.clone())
+    };
+    for i in 0..items.len() {
+        let Some(wanted) = follows(&items[i].category) else {
+            continue;
+        };
+        let before = (0..i).rev().find(|&j| items[j].category == wanted);
+        let after = (i + 1..items.len()).find(|&j| items[j].category == wanted);
+        items[i].procedure = before.or(after).map(|j| Procedure {
+            index: items[j].index,
+            treatment: items[j].treatment.value.clone(),
+            category: items[j].category.clone(),
+            decision: items[j].decision.value,
+        });
+    }
+    items
+}
+
+/// The largest count of completed sessions the summary states for a category: in a sentence
+/// naming the category, the count whose nearest category mention is this one.
+fn completed_sessions(
+    text: &Text,
+    rules: &RuleSet,
+    sentences: &[Range<usize>],
+    category: &str,
+) -> Option<Spanned<u32>> {
+    let folded = text.folded();
+    let owner = rules
+        .categories
+        .categories
+        .iter()
+        .position(|c| c.id == category)?;
+    let mut best: Option<(u32, Range<usize>)> = None;
+    for s in sentences {
+        let mentions = rules.categories.patterns.find_all(folded, s.clone());
+        if !mentions.iter().any(|m| m.owner == owner) {
+            continue;
+        }
+        for re in &rules.requests.completed_sessions {
+            for caps in re.captures_iter(&folded[s.clone()]) {
+                let (Some(whole), Some(n)) = (caps.get(0), caps.name("n")) else {
+                    continue;
+                };
+                let at = s.start + whole.start()..s.start + whole.end();
+                let count_at = s.start + n.start()..s.start + n.end();
+                let distance = |r: &Range<usize>| {
+                    if r.end <= count_at.start {
+                        count_at.start - r.end
+                    } else {
+                        r.start.saturating_sub(count_at.end)
+                    }
+                };
+                let nearest = mentions.iter().min_by_key(|m| distance(&m.range));
+                let Some(count) = request::number(n.as_str()) else {
+                    continue;
+                };
+                if nearest.is_some_and(|m| m.owner == owner)
+                    && best.as_ref().is_none_or(|(b, _)| count as u32 > *b)
+                {
+                    best = Some((count as u32, at));
+                }
+            }
+        }
+    }
+    best.map(|(value, r)| Spanned {
+        value,
+        span: text.span(r),
+    })
 }
 
 fn date_fact(text: &Text, d: &FoundDate) -> DateFact {
@@ -612,6 +708,7 @@ fn item_facts(
     rules: &RuleSet,
     item: &crate::letter::Item,
     medications: &[Medication],
+    summary_sentences: &[Range<usize>],
     reference: Option<&ReferenceDate>,
     on: Option<Date>,
 ) -> ItemFacts {
@@ -781,6 +878,10 @@ fn item_facts(
             rationale_pages,
         },
         rationale: item.rationale.as_ref().map(at),
+        completed_sessions: (category.counts == Counts::Sessions)
+            .then(|| completed_sessions(text, rules, summary_sentences, &category.id))
+            .flatten(),
+        procedure: None,
     }
 }
 

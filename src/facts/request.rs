@@ -7,6 +7,7 @@ use std::sync::LazyLock;
 use regex::{Captures, Regex};
 
 use crate::rules::Requests;
+use crate::rules::requests::NUMBER;
 
 /// A value and where it stands (folded range).
 #[derive(Debug, Clone, PartialEq)]
@@ -34,8 +35,6 @@ pub struct ParsedRequest {
     pub sessions: Option<At<u32>>,
     pub weeks: Option<At<u32>>,
 }
-
-const NUMBER: &str = r"\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|eighteen|twenty|twenty-four|thirty|sixty|ninety";
 
 /// English number words and digits.
 pub fn number(s: &str) -> Option<f64> {

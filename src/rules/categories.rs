@@ -26,6 +26,10 @@ pub struct Category {
     /// What the counts of a request in this category are: units dispensed or sessions given.
     #[serde(default)]
     pub counts: Counts,
+    /// The category of the item a service of this one belongs to (a post-operative service
+    /// follows its `surgery`): the letter's item of that category becomes the item's `procedure`.
+    #[serde(default)]
+    pub follows: Option<String>,
     /// Treatment texts that must land in this category; run by the tests.
     #[serde(default)]
     pub examples: Vec<String>,
@@ -64,6 +68,24 @@ impl Categories {
                 f.categories.iter().map(|c| &c.patterns),
             ),
         )?;
+        let unknown: Vec<RuleError> = f
+            .categories
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| {
+                let follows = c.follows.as_ref()?;
+                (!f.categories.iter().any(|x| &x.id == follows)).then(|| {
+                    file.error(
+                        &format!("categories[{i}].follows"),
+                        format!("unknown category `{follows}`"),
+                        Some("name a category id of this file".into()),
+                    )
+                })
+            })
+            .collect();
+        if !unknown.is_empty() {
+            return Err(unknown);
+        }
         Ok(Categories {
             categories: f.categories,
             patterns,

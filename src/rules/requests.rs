@@ -16,7 +16,14 @@ pub struct RequestsFile {
     pub strength_units: Vec<String>,
     /// Units of count ('tablets', 'patches', 'grams').
     pub count_units: Vec<String>,
+    /// How a case summary says sessions were already completed: regexes with a group `n`, where
+    /// `{number}` stands for a number in digits or words ('has completed {number} sessions').
+    #[serde(default)]
+    pub completed_sessions: Vec<String>,
 }
+
+/// A number in digits or English words, as requests write them.
+pub const NUMBER: &str = r"\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|eighteen|twenty|twenty-four|thirty|sixty|ninety";
 
 #[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -32,6 +39,8 @@ pub struct Requests {
     pub strength: Regex,
     /// `#90`, `#60 grams`, `qty: 10.00`, `90 tablets`: group `n`, optional group `unit`.
     pub quantity: Regex,
+    /// Sessions already completed, in a summary sentence: group `n`.
+    pub completed_sessions: Vec<Regex>,
 }
 
 /// The units as one regex alternation, longest first so `mg/ml` wins over `mg`.
@@ -72,6 +81,19 @@ impl Requests {
         };
         units("strength_units", &f.strength_units);
         units("count_units", &f.count_units);
+        let mut completed_sessions = Vec::new();
+        for (i, p) in f.completed_sessions.iter().enumerate() {
+            let at = format!("completed_sessions[{i}]");
+            match compile_one(&p.replace("{number}", &format!("(?:{NUMBER})"))) {
+                Ok(re) if re.capture_names().any(|n| n == Some("n")) => completed_sessions.push(re),
+                Ok(_) => errors.push(file.error(
+                    &at,
+                    "the pattern has no group `n` for the count",
+                    Some("write the count as (?P<n>{number})".into()),
+                )),
+                Err(m) => errors.push(file.error(&at, format!("invalid pattern: {m}"), None)),
+            }
+        }
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -96,6 +118,7 @@ impl Requests {
             abbreviations,
             strength: build(&strength, "strength_units")?,
             quantity: build(&quantity, "count_units")?,
+            completed_sessions,
         })
     }
 
@@ -141,6 +164,7 @@ impl super::Knowledge for RequestsFile {
         self.abbreviations.extend(later.abbreviations);
         self.strength_units.extend(later.strength_units);
         self.count_units.extend(later.count_units);
+        self.completed_sessions.extend(later.completed_sessions);
     }
 
     fn compile(self, file: &RuleFile) -> Result<Requests, Vec<RuleError>> {
