@@ -689,6 +689,12 @@ fn a_service_follows_its_procedure() {
     assert_eq!(items[2]["completed_sessions"]["value"], 12);
     assert_eq!(items[2]["completed_sessions"]["line"], 10);
     assert_eq!(items[1]["completed_sessions"], serde_json::Value::Null);
+    // What the summary says of the shoulder: the MRI and its date.
+    assert_eq!(
+        items[2]["related"]["prior-imaging"]["date"]["date"],
+        "2016-08-02"
+    );
+    assert_eq!(facts["facts"]["patient"]["weeks_since_injury"], 31);
 
     let inconsistent = |text: String| -> Vec<serde_json::Value> {
         let (_, v) = check_stdin(text);

@@ -84,6 +84,8 @@ pub struct Patient {
     pub age: Option<Spanned<u32>>,
     pub sex: Option<Spanned<String>>,
     pub date_of_injury: Option<DateFact>,
+    /// Whole weeks from the injury to the reference date: how long the condition has lasted.
+    pub weeks_since_injury: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -139,6 +141,17 @@ pub struct ItemFacts {
     /// For a service that belongs to a procedure (its category `follows` another): the item of
     /// the letter it belongs to.
     pub procedure: Option<Procedure>,
+    /// What the summary says in the sentences naming the item's body part: per concept, its
+    /// strongest status (affirmed over historical, uncertain, negated) and the first date of the
+    /// sentence that gave it ('an MRI of the lumbar spine dated 08/02/2016 showed ...').
+    pub related: BTreeMap<String, RelatedConcept>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RelatedConcept {
+    pub status: Status,
+    pub date: Option<DateFact>,
+    pub line: usize,
 }
 
 /// The item a service belongs to: the nearest earlier item of the followed category, else the
@@ -321,6 +334,13 @@ pub fn extract(letter: &Letter, rules: &RuleSet) -> Facts {
         })
         .collect::<Vec<ItemFacts>>();
     let items = link_procedures(items, rules);
+    let items = relate_body_parts(items, text, rules, &mentions, &summary_dates);
+    let weeks_since_injury = match (&injury, &reference_date) {
+        (Some(i), Some(r)) if i.latest <= r.value => {
+            Some((r.value - i.latest).get_days() as i64 / 7)
+        }
+        _ => None,
+    };
     Facts {
         layout: letter.layout,
         header,
@@ -330,6 +350,7 @@ pub fn extract(letter: &Letter, rules: &RuleSet) -> Facts {
             age,
             sex,
             date_of_injury: injury.as_ref().map(date_fact),
+            weeks_since_injury,
         },
         diagnoses: diagnoses(text, &summary_sentences),
         work_status,
@@ -338,6 +359,76 @@ pub fn extract(letter: &Letter, rules: &RuleSet) -> Facts {
         dates: summary_dates.iter().map(date_fact).collect(),
         items,
     }
+}
+
+/// For each item naming a body part, the concepts of the summary sentences that name it too.
+fn relate_body_parts(
+    mut items: Vec<ItemFacts>,
+    text: &Text,
+    rules: &RuleSet,
+    mentions: &[context::Mention],
+    dates: &[FoundDate],
+) -> Vec<ItemFacts> {
+    let Some(whole) = mentions
+        .iter()
+        .map(|m| m.sentence.clone())
+        .reduce(|a, b| a.start.min(b.start)..a.end.max(b.end))
+    else {
+        return items;
+    };
+    let folded = text.folded();
+    let parts = rules.anatomy.part_patterns.find_all(folded, whole);
+    let rank = |s: Status| match s {
+        Status::Negated => 0,
+        Status::Uncertain => 1,
+        Status::Historical => 2,
+        Status::Affirmed => 3,
+    };
+    for item in &mut items {
+        let wanted: Vec<usize> = item
+            .request
+            .body_parts
+            .iter()
+            .filter_map(|b| {
+                rules
+                    .anatomy
+                    .body_parts
+                    .iter()
+                    .position(|x| x.id == b.value)
+            })
+            .collect();
+        for m in mentions {
+            let names_part = parts.iter().any(|p| {
+                wanted.contains(&p.owner)
+                    && m.sentence.start <= p.range.start
+                    && p.range.end <= m.sentence.end
+            });
+            if !names_part {
+                continue;
+            }
+            let id = rules.concepts.concepts[m.concept].id.clone();
+            if item
+                .related
+                .get(&id)
+                .is_some_and(|r| rank(r.status) >= rank(m.status))
+            {
+                continue;
+            }
+            let date = dates
+                .iter()
+                .find(|d| m.sentence.start <= d.range.start && d.range.end <= m.sentence.end)
+                .map(|d| date_fact(text, d));
+            item.related.insert(
+                id,
+                RelatedConcept {
+                    status: m.status,
+                    date,
+                    line: text.span(m.range.clone()).line,
+                },
+            );
+        }
+    }
+    items
 }
 
 /// Each service's procedure, for categories that follow another.
@@ -882,6 +973,7 @@ fn item_facts(
             .then(|| completed_sessions(text, rules, summary_sentences, &category.id))
             .flatten(),
         procedure: None,
+        related: BTreeMap::new(),
     }
 }
 
