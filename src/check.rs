@@ -67,6 +67,42 @@ impl Kind {
             Kind::Unreadable => "unreadable",
         }
     }
+
+    /// What the kind means, for reports that describe their rules (SARIF).
+    pub fn description(self) -> &'static str {
+        match self {
+            Kind::MissingReason => {
+                "The rationale does not give a guideline reason that applies to the item"
+            }
+            Kind::UnsupportedClaim => "The rationale gives a reason the letter's facts contradict",
+            Kind::UnverifiedClaim => {
+                "The rationale gives a reason the case summary does not establish"
+            }
+            Kind::DecisionInconsistent => {
+                "The decision disagrees with the rationale's conclusion or with the decision it depends on"
+            }
+            Kind::CitationMismatch => {
+                "A cited page or section is outside the cited topic, or differs from the guideline line"
+            }
+            Kind::GuidelineMismatch => "The cited guideline topic does not fit the item",
+            Kind::NoGuideline => "The reviewer cited no medical evidence",
+            Kind::Contradiction => "Two rationales of one letter state opposite facts",
+            Kind::Misspelling => "A drug name is misspelled",
+            Kind::Unreadable => "The file could not be read as a determination letter",
+        }
+    }
+}
+
+impl Finding {
+    /// The finding's code: its kind, with the rule and reason that raised it
+    /// (`missing-reason[mtus-opioids/drug-screen-missing]`).
+    pub fn code(&self) -> String {
+        match (&self.rule, &self.reason) {
+            (Some(rule), Some(reason)) => format!("{}[{rule}/{reason}]", self.kind.id()),
+            (Some(rule), None) => format!("{}[{rule}]", self.kind.id()),
+            _ => self.kind.id().to_string(),
+        }
+    }
 }
 
 /// A labelled place in the letter.

@@ -108,10 +108,22 @@ pub struct CheckArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum CheckFormat {
+    /// miette diagnostics pointing into each letter.
     Human,
+    /// One line per finding: `path:line:col: severity code message`.
     Concise,
+    /// The `imrlint/check/v1` document.
     Json,
+    /// One `imrlint/check/v1` file object per line.
     Jsonl,
+    /// SARIF 2.1.0, for code-scanning dashboards.
+    Sarif,
+    /// GitHub Actions workflow commands (annotations).
+    Github,
+    /// JUnit XML: a test case per letter.
+    Junit,
+    /// CSV: a row per finding.
+    Csv,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -362,13 +374,24 @@ fn run_check(args: CheckArgs) -> ExitCode {
         && std::env::var_os("NO_COLOR").is_none()
         && std::io::IsTerminal::is_terminal(&std::io::stdout());
     let text = match args.format {
-        CheckFormat::Human => report::human(&results, color),
-        CheckFormat::Concise => report::concise(&results),
-        CheckFormat::Json => format!("{:#}\n", report::json(&results)),
-        CheckFormat::Jsonl => results
+        CheckFormat::Human => Ok(report::human(&results, color)),
+        CheckFormat::Concise => Ok(report::concise(&results)),
+        CheckFormat::Json => Ok(format!("{:#}\n", report::json(&results))),
+        CheckFormat::Jsonl => Ok(results
             .iter()
             .map(|r| format!("{}\n", report::file_json(r)))
-            .collect(),
+            .collect()),
+        CheckFormat::Sarif => report::sarif(&results, &rules),
+        CheckFormat::Github => Ok(report::github(&results)),
+        CheckFormat::Junit => report::junit(&results, args.fail_on.threshold()),
+        CheckFormat::Csv => report::csv(&results),
+    };
+    let text = match text {
+        Ok(text) => text,
+        Err(e) => {
+            eprintln!("imrlint: cannot write the {:?} report: {e}", args.format);
+            return ExitCode::from(EXIT_USAGE);
+        }
     };
     let written = match &args.output {
         Some(path) => {

@@ -9,8 +9,16 @@ use miette::{
 };
 use serde_json::{Value, json};
 
-use crate::check::{Checked, Finding, Severity};
+use crate::check::{Checked, Finding, Kind, Severity};
 use crate::facts::Facts;
+
+mod lines;
+mod sarif;
+
+pub use lines::{csv, github, junit};
+pub use sarif::sarif;
+
+const UNREADABLE_HELP: &str = "check that the file is an IMR determination letter (text or PDF)";
 
 /// One letter's result, as the reports need it.
 pub struct LetterResult {
@@ -33,6 +41,31 @@ impl LetterResult {
         match &self.outcome {
             Outcome::Checked { checked, .. } => &checked.findings,
             Outcome::Failed { .. } => &[],
+        }
+    }
+
+    /// Every finding, with an unreadable file's failure as an `unreadable` finding.
+    pub fn reported(&self) -> Vec<Finding> {
+        match &self.outcome {
+            Outcome::Checked { checked, .. } => checked.findings.clone(),
+            Outcome::Failed { message, .. } => vec![Finding {
+                kind: Kind::Unreadable,
+                severity: Severity::Error,
+                rule: None,
+                reason: None,
+                item: None,
+                message: message.clone(),
+                help: UNREADABLE_HELP.into(),
+                labels: Vec::new(),
+            }],
+        }
+    }
+
+    /// The letter's text, when it was read.
+    pub fn text(&self) -> Option<&str> {
+        match &self.outcome {
+            Outcome::Checked { text, .. } => Some(text.as_str()),
+            Outcome::Failed { .. } => None,
         }
     }
 
@@ -84,7 +117,7 @@ pub fn file_json(r: &LetterResult) -> Value {
             "items": [],
             "findings": [{
                 "kind": "unreadable", "severity": "error", "rule": null, "reason": null, "item": null,
-                "message": message, "help": "check that the file is an IMR determination letter (text or PDF)",
+                "message": message, "help": UNREADABLE_HELP,
                 "line": null, "column": null, "labels": [],
             }],
         }),
@@ -160,16 +193,11 @@ pub fn concise(results: &[LetterResult]) -> String {
                 .labels
                 .first()
                 .map_or((1, 1), |l| (l.span.line, l.span.column));
-            let id = match (&f.rule, &f.reason) {
-                (Some(rule), Some(reason)) => format!("[{rule}/{reason}]"),
-                (Some(rule), None) => format!("[{rule}]"),
-                _ => String::new(),
-            };
             out.push_str(&format!(
-                "{}:{line}:{column}: {} {}{id} {}\n",
+                "{}:{line}:{column}: {} {} {}\n",
                 r.path,
                 f.severity.id(),
-                f.kind.id(),
+                f.code(),
                 f.message
             ));
         }
@@ -199,12 +227,7 @@ impl std::error::Error for FindingDiagnostic {}
 
 impl Diagnostic for FindingDiagnostic {
     fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        let f = &self.finding;
-        let id = match (&f.rule, &f.reason) {
-            (Some(rule), Some(reason)) => format!("{}[{rule}/{reason}]", f.kind.id()),
-            _ => f.kind.id().to_string(),
-        };
-        Some(Box::new(id))
+        Some(Box::new(self.finding.code()))
     }
 
     fn severity(&self) -> Option<miette::Severity> {
