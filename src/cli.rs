@@ -11,8 +11,10 @@ use crate::check::{self, Severity};
 use crate::facts::{self, Facts};
 use crate::input::{self, Origin};
 use crate::letter;
-use crate::report::{self, LetterResult, Outcome};
+use crate::output::Output;
+use crate::report::{self, Format, LetterResult, Outcome, Reporter};
 use crate::rules::{RuleErrors, RuleSet};
+use crate::run;
 
 /// Exit codes: 0 clean, 1 findings (or unreadable letters), 2 usage, configuration or rule errors.
 pub const EXIT_FINDINGS: u8 = 1;
@@ -92,8 +94,8 @@ pub struct CheckArgs {
     #[arg(long = "rules", value_name = "DIR|FILE")]
     pub rules: Vec<PathBuf>,
     /// Output format (default: human).
-    #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
-    pub format: CheckFormat,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
     /// Exit with 1 when a finding reaches this severity.
     #[arg(long, value_enum, default_value_t = FailOn::Warning)]
     pub fail_on: FailOn,
@@ -104,26 +106,13 @@ pub struct CheckArgs {
     /// reason (on standard error).
     #[arg(long)]
     pub trace: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum CheckFormat {
-    /// miette diagnostics pointing into each letter.
-    Human,
-    /// One line per finding: `path:line:col: severity code message`.
-    Concise,
-    /// The `imrlint/check/v1` document.
-    Json,
-    /// One `imrlint/check/v1` file object per line.
-    Jsonl,
-    /// SARIF 2.1.0, for code-scanning dashboards.
-    Sarif,
-    /// GitHub Actions workflow commands (annotations).
-    Github,
-    /// JUnit XML: a test case per letter.
-    Junit,
-    /// CSV: a row per finding.
-    Csv,
+    /// Letters checked at once (default: the machine's cores). The report is the same for any
+    /// number.
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// No progress bar (it is shown on standard error for long runs on a terminal).
+    #[arg(long)]
+    pub no_progress: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -281,38 +270,50 @@ fn run_facts(args: FactsArgs) -> ExitCode {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut failed = false;
-    for (n, origin) in input::expand(&args.paths).into_iter().enumerate() {
-        let result = match origin {
-            Ok(origin) => facts_of(origin, &rules),
+    let mut closed = false;
+    let mut n = 0;
+    let inputs = input::expand(&args.paths);
+    run::in_order(
+        &inputs,
+        run::default_jobs(),
+        |origin| match origin {
+            Ok(origin) => facts_of(origin.clone(), &rules),
             Err((path, why)) => FileFacts {
                 path: path.display().to_string(),
                 status: "error",
                 notes: Vec::new(),
                 error: Some(FileError {
                     kind: "io",
-                    message: why,
+                    message: why.clone(),
                 }),
                 facts: None,
             },
-        };
-        if let Some(e) = &result.error {
-            eprintln!("imrlint: {}: {}", result.path, e.message);
-            failed = true;
-        }
-        let written = match args.format {
-            FactsFormat::Yaml => {
-                let doc = serde_yaml::to_string(&result).unwrap_or_default();
-                if n > 0 { writeln!(out, "---") } else { Ok(()) }
-                    .and_then(|_| out.write_all(doc.as_bytes()))
+        },
+        |result| {
+            if let Some(e) = &result.error {
+                eprintln!("imrlint: {}: {}", result.path, e.message);
+                failed = true;
             }
-            FactsFormat::Json => serde_json::to_writer(&mut out, &result)
-                .map_err(std::io::Error::from)
-                .and_then(|_| writeln!(out)),
-        };
-        if written.is_err() {
-            // The reader went away (a closed pipe): stop quietly.
-            return ExitCode::SUCCESS;
-        }
+            if closed {
+                return;
+            }
+            let written = match args.format {
+                FactsFormat::Yaml => {
+                    let doc = serde_yaml::to_string(&result).unwrap_or_default();
+                    if n > 0 { writeln!(out, "---") } else { Ok(()) }
+                        .and_then(|_| out.write_all(doc.as_bytes()))
+                }
+                FactsFormat::Json => serde_json::to_writer(&mut out, &result)
+                    .map_err(std::io::Error::from)
+                    .and_then(|_| writeln!(out)),
+            };
+            n += 1;
+            // The reader went away (a closed pipe): stop writing, quietly.
+            closed = written.is_err();
+        },
+    );
+    if closed {
+        return ExitCode::SUCCESS;
     }
     if failed {
         ExitCode::from(EXIT_FINDINGS)
@@ -354,67 +355,99 @@ fn run_check(args: CheckArgs) -> ExitCode {
         Ok(r) => r,
         Err(code) => return code,
     };
-    let results: Vec<LetterResult> = input::expand(&args.paths)
-        .into_iter()
-        .map(|origin| match origin {
-            Ok(origin) => check_letter(origin, &rules),
+    let inputs = input::expand(&args.paths);
+    let color = args.output.is_none()
+        && std::env::var_os("NO_COLOR").is_none()
+        && std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let fail_at = args.fail_on.threshold();
+    let mut reporter = Reporter::new(args.format, &rules, color, fail_at);
+    let mut out = match Output::open(args.output.as_deref()) {
+        Ok(out) => out,
+        Err(e) => {
+            eprintln!(
+                "imrlint: cannot write {}: {e}",
+                args.output
+                    .as_deref()
+                    .unwrap_or(std::path::Path::new("-"))
+                    .display()
+            );
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let progress = progress_bar(inputs.len(), args.no_progress);
+    let mut failing = false;
+    let mut problem: Option<String> = None;
+    let mut write = |out: &mut Output, text: Result<String, String>| {
+        if problem.is_some() {
+            return;
+        }
+        match text {
+            Ok(text) => {
+                if let Err(e) = progress.suspend(|| out.write_all(text.as_bytes())) {
+                    problem = Some(e.to_string());
+                }
+            }
+            Err(e) => problem = Some(format!("cannot write the report: {e}")),
+        }
+    };
+    write(&mut out, reporter.begin());
+    run::in_order(
+        &inputs,
+        args.jobs.unwrap_or_else(run::default_jobs),
+        |origin| match origin {
+            Ok(origin) => check_letter(origin.clone(), &rules),
             Err((path, why)) => LetterResult {
                 path: path.display().to_string(),
                 outcome: Outcome::Failed {
                     kind: "io",
-                    message: why,
+                    message: why.clone(),
                 },
             },
-        })
-        .collect();
-    if args.trace {
-        eprint!("{}", report::trace(&results));
-    }
-    let color = args.output.is_none()
-        && std::env::var_os("NO_COLOR").is_none()
-        && std::io::IsTerminal::is_terminal(&std::io::stdout());
-    let text = match args.format {
-        CheckFormat::Human => Ok(report::human(&results, color)),
-        CheckFormat::Concise => Ok(report::concise(&results)),
-        CheckFormat::Json => Ok(format!("{:#}\n", report::json(&results))),
-        CheckFormat::Jsonl => Ok(results
-            .iter()
-            .map(|r| format!("{}\n", report::file_json(r)))
-            .collect()),
-        CheckFormat::Sarif => report::sarif(&results, &rules),
-        CheckFormat::Github => Ok(report::github(&results)),
-        CheckFormat::Junit => report::junit(&results, args.fail_on.threshold()),
-        CheckFormat::Csv => report::csv(&results),
-    };
-    let text = match text {
-        Ok(text) => text,
-        Err(e) => {
-            eprintln!("imrlint: cannot write the {:?} report: {e}", args.format);
-            return ExitCode::from(EXIT_USAGE);
+        },
+        |result| {
+            if args.trace {
+                progress.suspend(|| eprint!("{}", report::trace(&result)));
+            }
+            failing |= fail_at.is_some_and(|t| result.worst().is_some_and(|w| w >= t));
+            write(&mut out, reporter.letter(&result));
+            progress.inc(1);
+        },
+    );
+    progress.finish_and_clear();
+    write(&mut out, reporter.end());
+    if let Some(e) = problem {
+        // A closed pipe is the reader's choice, not a failure.
+        if e.contains("Broken pipe") {
+            return ExitCode::SUCCESS;
         }
-    };
-    let written = match &args.output {
-        Some(path) => {
-            std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
-        }
-        None => std::io::stdout()
-            .lock()
-            .write_all(text.as_bytes())
-            .map_err(|e| e.to_string()),
-    };
-    if let Err(e) = written {
         eprintln!("imrlint: {e}");
         return ExitCode::from(EXIT_USAGE);
     }
-    let failing = args
-        .fail_on
-        .threshold()
-        .is_some_and(|t| results.iter().any(|r| r.worst().is_some_and(|w| w >= t)));
+    if let Err(e) = out.commit() {
+        eprintln!("imrlint: cannot write the report: {e}");
+        return ExitCode::from(EXIT_USAGE);
+    }
     if failing {
         ExitCode::from(EXIT_FINDINGS)
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// A progress bar on standard error for a long run on a terminal; hidden otherwise.
+fn progress_bar(letters: usize, off: bool) -> indicatif::ProgressBar {
+    if off || letters < 2 || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(letters as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {pos}/{len} letters [{bar:30}] {per_sec} eta {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar
 }
 
 fn run_rules_test(args: RulesArgs) -> ExitCode {

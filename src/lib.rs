@@ -11,6 +11,8 @@ pub mod cli;
 pub mod facts;
 pub mod input;
 pub mod letter;
+pub mod output;
 pub mod report;
 pub mod rules;
+pub mod run;
 pub mod text;

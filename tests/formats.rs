@@ -143,3 +143,40 @@ fn junit_a_test_case_per_letter_failing_at_the_threshold() {
     // With the default --fail-on warning: the letters with a warning.
     assert_eq!(failing, ["cases/seed-001.txt", "cases/seed-002.txt"]);
 }
+
+/// The report does not depend on how many letters are checked at once.
+#[test]
+fn the_same_report_whatever_the_job_count() {
+    let run = |jobs: &str, format: &str| {
+        Command::cargo_bin("imrlint")
+            .unwrap()
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["check", "--format", format, "--jobs", jobs, "cases/"])
+            .output()
+            .unwrap()
+            .stdout
+    };
+    for format in ["json", "sarif", "human"] {
+        let one = run("1", format);
+        assert!(!one.is_empty());
+        assert_eq!(one, run("3", format), "{format}");
+    }
+}
+
+/// `--output` writes the whole report to the file, and only the report.
+#[test]
+fn output_goes_to_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("seeds.csv");
+    let out = Command::cargo_bin("imrlint")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["check", "--format", "csv", "--output"])
+        .arg(&path)
+        .args(SEEDS)
+        .output()
+        .unwrap();
+    assert!(out.stdout.is_empty());
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), check("csv", SEEDS));
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}

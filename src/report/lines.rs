@@ -13,25 +13,23 @@ fn place(f: &Finding) -> (usize, usize) {
         .map_or((1, 1), |l| (l.span.line, l.span.column))
 }
 
-/// GitHub Actions workflow commands, one annotation per finding
+/// GitHub Actions workflow commands, one annotation per finding of a letter
 /// (`::warning file=letter.txt,line=3,col=5,title=...::message`).
-pub fn github(results: &[LetterResult]) -> String {
+pub fn github(r: &LetterResult) -> String {
     let mut out = String::new();
-    for r in results {
-        for f in r.reported() {
-            let (line, col) = place(&f);
-            let command = match f.severity {
-                Severity::Error => "error",
-                Severity::Warning => "warning",
-                Severity::Note => "notice",
-            };
-            out.push_str(&format!(
-                "::{command} file={},line={line},col={col},title={}::{}\n",
-                escape_property(&r.path),
-                escape_property(&f.code()),
-                escape_data(&format!("{} (help: {})", f.message, f.help)),
-            ));
-        }
+    for f in r.reported() {
+        let (line, col) = place(&f);
+        let command = match f.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Note => "notice",
+        };
+        out.push_str(&format!(
+            "::{command} file={},line={line},col={col},title={}::{}\n",
+            escape_property(&r.path),
+            escape_property(&f.code()),
+            escape_data(&format!("{} (help: {})", f.message, f.help)),
+        ));
     }
     out
 }
@@ -48,40 +46,57 @@ fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
-/// One row per finding, with a header row.
-pub fn csv(results: &[LetterResult]) -> Result<String, String> {
-    let mut w = ::csv::Writer::from_writer(Vec::new());
-    let header = [
+/// The CSV header row.
+pub fn csv_header() -> Result<String, String> {
+    row(&[
         "path", "line", "column", "severity", "kind", "rule", "reason", "item", "message", "help",
-    ];
-    w.write_record(header).map_err(|e| e.to_string())?;
-    for r in results {
-        for f in r.reported() {
-            let (line, column) = place(&f);
-            w.write_record([
-                r.path.as_str(),
-                &line.to_string(),
-                &column.to_string(),
-                f.severity.id(),
-                f.kind.id(),
-                f.rule.as_deref().unwrap_or(""),
-                f.reason.as_deref().unwrap_or(""),
-                &f.item.map(|i| i.to_string()).unwrap_or_default(),
-                &f.message,
-                &f.help,
-            ])
-            .map_err(|e| e.to_string())?;
-        }
+    ])
+}
+
+/// One CSV row per finding of a letter.
+pub fn csv(r: &LetterResult) -> Result<String, String> {
+    let mut out = String::new();
+    for f in r.reported() {
+        let (line, column) = place(&f);
+        out.push_str(&row(&[
+            r.path.as_str(),
+            &line.to_string(),
+            &column.to_string(),
+            f.severity.id(),
+            f.kind.id(),
+            f.rule.as_deref().unwrap_or(""),
+            f.reason.as_deref().unwrap_or(""),
+            &f.item.map(|i| i.to_string()).unwrap_or_default(),
+            &f.message,
+            &f.help,
+        ])?);
     }
+    Ok(out)
+}
+
+fn row(fields: &[&str]) -> Result<String, String> {
+    let mut w = ::csv::Writer::from_writer(Vec::new());
+    w.write_record(fields).map_err(|e| e.to_string())?;
     let bytes = w.into_inner().map_err(|e| e.to_string())?;
     String::from_utf8(bytes).map_err(|e| e.to_string())
 }
 
 /// JUnit XML: one test case per letter. A letter with a finding at or above `fail_at` fails, and
 /// its failure lists every finding; a letter that could not be read is an error.
-pub fn junit(results: &[LetterResult], fail_at: Option<Severity>) -> Result<String, String> {
-    let mut suite = TestSuite::new("imrlint");
-    for r in results {
+pub struct Junit {
+    suite: TestSuite,
+    fail_at: Option<Severity>,
+}
+
+impl Junit {
+    pub fn new(fail_at: Option<Severity>) -> Junit {
+        Junit {
+            suite: TestSuite::new("imrlint"),
+            fail_at,
+        }
+    }
+
+    pub fn add(&mut self, r: &LetterResult) {
         let findings = r.reported();
         let listed: String = findings
             .iter()
@@ -99,15 +114,14 @@ pub fn junit(results: &[LetterResult], fail_at: Option<Severity>) -> Result<Stri
         let unreadable = r.text().is_none();
         let failing = findings
             .iter()
-            .filter(|f| fail_at.is_some_and(|t| f.severity >= t))
-            .count();
-        let status = if unreadable || failing > 0 {
-            let kind = if unreadable {
+            .any(|f| self.fail_at.is_some_and(|t| f.severity >= t));
+        let fails = unreadable || failing;
+        let status = if fails {
+            let mut status = TestCaseStatus::non_success(if unreadable {
                 NonSuccessKind::Error
             } else {
                 NonSuccessKind::Failure
-            };
-            let mut status = TestCaseStatus::non_success(kind);
+            });
             status
                 .set_message(format!("{} finding(s)", findings.len()))
                 .set_type(
@@ -124,14 +138,18 @@ pub fn junit(results: &[LetterResult], fail_at: Option<Severity>) -> Result<Stri
         };
         let mut case = TestCase::new(r.path.clone(), status);
         case.set_classname("imrlint.letters");
-        if failing == 0 && !listed.is_empty() {
+        // A passing letter's findings (below the threshold) are still shown, as its output.
+        if !fails && !listed.is_empty() {
             case.set_system_out(listed);
         }
-        suite.add_test_case(case);
+        self.suite.add_test_case(case);
     }
-    let mut report = Report::new("imrlint");
-    report.add_test_suite(suite);
-    report.to_string().map_err(|e| e.to_string())
+
+    pub fn finish(self) -> Result<String, String> {
+        let mut report = Report::new("imrlint");
+        report.add_test_suite(self.suite);
+        report.to_string().map_err(|e| e.to_string())
+    }
 }
 
 #[cfg(test)]

@@ -11,12 +11,13 @@ use serde_json::{Value, json};
 
 use crate::check::{Checked, Finding, Kind, Severity};
 use crate::facts::Facts;
+use crate::rules::RuleSet;
 
 mod lines;
 mod sarif;
 
-pub use lines::{csv, github, junit};
-pub use sarif::sarif;
+use lines::Junit;
+use sarif::Sarif;
 
 const UNREADABLE_HELP: &str = "check that the file is an IMR determination letter (text or PDF)";
 
@@ -78,33 +79,158 @@ impl LetterResult {
     }
 }
 
-/// The `imrlint/check/v1` document for a run.
-pub fn json(results: &[LetterResult]) -> Value {
-    let mut counts = [0usize; 3];
-    let mut items = 0;
-    let files: Vec<Value> = results
-        .iter()
-        .map(|r| {
-            let value = file_json(r);
-            items += value["items"].as_array().map_or(0, Vec::len);
-            for f in r.findings() {
-                counts[f.severity as usize] += 1;
-            }
-            if matches!(r.outcome, Outcome::Failed { .. }) {
-                counts[Severity::Error as usize] += 1;
-            }
-            value
+/// What a run found so far: the JSON summary and the human report's last line.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Counts {
+    pub files: usize,
+    pub items: usize,
+    /// By severity: note, warning, error.
+    pub findings: [usize; 3],
+}
+
+impl Counts {
+    pub fn add(&mut self, r: &LetterResult) {
+        self.files += 1;
+        if let Outcome::Checked { facts, .. } = &r.outcome {
+            self.items += facts.items.len();
+        }
+        for f in r.reported() {
+            self.findings[f.severity as usize] += 1;
+        }
+    }
+
+    pub fn json(&self) -> Value {
+        json!({
+            "files": self.files,
+            "items": self.items,
+            "findings": {
+                "error": self.findings[Severity::Error as usize],
+                "warning": self.findings[Severity::Warning as usize],
+                "note": self.findings[Severity::Note as usize],
+            },
         })
-        .collect();
-    json!({
-        "schema": "imrlint/check/v1",
-        "files": files,
-        "summary": {
-            "files": results.len(),
-            "items": items,
-            "findings": {"error": counts[2], "warning": counts[1], "note": counts[0]},
-        },
-    })
+    }
+
+    /// `3 letters, 5 items: 0 errors, 1 warning, 4 notes`
+    pub fn line(&self) -> String {
+        let count =
+            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        format!(
+            "{}, {}: {}, {}, {}\n",
+            count(self.files, "letter", "letters"),
+            count(self.items, "item", "items"),
+            count(self.findings[Severity::Error as usize], "error", "errors"),
+            count(
+                self.findings[Severity::Warning as usize],
+                "warning",
+                "warnings"
+            ),
+            count(self.findings[Severity::Note as usize], "note", "notes"),
+        )
+    }
+}
+
+/// How `check` reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// miette diagnostics pointing into each letter.
+    Human,
+    /// One line per finding: `path:line:col: severity code message`.
+    Concise,
+    /// The `imrlint/check/v1` document.
+    Json,
+    /// One `imrlint/check/v1` file object per line.
+    Jsonl,
+    /// SARIF 2.1.0, for code-scanning dashboards.
+    Sarif,
+    /// GitHub Actions workflow commands (annotations).
+    Github,
+    /// JUnit XML: a test case per letter.
+    Junit,
+    /// CSV: a row per finding.
+    Csv,
+}
+
+/// A report written as the letters come: each letter's part as soon as it is checked, and what
+/// only the whole run knows (summaries, SARIF rules, the JUnit suite) at the end.
+pub struct Reporter<'r> {
+    format: Format,
+    rules: &'r RuleSet,
+    handler: GraphicalReportHandler,
+    counts: Counts,
+    sarif: Sarif,
+    junit: Junit,
+}
+
+impl<'r> Reporter<'r> {
+    pub fn new(format: Format, rules: &'r RuleSet, color: bool, fail_at: Option<Severity>) -> Self {
+        let theme = if color {
+            GraphicalTheme::unicode()
+        } else {
+            GraphicalTheme::unicode_nocolor()
+        };
+        Reporter {
+            format,
+            rules,
+            handler: GraphicalReportHandler::new_themed(theme),
+            counts: Counts::default(),
+            sarif: Sarif::default(),
+            junit: Junit::new(fail_at),
+        }
+    }
+
+    /// What comes before the first letter.
+    pub fn begin(&self) -> Result<String, String> {
+        match self.format {
+            Format::Csv => lines::csv_header(),
+            Format::Json => Ok("{\n  \"files\": [".into()),
+            _ => Ok(String::new()),
+        }
+    }
+
+    /// A letter's part of the report.
+    pub fn letter(&mut self, r: &LetterResult) -> Result<String, String> {
+        let first = self.counts.files == 0;
+        self.counts.add(r);
+        match self.format {
+            Format::Human => Ok(human(r, &self.handler)),
+            Format::Concise => Ok(concise(r)),
+            Format::Github => Ok(lines::github(r)),
+            Format::Csv => lines::csv(r),
+            Format::Jsonl => Ok(format!("{}\n", file_json(r))),
+            Format::Json => {
+                let pretty = format!("{:#}", file_json(r));
+                let indented: Vec<String> = pretty.lines().map(|l| format!("    {l}")).collect();
+                Ok(format!(
+                    "{}\n{}",
+                    if first { "" } else { "," },
+                    indented.join("\n")
+                ))
+            }
+            Format::Sarif => self.sarif.add(r, self.rules).map(|()| String::new()),
+            Format::Junit => {
+                self.junit.add(r);
+                Ok(String::new())
+            }
+        }
+    }
+
+    /// What comes after the last letter.
+    pub fn end(self) -> Result<String, String> {
+        match self.format {
+            Format::Human => Ok(self.counts.line()),
+            Format::Json => {
+                let summary = format!("{:#}", self.counts.json()).replace('\n', "\n  ");
+                let close = if self.counts.files == 0 { "]" } else { "\n  ]" };
+                Ok(format!(
+                    "{close},\n  \"schema\": \"imrlint/check/v1\",\n  \"summary\": {summary}\n}}\n"
+                ))
+            }
+            Format::Sarif => self.sarif.finish(),
+            Format::Junit => self.junit.finish(),
+            _ => Ok(String::new()),
+        }
+    }
 }
 
 /// One file of the JSON document; also one line of `jsonl`.
@@ -181,26 +307,21 @@ fn finding_json(f: &Finding) -> Value {
     })
 }
 
-/// `path:line:col: severity kind[rule/reason] message`, one line per finding.
-pub fn concise(results: &[LetterResult]) -> String {
+/// `path:line:col: severity code message`, one line per finding of a letter.
+pub fn concise(r: &LetterResult) -> String {
     let mut out = String::new();
-    for r in results {
-        if let Outcome::Failed { message, .. } = &r.outcome {
-            out.push_str(&format!("{}:1:1: error unreadable {message}\n", r.path));
-        }
-        for f in r.findings() {
-            let (line, column) = f
-                .labels
-                .first()
-                .map_or((1, 1), |l| (l.span.line, l.span.column));
-            out.push_str(&format!(
-                "{}:{line}:{column}: {} {} {}\n",
-                r.path,
-                f.severity.id(),
-                f.code(),
-                f.message
-            ));
-        }
+    for f in r.reported() {
+        let (line, column) = f
+            .labels
+            .first()
+            .map_or((1, 1), |l| (l.span.line, l.span.column));
+        out.push_str(&format!(
+            "{}:{line}:{column}: {} {} {}\n",
+            r.path,
+            f.severity.id(),
+            f.code(),
+            f.message
+        ));
     }
     out
 }
@@ -256,92 +377,68 @@ impl Diagnostic for FindingDiagnostic {
     }
 }
 
-/// The human report: every finding as a miette diagnostic, then a summary line.
-pub fn human(results: &[LetterResult], color: bool) -> String {
-    let theme = if color {
-        GraphicalTheme::unicode()
-    } else {
-        GraphicalTheme::unicode_nocolor()
-    };
-    let handler = GraphicalReportHandler::new_themed(theme);
+/// A letter's findings as miette diagnostics.
+pub fn human(r: &LetterResult, handler: &GraphicalReportHandler) -> String {
     let mut out = String::new();
-    for r in results {
-        match &r.outcome {
-            Outcome::Failed { message, .. } => {
-                out.push_str(&format!("error[unreadable]: {}: {message}\n\n", r.path))
-            }
-            Outcome::Checked { text, checked, .. } => {
-                for f in &checked.findings {
-                    let d = FindingDiagnostic {
-                        finding: f.clone(),
-                        source: NamedSource::new(r.path.clone(), text.clone()),
-                    };
-                    let _ = handler.render_report(&mut out, &d);
-                    out.push('\n');
-                }
+    match &r.outcome {
+        Outcome::Failed { message, .. } => {
+            out.push_str(&format!("error[unreadable]: {}: {message}\n\n", r.path))
+        }
+        Outcome::Checked { text, checked, .. } => {
+            for f in &checked.findings {
+                let d = FindingDiagnostic {
+                    finding: f.clone(),
+                    source: NamedSource::new(r.path.clone(), text.clone()),
+                };
+                let _ = handler.render_report(&mut out, &d);
+                out.push('\n');
             }
         }
     }
-    let v = json(results);
-    let s = &v["summary"];
-    let count = |n: &serde_json::Value, one: &str, many: &str| {
-        let n = n.as_u64().unwrap_or(0);
-        format!("{n} {}", if n == 1 { one } else { many })
-    };
-    out.push_str(&format!(
-        "{}, {}: {}, {}, {}\n",
-        count(&s["files"], "letter", "letters"),
-        count(&s["items"], "item", "items"),
-        count(&s["findings"]["error"], "error", "errors"),
-        count(&s["findings"]["warning"], "warning", "warnings"),
-        count(&s["findings"]["note"], "note", "notes"),
-    ));
     out
 }
 
 /// Per letter, item and rule: whether the rule applies, and per reason its condition's value and
 /// whether the rationale cites it. For rule authors asking why a finding did or did not appear.
-pub fn trace(results: &[LetterResult]) -> String {
+pub fn trace(r: &LetterResult) -> String {
     let mut out = String::new();
-    for r in results {
-        let Outcome::Checked { facts, checked, .. } = &r.outcome else {
-            continue;
-        };
-        out.push_str(&format!("{}\n", r.path));
-        for (f, item) in facts.items.iter().zip(&checked.items) {
-            out.push_str(&format!(
-                "  item {} {:?} ({}, {})\n",
-                item.index,
-                f.treatment.value,
-                f.category,
-                f.decision.value.id()
-            ));
-            let shown = |v: &Option<bool>| v.map_or("unknown".to_string(), |b| b.to_string());
-            if !item.definitions.is_empty() {
-                let values: Vec<String> = item
-                    .definitions
-                    .iter()
-                    .map(|(name, v)| format!("{name} = {}", shown(v)))
-                    .collect();
-                out.push_str(&format!("    definitions: {}\n", values.join(", ")));
-            }
-            for (rule, applies) in &item.rules {
-                let v = match applies {
-                    Some(true) => "applies",
-                    Some(false) => "does not apply",
-                    None => "unknown (a fact it needs is missing)",
-                };
-                out.push_str(&format!("    {rule}: {v}\n"));
-                for reason in item.reasons.iter().filter(|x| &x.rule == rule) {
-                    out.push_str(&format!(
-                        "      {} ({}): when = {}, cited = {}; {}\n",
-                        reason.reason,
-                        reason.role.id(),
-                        shown(&reason.applies),
-                        reason.cited,
-                        reason.message
-                    ));
-                }
+    let Outcome::Checked { facts, checked, .. } = &r.outcome else {
+        return out;
+    };
+    out.push_str(&format!("{}\n", r.path));
+    for (f, item) in facts.items.iter().zip(&checked.items) {
+        out.push_str(&format!(
+            "  item {} {:?} ({}, {})\n",
+            item.index,
+            f.treatment.value,
+            f.category,
+            f.decision.value.id()
+        ));
+        let shown = |v: &Option<bool>| v.map_or("unknown".to_string(), |b| b.to_string());
+        if !item.definitions.is_empty() {
+            let values: Vec<String> = item
+                .definitions
+                .iter()
+                .map(|(name, v)| format!("{name} = {}", shown(v)))
+                .collect();
+            out.push_str(&format!("    definitions: {}\n", values.join(", ")));
+        }
+        for (rule, applies) in &item.rules {
+            let v = match applies {
+                Some(true) => "applies",
+                Some(false) => "does not apply",
+                None => "unknown (a fact it needs is missing)",
+            };
+            out.push_str(&format!("    {rule}: {v}\n"));
+            for reason in item.reasons.iter().filter(|x| &x.rule == rule) {
+                out.push_str(&format!(
+                    "      {} ({}): when = {}, cited = {}; {}\n",
+                    reason.reason,
+                    reason.role.id(),
+                    shown(&reason.applies),
+                    reason.cited,
+                    reason.message
+                ));
             }
         }
     }

@@ -13,50 +13,60 @@ use super::LetterResult;
 use crate::check::{Finding, Label, Severity};
 use crate::rules::RuleSet;
 
-/// The SARIF log of a run.
-pub fn sarif(results: &[LetterResult], rules: &RuleSet) -> Result<String, String> {
-    let mut descriptors: BTreeMap<String, ReportingDescriptor> = BTreeMap::new();
-    let mut out = Vec::new();
-    for r in results {
+/// The SARIF log of a run, gathered letter by letter: its results, and a reporting descriptor
+/// for each finding code they use.
+#[derive(Default)]
+pub struct Sarif {
+    descriptors: BTreeMap<String, ReportingDescriptor>,
+    results: Vec<serde_sarif::sarif::Result>,
+}
+
+impl Sarif {
+    pub fn add(&mut self, r: &LetterResult, rules: &RuleSet) -> Result<(), String> {
         for f in r.reported() {
             let code = f.code();
-            if !descriptors.contains_key(&code) {
-                descriptors.insert(code.clone(), descriptor(&f, rules)?);
+            if !self.descriptors.contains_key(&code) {
+                self.descriptors
+                    .insert(code.clone(), descriptor(&f, rules)?);
             }
-            out.push((code, r, f));
+            self.results.push(result(&code, r, &f)?);
         }
+        Ok(())
     }
-    let index: BTreeMap<&String, usize> = descriptors.keys().zip(0..).collect();
-    let results = out
-        .iter()
-        .map(|(code, r, f)| result(code, index[code], r, f))
-        .collect::<Result<Vec<_>, String>>()?;
-    let driver = ToolComponentBuilder::default()
-        .name("imrlint")
-        .version(env!("CARGO_PKG_VERSION"))
-        .rules(descriptors.into_values().collect::<Vec<_>>())
-        .build()
-        .map_err(|e| e.to_string())?;
-    let run = RunBuilder::default()
-        .tool(
-            ToolBuilder::default()
-                .driver(driver)
-                .build()
-                .map_err(|e| e.to_string())?,
-        )
-        .column_kind(serde_json::json!("unicodeCodePoints"))
-        .results(results)
-        .build()
-        .map_err(|e| e.to_string())?;
-    let log = SarifBuilder::default()
-        .schema("https://json.schemastore.org/sarif-2.1.0.json")
-        .version(serde_json::json!("2.1.0"))
-        .runs(vec![run])
-        .build()
-        .map_err(|e| e.to_string())?;
-    serde_json::to_string_pretty(&log)
-        .map(|s| s + "\n")
-        .map_err(|e| e.to_string())
+
+    pub fn finish(self) -> Result<String, String> {
+        let index: BTreeMap<&String, i64> = self.descriptors.keys().zip(0..).collect();
+        let mut results = self.results;
+        for r in &mut results {
+            r.rule_index = r.rule_id.as_ref().and_then(|id| index.get(id)).copied();
+        }
+        let driver = ToolComponentBuilder::default()
+            .name("imrlint")
+            .version(env!("CARGO_PKG_VERSION"))
+            .rules(self.descriptors.into_values().collect::<Vec<_>>())
+            .build()
+            .map_err(|e| e.to_string())?;
+        let run = RunBuilder::default()
+            .tool(
+                ToolBuilder::default()
+                    .driver(driver)
+                    .build()
+                    .map_err(|e| e.to_string())?,
+            )
+            .column_kind(serde_json::json!("unicodeCodePoints"))
+            .results(results)
+            .build()
+            .map_err(|e| e.to_string())?;
+        let log = SarifBuilder::default()
+            .schema("https://json.schemastore.org/sarif-2.1.0.json")
+            .version(serde_json::json!("2.1.0"))
+            .runs(vec![run])
+            .build()
+            .map_err(|e| e.to_string())?;
+        serde_json::to_string_pretty(&log)
+            .map(|s| s + "\n")
+            .map_err(|e| e.to_string())
+    }
 }
 
 /// The rule behind a finding code: the reason's title and the rule's description when a rule
@@ -120,12 +130,7 @@ fn pascal_case(id: &str) -> String {
         .collect()
 }
 
-fn result(
-    code: &str,
-    index: usize,
-    r: &LetterResult,
-    f: &Finding,
-) -> Result<serde_sarif::sarif::Result, String> {
+fn result(code: &str, r: &LetterResult, f: &Finding) -> Result<serde_sarif::sarif::Result, String> {
     let location = |label: Option<&Label>| {
         let mut physical = PhysicalLocationBuilder::default();
         physical.artifact_location(
@@ -158,7 +163,6 @@ fn result(
     let mut result = ResultBuilder::default();
     result
         .rule_id(code)
-        .rule_index(index as i64)
         .level(serde_json::json!(match f.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
