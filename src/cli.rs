@@ -7,11 +7,13 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 
+use crate::baseline::{self, Baseline};
 use crate::check::{self, Severity};
+use crate::config::{self, Config};
 use crate::facts::{self, Facts};
 use crate::input::{self, Origin};
 use crate::letter;
-use crate::output::Output;
+use crate::output::{AtomicFile, Output};
 use crate::report::{self, Format, LetterResult, Outcome, Reporter};
 use crate::rules::{RuleErrors, RuleSet};
 use crate::run;
@@ -80,7 +82,7 @@ pub struct ExplainArgs {
 #[derive(Debug, clap::Args)]
 pub struct SchemaArgs {
     /// Which file: rules (any rule file), drugs, concepts, context, guidelines, categories,
-    /// anatomy, requests, reasons, definitions.
+    /// anatomy, requests, reasons, definitions, config (imrlint.yaml).
     #[arg(default_value = "rules")]
     pub kind: String,
 }
@@ -96,12 +98,25 @@ pub struct CheckArgs {
     /// Output format (default: human).
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
-    /// Exit with 1 when a finding reaches this severity.
-    #[arg(long, value_enum, default_value_t = FailOn::Warning)]
-    pub fail_on: FailOn,
+    /// Exit with 1 when a finding reaches this severity [default: imrlint.yaml's fail-on, else
+    /// warning].
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
     /// Write the report to this file instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Settings file [default: imrlint.yaml in the working folder or the nearest one above].
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    pub config: Option<PathBuf>,
+    /// Read no imrlint.yaml.
+    #[arg(long)]
+    pub no_config: bool,
+    /// Report only findings this baseline does not hold, and list its findings that are gone.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Write this run's findings as a baseline.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
     /// Show, per item and rule, each condition's value and whether the rationale cites each
     /// reason (on standard error).
     #[arg(long)]
@@ -351,15 +366,69 @@ pub fn check_letter(origin: Origin, rules: &RuleSet) -> LetterResult {
 }
 
 fn run_check(args: CheckArgs) -> ExitCode {
-    let rules = match load_rules(&args.rules) {
+    let today = jiff::Zoned::now().date();
+    let config = match (&args.config, args.no_config) {
+        (_, true) => Ok(Config::default()),
+        (Some(path), false) => Config::load(path, today),
+        (None, false) => Config::find(
+            &std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+            today,
+        ),
+    };
+    let config = match config {
+        Ok(c) => c,
+        Err(errors) => {
+            for e in errors {
+                eprintln!("{:?}", miette::Report::new(e));
+            }
+            eprintln!("imrlint: the configuration has errors; nothing was checked");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    for s in &config.expired {
+        eprintln!(
+            "imrlint: {}: the suppression of `{}` expired on {} and no longer applies (it said: {})",
+            config
+                .path
+                .as_deref()
+                .unwrap_or(std::path::Path::new(config::FILE_NAME))
+                .display(),
+            s.finding,
+            s.expires.as_deref().unwrap_or(""),
+            s.reason
+        );
+    }
+    let mut baseline = match &args.baseline {
+        None => None,
+        Some(path) => match Baseline::read(path) {
+            Ok(b) => Some(b),
+            Err(e) => {
+                eprintln!("imrlint: {e}");
+                return ExitCode::from(EXIT_USAGE);
+            }
+        },
+    };
+    let rule_paths: Vec<PathBuf> = config.rules.iter().chain(&args.rules).cloned().collect();
+    let rules = match load_rules(&rule_paths) {
         Ok(r) => r,
         Err(code) => return code,
     };
-    let inputs = input::expand(&args.paths);
+    let inputs: Vec<_> = input::expand(&args.paths)
+        .into_iter()
+        .filter(|o| match o {
+            Ok(Origin::File(path)) => !config.excludes(path),
+            _ => true,
+        })
+        .collect();
     let color = args.output.is_none()
         && std::env::var_os("NO_COLOR").is_none()
         && std::io::IsTerminal::is_terminal(&std::io::stdout());
-    let fail_at = args.fail_on.threshold();
+    let fail_at = match (args.fail_on, config.fail_on) {
+        (Some(f), _) => f.threshold(),
+        (None, Some(configured)) => configured,
+        (None, None) => FailOn::Warning.threshold(),
+    };
+    let mut baseline_entries = Vec::new();
     let mut reporter = Reporter::new(args.format, &rules, color, fail_at);
     let mut out = match Output::open(args.output.as_deref()) {
         Ok(out) => out,
@@ -404,7 +473,17 @@ fn run_check(args: CheckArgs) -> ExitCode {
                 },
             },
         },
-        |result| {
+        |mut result| {
+            if let Outcome::Checked { checked, .. } = &mut result.outcome {
+                let findings = std::mem::take(&mut checked.findings);
+                checked.findings = config.apply(std::path::Path::new(&result.path), findings);
+            }
+            if args.write_baseline.is_some() {
+                baseline_entries.extend(baseline::entries(&result));
+            }
+            if let Some(b) = &mut baseline {
+                b.filter(&mut result);
+            }
             if args.trace {
                 progress.suspend(|| eprint!("{}", report::trace(&result)));
             }
@@ -415,6 +494,28 @@ fn run_check(args: CheckArgs) -> ExitCode {
     );
     progress.finish_and_clear();
     write(&mut out, reporter.end());
+    if let Some(b) = &baseline {
+        let gone = b.gone();
+        if !gone.is_empty() {
+            eprintln!(
+                "imrlint: {} finding(s) of the baseline are gone:",
+                gone.len()
+            );
+            for e in gone {
+                eprintln!("  {}: {} {}", e.path, e.code, e.message);
+            }
+        }
+    }
+    if let Some(path) = &args.write_baseline {
+        let written = AtomicFile::create(path).and_then(|mut f| {
+            f.write_all(baseline::document(baseline_entries).as_bytes())?;
+            f.commit()
+        });
+        if let Err(e) = written {
+            eprintln!("imrlint: cannot write the baseline {}: {e}", path.display());
+            return ExitCode::from(EXIT_USAGE);
+        }
+    }
     if let Some(e) = problem {
         // A closed pipe is the reader's choice, not a failure.
         if e.contains("Broken pipe") {
@@ -601,9 +702,10 @@ fn run_schema(args: SchemaArgs) -> ExitCode {
         "requests" => schemars::schema_for!(requests::RequestsFile),
         "reasons" => schemars::schema_for!(reasons::ReasonsFile),
         "definitions" => schemars::schema_for!(definitions::DefinitionsFile),
+        "config" => schemars::schema_for!(crate::config::ConfigFile),
         other => {
             eprintln!(
-                "imrlint: no schema `{other}`; kinds: rules, drugs, concepts, context, guidelines, categories, anatomy, requests, reasons, definitions"
+                "imrlint: no schema `{other}`; kinds: rules, drugs, concepts, context, guidelines, categories, anatomy, requests, reasons, definitions, config"
             );
             return ExitCode::from(EXIT_USAGE);
         }

@@ -6,8 +6,10 @@
 //! items) → [`facts`] (what the letter establishes) → reports. Medical knowledge lives in the YAML
 //! files of `rules/`, loaded by [`rules`].
 
+pub mod baseline;
 pub mod check;
 pub mod cli;
+pub mod config;
 pub mod facts;
 pub mod input;
 pub mod letter;

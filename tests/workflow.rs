@@ -1,0 +1,132 @@
+//! The auditor's workflow around `check`: settings in imrlint.yaml, suppressions that expire, and
+//! baselines that show only what is new.
+
+use assert_cmd::Command;
+use std::path::Path;
+
+const SEEDS: &[&str] = &[
+    "seed-000.txt",
+    "seed-001.txt",
+    "seed-002.txt",
+    "seed-003.txt",
+    "seed-004.txt",
+];
+
+/// A folder holding copies of the seed letters.
+fn batch() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for s in SEEDS {
+        let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("cases").join(s);
+        std::fs::copy(from, dir.path().join(s)).unwrap();
+    }
+    dir
+}
+
+fn check(dir: &Path, args: &[&str]) -> (String, String) {
+    let out = Command::cargo_bin("imrlint")
+        .unwrap()
+        .current_dir(dir)
+        .args(["check", "--format", "concise"])
+        .args(args)
+        .arg(".")
+        .output()
+        .unwrap();
+    assert!(out.status.code().unwrap() <= 1, "{out:?}");
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn a_baseline_shows_only_the_new_finding_and_lists_the_gone_one() {
+    let dir = batch();
+    let (all, _) = check(dir.path(), &["--write-baseline", "baseline.json"]);
+    assert!(all.lines().count() >= 10);
+    let (again, stderr) = check(dir.path(), &["--baseline", "baseline.json"]);
+    assert_eq!(again, "");
+    assert_eq!(stderr, "");
+
+    // One letter gains a misspelled drug name; another loses one.
+    let edit = |name: &str, from: &str, to: &str| {
+        let path = dir.path().join(name);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from));
+        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+    };
+    edit(
+        "seed-000.txt",
+        "the request for clonazepam 1 mg #90",
+        "the request for clonazepma 1 mg #90",
+    );
+    edit("seed-003.txt", "clonzaepam", "clonazepam");
+    let (new, stderr) = check(dir.path(), &["--baseline", "baseline.json"]);
+    let lines: Vec<&str> = new.lines().collect();
+    assert_eq!(lines.len(), 1, "{new}");
+    assert!(lines[0].starts_with("./seed-000.txt:105:"));
+    assert!(lines[0].contains("misspelling `clonazepma`"));
+    assert!(
+        stderr.contains("1 finding(s) of the baseline are gone"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("./seed-003.txt: misspelling `clonzaepam`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn settings_and_an_expired_suppression() {
+    let dir = batch();
+    std::fs::write(
+        dir.path().join("imrlint.yaml"),
+        "ignore: [dosing-frequency-missing]\n\
+         exclude: ['seed-002.*']\n\
+         severity: {misspelling: warning}\n\
+         suppressions:\n\
+         \x20 - finding: citation-mismatch\n\
+         \x20   reason: page 42 is a known typo of the template\n\
+         \x20 - finding: efficacy-undocumented\n\
+         \x20   paths: ['seed-004.txt']\n\
+         \x20   reason: the efficacy note was accepted in review\n\
+         \x20   expires: 2020-01-31\n",
+    )
+    .unwrap();
+    let (out, stderr) = check(dir.path(), &[]);
+    assert!(!out.contains("dosing-frequency-missing"));
+    assert!(!out.contains("seed-002"));
+    assert!(!out.contains("citation-mismatch"));
+    assert!(out.contains("warning misspelling"));
+    // Expired: reported, and the finding it named is back.
+    assert!(
+        stderr.contains("the suppression of `efficacy-undocumented` expired on 2020-01-31"),
+        "{stderr}"
+    );
+    assert!(out.contains(
+        "./seed-004.txt:135:21: note missing-reason[mtus-benzodiazepines/efficacy-undocumented]"
+    ));
+    // --no-config reads none of it.
+    let (plain, _) = check(dir.path(), &["--no-config"]);
+    assert!(plain.contains("citation-mismatch"));
+}
+
+#[test]
+fn a_bad_setting_stops_the_run_at_its_line() {
+    let dir = batch();
+    std::fs::write(
+        dir.path().join("imrlint.yaml"),
+        "ignore: []\nsuppressions:\n  - finding: misspelling\n    reason: ''\n",
+    )
+    .unwrap();
+    let out = Command::cargo_bin("imrlint")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["check", "."])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("imrlint.yaml:4:"), "{stderr}");
+    assert!(stderr.contains("needs a reason"), "{stderr}");
+}
