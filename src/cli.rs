@@ -128,6 +128,10 @@ pub struct CheckArgs {
     /// No progress bar (it is shown on standard error for long runs on a terminal).
     #[arg(long)]
     pub no_progress: bool,
+    /// Check again whenever a letter, a rule file or imrlint.yaml changes (for rule authors;
+    /// stop with Ctrl-C).
+    #[arg(long, conflicts_with_all = ["output", "write_baseline"])]
+    pub watch: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -205,7 +209,8 @@ pub fn main() -> ExitCode {
     };
     match cli.command {
         Command::Facts(args) => run_facts(args),
-        Command::Check(args) => run_check(args),
+        Command::Check(args) if args.watch => watch(&args),
+        Command::Check(args) => run_check(&args),
         Command::Rules(RulesCommand::Check(args)) => match load_rules(&args.rules) {
             Ok(r) => {
                 eprintln!(
@@ -365,7 +370,7 @@ pub fn check_letter(origin: Origin, rules: &RuleSet) -> LetterResult {
     }
 }
 
-fn run_check(args: CheckArgs) -> ExitCode {
+fn run_check(args: &CheckArgs) -> ExitCode {
     let today = jiff::Zoned::now().date();
     let config = match (&args.config, args.no_config) {
         (_, true) => Ok(Config::default()),
@@ -533,6 +538,63 @@ fn run_check(args: CheckArgs) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// `check --watch`: a run, then another each time a watched file changes.
+fn watch(args: &CheckArgs) -> ExitCode {
+    let mut seen = watched_state(args);
+    loop {
+        run_check(args);
+        eprintln!("imrlint: watching the letters, rule files and imrlint.yaml; Ctrl-C stops");
+        loop {
+            std::thread::sleep(std::time::Duration::from_millis(400));
+            let now = watched_state(args);
+            if now != seen {
+                seen = now;
+                break;
+            }
+        }
+    }
+}
+
+/// Every watched file with its modification time and size: the letters, the rule folders
+/// (./rules and --rules) and the nearest imrlint.yaml.
+fn watched_state(args: &CheckArgs) -> Vec<(PathBuf, Option<std::time::SystemTime>, u64)> {
+    let mut roots: Vec<PathBuf> = args
+        .paths
+        .iter()
+        .filter(|p| p.as_os_str() != "-")
+        .cloned()
+        .collect();
+    roots.extend(args.rules.iter().cloned());
+    roots.push(PathBuf::from("rules"));
+    roots.extend(args.config.iter().cloned());
+    if let Ok(cwd) = std::env::current_dir() {
+        roots.extend(
+            cwd.ancestors()
+                .map(|d| d.join(config::FILE_NAME))
+                .filter(|p| p.is_file())
+                .take(1),
+        );
+    }
+    let mut out = Vec::new();
+    for root in roots {
+        for entry in walkdir::WalkDir::new(&root)
+            .follow_links(true)
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_file())
+        {
+            let meta = entry.metadata().ok();
+            out.push((
+                entry.path().to_path_buf(),
+                meta.as_ref().and_then(|m| m.modified().ok()),
+                meta.map_or(0, |m| m.len()),
+            ));
+        }
+    }
+    out.sort();
+    out
 }
 
 /// A progress bar on standard error for a long run on a terminal; hidden otherwise.

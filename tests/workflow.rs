@@ -130,3 +130,51 @@ fn a_bad_setting_stops_the_run_at_its_line() {
     assert!(stderr.contains("imrlint.yaml:4:"), "{stderr}");
     assert!(stderr.contains("needs a reason"), "{stderr}");
 }
+
+/// `--watch` checks again when a letter changes.
+#[test]
+fn watch_runs_again_when_a_letter_changes() {
+    use std::io::BufRead;
+    let dir = batch();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("imrlint"))
+        .current_dir(dir.path())
+        .args([
+            "check",
+            "--watch",
+            "--no-config",
+            "--format",
+            "concise",
+            "seed-003.txt",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let wait_for_run = || {
+        rx.recv_timeout(std::time::Duration::from_secs(30))
+            .expect("a run within 30 seconds")
+    };
+    assert!(wait_for_run().contains("watching"));
+    let path = dir.path().join("seed-003.txt");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replacen("clonzaepam", "clonazepam", 1)).unwrap();
+    assert!(wait_for_run().contains("watching"));
+    child.kill().unwrap();
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
+    // The first run reports the misspelling, the second no longer does.
+    assert_eq!(out.matches("misspelling `clonzaepam`").count(), 1, "{out}");
+    assert_eq!(out.matches("seed-003.txt:93:21").count(), 2, "{out}");
+}
