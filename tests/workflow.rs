@@ -172,6 +172,7 @@ fn watch_runs_again_when_a_letter_changes() {
     std::fs::write(&path, text.replacen("clonzaepam", "clonazepam", 1)).unwrap();
     assert!(wait_for_run().contains("watching"));
     child.kill().unwrap();
+    child.wait().unwrap();
     let mut out = String::new();
     std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
     // The first run reports the misspelling, the second no longer does.
