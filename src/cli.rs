@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use serde::Serialize;
+use serde_json::json;
 
 use crate::baseline::{self, Baseline};
 use crate::check::{self, Severity};
@@ -49,6 +50,9 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Print the JSON Schema of a kind of rule file, for editors.
     Schema(SchemaArgs),
+    /// Write a batch report for auditors into a folder: an HTML page with the batch at a glance
+    /// and a page per letter, findings.csv, summary.json and a run manifest.
+    Report(ReportArgs),
     /// Print the facts imrlint reads from letters (YAML or JSON), each with its line and column:
     /// what the rules see.
     Facts(FactsArgs),
@@ -89,12 +93,8 @@ pub struct SchemaArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
-    /// Letters: files (.txt, .pdf), folders (searched recursively), or - for standard input.
-    #[arg(required = true)]
-    pub paths: Vec<PathBuf>,
-    /// Rule folders or files, laid over the default rule set (./rules if present, else built in).
-    #[arg(long = "rules", value_name = "DIR|FILE")]
-    pub rules: Vec<PathBuf>,
+    #[command(flatten)]
+    pub run: RunArgs,
     /// Output format (default: human).
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
@@ -105,12 +105,6 @@ pub struct CheckArgs {
     /// Write the report to this file instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Settings file [default: imrlint.yaml in the working folder or the nearest one above].
-    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
-    pub config: Option<PathBuf>,
-    /// Read no imrlint.yaml.
-    #[arg(long)]
-    pub no_config: bool,
     /// Report only findings this baseline does not hold, and list its findings that are gone.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
@@ -121,6 +115,27 @@ pub struct CheckArgs {
     /// reason (on standard error).
     #[arg(long)]
     pub trace: bool,
+    /// Check again whenever a letter, a rule file or imrlint.yaml changes (for rule authors;
+    /// stop with Ctrl-C).
+    #[arg(long, conflicts_with_all = ["output", "write_baseline"])]
+    pub watch: bool,
+}
+
+/// What every run over letters takes: the letters, the rules, the settings and the workers.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Letters: files (.txt, .pdf), folders (searched recursively), or - for standard input.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Rule folders or files, laid over the default rule set (./rules if present, else built in).
+    #[arg(long = "rules", value_name = "DIR|FILE")]
+    pub rules: Vec<PathBuf>,
+    /// Settings file [default: imrlint.yaml in the working folder or the nearest one above].
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    pub config: Option<PathBuf>,
+    /// Read no imrlint.yaml.
+    #[arg(long)]
+    pub no_config: bool,
     /// Letters checked at once (default: the machine's cores). The report is the same for any
     /// number.
     #[arg(long, short = 'j', value_name = "N")]
@@ -128,10 +143,15 @@ pub struct CheckArgs {
     /// No progress bar (it is shown on standard error for long runs on a terminal).
     #[arg(long)]
     pub no_progress: bool,
-    /// Check again whenever a letter, a rule file or imrlint.yaml changes (for rule authors;
-    /// stop with Ctrl-C).
-    #[arg(long, conflicts_with_all = ["output", "write_baseline"])]
-    pub watch: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// The folder to write the report into (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -211,6 +231,7 @@ pub fn main() -> ExitCode {
         Command::Facts(args) => run_facts(args),
         Command::Check(args) if args.watch => watch(&args),
         Command::Check(args) => run_check(&args),
+        Command::Report(args) => run_report(&args),
         Command::Rules(RulesCommand::Check(args)) => match load_rules(&args.rules) {
             Ok(r) => {
                 eprintln!(
@@ -370,39 +391,95 @@ pub fn check_letter(origin: Origin, rules: &RuleSet) -> LetterResult {
     }
 }
 
-fn run_check(args: &CheckArgs) -> ExitCode {
-    let today = jiff::Zoned::now().date();
-    let config = match (&args.config, args.no_config) {
-        (_, true) => Ok(Config::default()),
-        (Some(path), false) => Config::load(path, today),
-        (None, false) => Config::find(
-            &std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
-            today,
-        ),
-    };
-    let config = match config {
-        Ok(c) => c,
-        Err(errors) => {
+/// The settings and rules of a run over letters.
+struct Session {
+    config: Config,
+    rules: RuleSet,
+}
+
+impl Session {
+    /// Reads imrlint.yaml (reporting expired suppressions) and the rules.
+    fn open(run: &RunArgs) -> Result<Session, ExitCode> {
+        let today = jiff::Zoned::now().date();
+        let config = match (&run.config, run.no_config) {
+            (_, true) => Ok(Config::default()),
+            (Some(path), false) => Config::load(path, today),
+            (None, false) => Config::find(
+                &std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+                today,
+            ),
+        };
+        let config = config.map_err(|errors| {
             for e in errors {
                 eprintln!("{:?}", miette::Report::new(e));
             }
             eprintln!("imrlint: the configuration has errors; nothing was checked");
-            return ExitCode::from(EXIT_USAGE);
+            ExitCode::from(EXIT_USAGE)
+        })?;
+        for s in &config.expired {
+            eprintln!(
+                "imrlint: {}: the suppression of `{}` expired on {} and no longer applies (it said: {})",
+                config
+                    .path
+                    .as_deref()
+                    .unwrap_or(std::path::Path::new(config::FILE_NAME))
+                    .display(),
+                s.finding,
+                s.expires.as_deref().unwrap_or(""),
+                s.reason
+            );
         }
-    };
-    for s in &config.expired {
-        eprintln!(
-            "imrlint: {}: the suppression of `{}` expired on {} and no longer applies (it said: {})",
-            config
-                .path
-                .as_deref()
-                .unwrap_or(std::path::Path::new(config::FILE_NAME))
-                .display(),
-            s.finding,
-            s.expires.as_deref().unwrap_or(""),
-            s.reason
-        );
+        let rule_paths: Vec<PathBuf> = config.rules.iter().chain(&run.rules).cloned().collect();
+        let rules = load_rules(&rule_paths)?;
+        Ok(Session { config, rules })
     }
+
+    /// Checks every letter (leaving out the excluded ones) and hands each result, with the
+    /// settings applied, to `each` in input order. The progress bar is `each`'s to suspend while
+    /// it writes to a terminal.
+    fn each(&self, run: &RunArgs, mut each: impl FnMut(LetterResult, &indicatif::ProgressBar)) {
+        let inputs: Vec<_> = input::expand(&run.paths)
+            .into_iter()
+            .filter(|o| match o {
+                Ok(Origin::File(path)) => !self.config.excludes(path),
+                _ => true,
+            })
+            .collect();
+        let progress = progress_bar(inputs.len(), run.no_progress);
+        run::in_order(
+            &inputs,
+            run.jobs.unwrap_or_else(run::default_jobs),
+            |origin| match origin {
+                Ok(origin) => check_letter(origin.clone(), &self.rules),
+                Err((path, why)) => LetterResult {
+                    path: path.display().to_string(),
+                    outcome: Outcome::Failed {
+                        kind: "io",
+                        message: why.clone(),
+                    },
+                },
+            },
+            |mut result| {
+                if let Outcome::Checked { checked, .. } = &mut result.outcome {
+                    let findings = std::mem::take(&mut checked.findings);
+                    checked.findings = self
+                        .config
+                        .apply(std::path::Path::new(&result.path), findings);
+                }
+                each(result, &progress);
+                progress.inc(1);
+            },
+        );
+        progress.finish_and_clear();
+    }
+}
+
+fn run_check(args: &CheckArgs) -> ExitCode {
+    let session = match Session::open(&args.run) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let (config, rules) = (&session.config, &session.rules);
     let mut baseline = match &args.baseline {
         None => None,
         Some(path) => match Baseline::read(path) {
@@ -413,18 +490,6 @@ fn run_check(args: &CheckArgs) -> ExitCode {
             }
         },
     };
-    let rule_paths: Vec<PathBuf> = config.rules.iter().chain(&args.rules).cloned().collect();
-    let rules = match load_rules(&rule_paths) {
-        Ok(r) => r,
-        Err(code) => return code,
-    };
-    let inputs: Vec<_> = input::expand(&args.paths)
-        .into_iter()
-        .filter(|o| match o {
-            Ok(Origin::File(path)) => !config.excludes(path),
-            _ => true,
-        })
-        .collect();
     let color = args.output.is_none()
         && std::env::var_os("NO_COLOR").is_none()
         && std::io::IsTerminal::is_terminal(&std::io::stdout());
@@ -434,7 +499,7 @@ fn run_check(args: &CheckArgs) -> ExitCode {
         (None, None) => FailOn::Warning.threshold(),
     };
     let mut baseline_entries = Vec::new();
-    let mut reporter = Reporter::new(args.format, &rules, color, fail_at);
+    let mut reporter = Reporter::new(args.format, rules, color, fail_at);
     let mut out = match Output::open(args.output.as_deref()) {
         Ok(out) => out,
         Err(e) => {
@@ -448,57 +513,44 @@ fn run_check(args: &CheckArgs) -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
-    let progress = progress_bar(inputs.len(), args.no_progress);
     let mut failing = false;
     let mut problem: Option<String> = None;
-    let mut write = |out: &mut Output, text: Result<String, String>| {
+    let mut write = |out: &mut Output,
+                     text: Result<String, String>,
+                     progress: Option<&indicatif::ProgressBar>| {
         if problem.is_some() {
             return;
         }
-        match text {
-            Ok(text) => {
-                if let Err(e) = progress.suspend(|| out.write_all(text.as_bytes())) {
-                    problem = Some(e.to_string());
-                }
+        let text = match text {
+            Ok(text) => text,
+            Err(e) => {
+                problem = Some(format!("cannot write the report: {e}"));
+                return;
             }
-            Err(e) => problem = Some(format!("cannot write the report: {e}")),
+        };
+        let written = match progress {
+            Some(p) => p.suspend(|| out.write_all(text.as_bytes())),
+            None => out.write_all(text.as_bytes()),
+        };
+        if let Err(e) = written {
+            problem = Some(e.to_string());
         }
     };
-    write(&mut out, reporter.begin());
-    run::in_order(
-        &inputs,
-        args.jobs.unwrap_or_else(run::default_jobs),
-        |origin| match origin {
-            Ok(origin) => check_letter(origin.clone(), &rules),
-            Err((path, why)) => LetterResult {
-                path: path.display().to_string(),
-                outcome: Outcome::Failed {
-                    kind: "io",
-                    message: why.clone(),
-                },
-            },
-        },
-        |mut result| {
-            if let Outcome::Checked { checked, .. } = &mut result.outcome {
-                let findings = std::mem::take(&mut checked.findings);
-                checked.findings = config.apply(std::path::Path::new(&result.path), findings);
-            }
-            if args.write_baseline.is_some() {
-                baseline_entries.extend(baseline::entries(&result));
-            }
-            if let Some(b) = &mut baseline {
-                b.filter(&mut result);
-            }
-            if args.trace {
-                progress.suspend(|| eprint!("{}", report::trace(&result)));
-            }
-            failing |= fail_at.is_some_and(|t| result.worst().is_some_and(|w| w >= t));
-            write(&mut out, reporter.letter(&result));
-            progress.inc(1);
-        },
-    );
-    progress.finish_and_clear();
-    write(&mut out, reporter.end());
+    write(&mut out, reporter.begin(), None);
+    session.each(&args.run, |mut result, progress| {
+        if args.write_baseline.is_some() {
+            baseline_entries.extend(baseline::entries(&result));
+        }
+        if let Some(b) = &mut baseline {
+            b.filter(&mut result);
+        }
+        if args.trace {
+            progress.suspend(|| eprint!("{}", report::trace(&result)));
+        }
+        failing |= fail_at.is_some_and(|t| result.worst().is_some_and(|w| w >= t));
+        write(&mut out, reporter.letter(&result), Some(progress));
+    });
+    write(&mut out, reporter.end(), None);
     if let Some(b) = &baseline {
         let gone = b.gone();
         if !gone.is_empty() {
@@ -540,6 +592,114 @@ fn run_check(args: &CheckArgs) -> ExitCode {
     }
 }
 
+/// `imrlint report`: the batch report's files, each written whole or not at all.
+fn run_report(args: &ReportArgs) -> ExitCode {
+    let session = match Session::open(&args.run) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let started = jiff::Timestamp::now();
+    let letters_dir = args.out.join("letters");
+    if let Err(e) = std::fs::create_dir_all(&letters_dir) {
+        eprintln!("imrlint: cannot create {}: {e}", letters_dir.display());
+        return ExitCode::from(EXIT_USAGE);
+    }
+    let mut csv = match AtomicFile::create(&args.out.join("findings.csv")) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("imrlint: cannot write into {}: {e}", args.out.display());
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let mut problem: Option<String> = None;
+    let mut note = |r: Result<(), String>| {
+        if let (Err(e), None) = (r, &problem) {
+            problem = Some(e);
+        }
+    };
+    note(report::csv_header().and_then(|h| csv.write_all(h.as_bytes()).map_err(|e| e.to_string())));
+    let mut batch = report::html::Batch::default();
+    let mut inputs = Vec::new();
+    session.each(&args.run, |result, _| {
+        let (page, html) = batch.add(&result);
+        note(write_whole(&letters_dir.join(page), html.as_bytes()));
+        note(
+            report::csv(&result)
+                .and_then(|rows| csv.write_all(rows.as_bytes()).map_err(|e| e.to_string())),
+        );
+        inputs.push(json!({"path": result.path, "sha256": file_sha256(&result.path)}));
+    });
+    let manifest = json!({
+        "schema": "imrlint/manifest/v1",
+        "tool": "imrlint",
+        "version": env!("CARGO_PKG_VERSION"),
+        "rules_sha256": rules_sha256(&session.rules),
+        "config": session.config.path.as_ref().map(|p| p.display().to_string()),
+        "started": started.to_string(),
+        "finished": jiff::Timestamp::now().to_string(),
+        "inputs": inputs,
+    });
+    note(csv.commit().map_err(|e| e.to_string()));
+    let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default() + "\n";
+    note(write_whole(
+        &args.out.join("summary.json"),
+        pretty(&batch.summary_json()).as_bytes(),
+    ));
+    note(write_whole(
+        &args.out.join("manifest.json"),
+        pretty(&manifest).as_bytes(),
+    ));
+    note(write_whole(
+        &args.out.join("index.html"),
+        batch.index_html(&manifest).as_bytes(),
+    ));
+    if let Some(e) = problem {
+        eprintln!("imrlint: cannot write the report: {e}");
+        return ExitCode::from(EXIT_USAGE);
+    }
+    eprintln!(
+        "imrlint: report written to {}",
+        args.out.join("index.html").display()
+    );
+    ExitCode::SUCCESS
+}
+
+/// Writes a file whole or not at all.
+fn write_whole(path: &std::path::Path, bytes: &[u8]) -> Result<(), String> {
+    AtomicFile::create(path)
+        .and_then(|mut f| {
+            f.write_all(bytes)?;
+            f.commit()
+        })
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The SHA-256 of an input file, or null for standard input and files that went away.
+fn file_sha256(path: &str) -> Option<String> {
+    use sha2::Digest;
+    (path != "-")
+        .then(|| std::fs::read(path).ok())
+        .flatten()
+        .map(|bytes| hex(&sha2::Sha256::digest(&bytes)))
+}
+
+/// The SHA-256 of the rule set: every file's name and text, in load order.
+fn rules_sha256(rules: &RuleSet) -> String {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    for (name, file) in &rules.files {
+        h.update(name.as_bytes());
+        h.update([0]);
+        h.update(file.text.as_bytes());
+        h.update([0]);
+    }
+    hex(&h.finalize())
+}
+
 /// `check --watch`: a run, then another each time a watched file changes.
 fn watch(args: &CheckArgs) -> ExitCode {
     let mut seen = watched_state(args);
@@ -561,14 +721,15 @@ fn watch(args: &CheckArgs) -> ExitCode {
 /// (./rules and --rules) and the nearest imrlint.yaml.
 fn watched_state(args: &CheckArgs) -> Vec<(PathBuf, Option<std::time::SystemTime>, u64)> {
     let mut roots: Vec<PathBuf> = args
+        .run
         .paths
         .iter()
         .filter(|p| p.as_os_str() != "-")
         .cloned()
         .collect();
-    roots.extend(args.rules.iter().cloned());
+    roots.extend(args.run.rules.iter().cloned());
     roots.push(PathBuf::from("rules"));
-    roots.extend(args.config.iter().cloned());
+    roots.extend(args.run.config.iter().cloned());
     if let Ok(cwd) = std::env::current_dir() {
         roots.extend(
             cwd.ancestors()

@@ -13,10 +13,12 @@ use crate::check::{Checked, Finding, Kind, Severity};
 use crate::facts::Facts;
 use crate::rules::RuleSet;
 
+pub mod html;
 mod lines;
 mod sarif;
 
 use lines::Junit;
+pub use lines::{csv, csv_header};
 use sarif::Sarif;
 
 const UNREADABLE_HELP: &str = "check that the file is an IMR determination letter (text or PDF)";
