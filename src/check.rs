@@ -136,6 +136,10 @@ pub struct ReasonResult {
     /// Where the rationale cites it.
     #[serde(skip)]
     pub cite: Option<Range<usize>>,
+    /// Where it cites it in a sentence about the patient or the record: only that is a claim
+    /// the facts can contradict.
+    #[serde(skip)]
+    pub claim: Option<Range<usize>>,
     #[serde(skip)]
     pub message: String,
     #[serde(skip)]
@@ -205,6 +209,7 @@ pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet) -> Checked {
                     applies: truth(&r.when, &ctx),
                     cited: cite.is_some(),
                     cite,
+                    claim: cites.claim(r.reason),
                     message: render(&r.message, &ctx),
                     help: format!(
                         "{} (guideline: {})",
@@ -380,6 +385,8 @@ fn render(t: &Template, ctx: &Context) -> String {
 /// Where a rationale cites each reason.
 struct Cites {
     first: BTreeMap<usize, Range<usize>>,
+    /// The first cite of each reason in a sentence about the patient or the record: a claim.
+    claims: BTreeMap<usize, Range<usize>>,
 }
 
 impl Cites {
@@ -394,14 +401,32 @@ impl Cites {
         // Words in quotation marks are the guideline's ("not recommended for long-term use"), not
         // the reviewer's finding about this patient.
         let quotes = quoted(folded, rationale.clone());
+        let about_patient: Vec<&Range<usize>> = sentences
+            .iter()
+            .filter(|s| {
+                !rules
+                    .context
+                    .about_the_patient
+                    .find_all(folded, (*s).clone())
+                    .is_empty()
+            })
+            .collect();
         let mut first: BTreeMap<usize, Range<usize>> = BTreeMap::new();
+        let mut claims: BTreeMap<usize, Range<usize>> = BTreeMap::new();
         let mut note = |reason: usize, at: Range<usize>| {
-            if !quotes
+            if quotes
                 .iter()
                 .any(|q| q.start <= at.start && at.end <= q.end)
             {
-                first.entry(reason).or_insert(at);
+                return;
             }
+            if about_patient
+                .iter()
+                .any(|s| s.start <= at.start && at.end <= s.end)
+            {
+                claims.entry(reason).or_insert(at.clone());
+            }
+            first.entry(reason).or_insert(at);
         };
         for m in reasons.cite_patterns.find_all(folded, rationale) {
             let (reason, cite) = reasons.cite_owner[m.owner];
@@ -433,11 +458,15 @@ impl Cites {
                 }
             }
         }
-        Cites { first }
+        Cites { first, claims }
     }
 
     fn of(&self, reason: usize) -> Option<Range<usize>> {
         self.first.get(&reason).cloned()
+    }
+
+    fn claim(&self, reason: usize) -> Option<Range<usize>> {
+        self.claims.get(&reason).cloned()
     }
 }
 
@@ -544,21 +573,21 @@ fn reason_findings(
                     rationale.start..rationale.start + 1,
                 )
             }
-            (Some(false), true) => (
+            (Some(false), true) if r.claim.is_some() => (
                 Kind::UnsupportedClaim,
                 Severity::Warning,
                 format!("the rationale claims a reason the facts do not support: {title}"),
-                r.cite.clone().unwrap_or(rationale.clone()),
+                r.claim.clone().unwrap_or(rationale.clone()),
             ),
             // A documentation reason left unknown (a first prescription has no benefit to ask
             // of) is still true of the record: saying the record lacks it claims nothing more.
-            (None, true) if reason.kind == ReasonKind::State => (
+            (None, true) if reason.kind == ReasonKind::State && r.claim.is_some() => (
                 Kind::UnverifiedClaim,
                 Severity::Note,
                 format!(
                     "the rationale claims a reason the case summary does not establish: {title}"
                 ),
-                r.cite.clone().unwrap_or(rationale.clone()),
+                r.claim.clone().unwrap_or(rationale.clone()),
             ),
             _ => continue,
         };
@@ -903,11 +932,6 @@ fn misspellings(
     out
 }
 
-/// A sentence about the patient, not a quotation of the guideline.
-static PATIENT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-    regex::Regex::new(r"(?i)\b(?:the (?:patient|injured worker|applicant|claimant|employee)|in this case|in the records?|was noted|on examination|exam(?:ination)? (?:showed|revealed|noted))\b").unwrap()
-});
-
 /// Two rationales of one letter that assert opposite facts about the patient: a finding, a
 /// history or a risk factor that one rationale affirms and another negates, in sentences about
 /// the patient that name no drug.
@@ -930,13 +954,26 @@ fn contradictions(letter: &Letter, rules: &RuleSet) -> Vec<Finding> {
                 .filter(|m| {
                     let group = rules.concepts.concepts[m.concept].group.as_deref();
                     matches!(group, Some("finding" | "history" | "risk"))
-                        && PATIENT.is_match(&folded[m.sentence.clone()])
+                        && !rules
+                            .context
+                            .about_the_patient
+                            .find_all(folded, m.sentence.clone())
+                            .is_empty()
                         && rules.drugs.find(folded, m.sentence.clone()).is_empty()
                 })
                 .collect();
             Some((i.index, mentions))
         })
         .collect();
+    // A rationale that says both of a concept (often one copied into two items) takes no side.
+    let mixed = |mentions: &[concept_context::Mention], concept: usize| {
+        let mut statuses = mentions
+            .iter()
+            .filter(|m| m.concept == concept)
+            .map(|m| m.status);
+        let first = statuses.next();
+        statuses.any(|s| Some(s) != first)
+    };
     let mut out = Vec::new();
     let mut reported = std::collections::HashSet::new();
     for (a, (ia, ma)) in per_item.iter().enumerate() {
@@ -948,6 +985,9 @@ fn contradictions(letter: &Letter, rules: &RuleSet) -> Vec<Finding> {
                 else {
                     continue;
                 };
+                if mixed(ma, x.concept) || mixed(mb, x.concept) {
+                    continue;
+                }
                 if !reported.insert(x.concept) {
                     continue;
                 }

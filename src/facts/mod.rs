@@ -377,7 +377,8 @@ fn relate_body_parts(
         return items;
     };
     let folded = text.folded();
-    let parts = rules.anatomy.part_patterns.find_all(folded, whole);
+    let parts = rules.anatomy.part_patterns.find_all(folded, whole.clone());
+    let sides = rules.anatomy.side_patterns.find_all(folded, whole);
     let rank = |s: Status| match s {
         Status::Negated => 0,
         Status::Uncertain => 1,
@@ -397,13 +398,32 @@ fn relate_body_parts(
                     .position(|x| x.id == b.value)
             })
             .collect();
+        let wanted_sides: Vec<usize> = item
+            .request
+            .sides
+            .iter()
+            .filter_map(|s| rules.anatomy.sides.iter().position(|x| x.id == s.value))
+            .collect();
         for m in mentions {
-            let names_part = parts.iter().any(|p| {
-                wanted.contains(&p.owner)
-                    && m.sentence.start <= p.range.start
-                    && p.range.end <= m.sentence.end
-            });
-            if !names_part {
+            let inside = |r: &Range<usize>| m.sentence.start <= r.start && r.end <= m.sentence.end;
+            let names_part = parts
+                .iter()
+                .any(|p| wanted.contains(&p.owner) && inside(&p.range));
+            // A sentence about the other side is not about this item ('an MRI of the left knee'
+            // for a request for the right knee).
+            let sentence_sides: Vec<usize> = sides
+                .iter()
+                .filter(|s| inside(&s.range))
+                .map(|s| s.owner)
+                .collect();
+            // Sides that cover both ('bilateral') agree with either.
+            let both = |i: &usize| rules.anatomy.sides[*i].both;
+            let other_side = !wanted_sides.is_empty()
+                && !sentence_sides.is_empty()
+                && !wanted_sides.iter().any(both)
+                && !sentence_sides.iter().any(both)
+                && !sentence_sides.iter().any(|s| wanted_sides.contains(s));
+            if !names_part || other_side {
                 continue;
             }
             let id = rules.concepts.concepts[m.concept].id.clone();

@@ -130,6 +130,9 @@ pub struct BodyPart {
 pub struct Side {
     pub id: String,
     pub patterns: Vec<String>,
+    /// The side covers both ('bilateral'): it agrees with either.
+    #[serde(default)]
+    pub both: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -93,6 +93,11 @@ pub struct ContextFile {
     /// Words that end a trigger's scope ('but', 'however').
     #[serde(default)]
     pub terminators: Vec<String>,
+    /// Phrases that make a rationale sentence a statement about this patient or this record ('in
+    /// this case', 'the injured worker', 'was not documented') rather than a paraphrase of the
+    /// guideline: only such sentences make claims.
+    #[serde(default)]
+    pub about_the_patient: Vec<String>,
     #[serde(default)]
     pub examples: Vec<ContextExample>,
 }
@@ -178,6 +183,7 @@ pub struct Context {
     pub trigger_patterns: PatternSet,
     pub pseudo: PatternSet,
     pub terminators: PatternSet,
+    pub about_the_patient: PatternSet,
     pub examples: Vec<ContextExample>,
 }
 
@@ -211,16 +217,20 @@ impl Context {
         };
         let pseudo = list("pseudo", &f.pseudo);
         let terminators = list("terminators", &f.terminators);
-        match (triggers, pseudo, terminators) {
-            (Ok(trigger_patterns), Ok(pseudo), Ok(terminators)) => Ok(Context {
-                max_scope_words: f.max_scope_words,
-                triggers: f.triggers,
-                trigger_patterns,
-                pseudo,
-                terminators,
-                examples: f.examples,
-            }),
-            (a, b, c) => Err([a.err(), b.err(), c.err()]
+        let about_the_patient = list("about_the_patient", &f.about_the_patient);
+        match (triggers, pseudo, terminators, about_the_patient) {
+            (Ok(trigger_patterns), Ok(pseudo), Ok(terminators), Ok(about_the_patient)) => {
+                Ok(Context {
+                    max_scope_words: f.max_scope_words,
+                    triggers: f.triggers,
+                    trigger_patterns,
+                    pseudo,
+                    terminators,
+                    about_the_patient,
+                    examples: f.examples,
+                })
+            }
+            (a, b, c, d) => Err([a.err(), b.err(), c.err(), d.err()]
                 .into_iter()
                 .flatten()
                 .flatten()
@@ -251,6 +261,7 @@ impl super::Knowledge for ContextFile {
         self.triggers.extend(later.triggers);
         self.pseudo.extend(later.pseudo);
         self.terminators.extend(later.terminators);
+        self.about_the_patient.extend(later.about_the_patient);
         self.examples.extend(later.examples);
     }
 
