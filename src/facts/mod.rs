@@ -138,6 +138,8 @@ pub struct ItemFacts {
     /// Sessions of this item's treatment the summary says were already completed (the largest
     /// count stated).
     pub completed_sessions: Option<Spanned<u32>>,
+    /// Where the summary says this item's kind of treatment was already given, count or not.
+    pub prior_treatment: Option<Span>,
     /// For a service that belongs to a procedure (its category `follows` another): the item of
     /// the letter it belongs to.
     pub procedure: Option<Procedure>,
@@ -475,6 +477,41 @@ fn link_procedures(mut items: Vec<ItemFacts>, rules: &RuleSet) -> Vec<ItemFacts>
         });
     }
     items
+}
+
+/// The first summary sentence that names the category as treatment already given, and is not
+/// about the request or its review.
+fn prior_treatment(
+    text: &Text,
+    rules: &RuleSet,
+    sentences: &[Range<usize>],
+    category: &str,
+) -> Option<Span> {
+    let folded = text.folded();
+    let owner = rules
+        .categories
+        .categories
+        .iter()
+        .position(|c| c.id == category)?;
+    let requests = &rules.requests;
+    sentences.iter().find_map(|s| {
+        let sentence = &folded[s.clone()];
+        let mention = rules
+            .categories
+            .patterns
+            .find_all(folded, s.clone())
+            .into_iter()
+            .find(|m| m.owner == owner)?;
+        let given = requests
+            .prior_treatment
+            .iter()
+            .any(|re| re.is_match(sentence));
+        let about_request = requests
+            .about_the_request
+            .iter()
+            .any(|re| re.is_match(sentence));
+        (given && !about_request).then(|| text.span(mention.range))
+    })
 }
 
 /// The largest count of completed sessions the summary states for a category: in a sentence
@@ -991,6 +1028,9 @@ fn item_facts(
         rationale: item.rationale.as_ref().map(at),
         completed_sessions: (category.counts == Counts::Sessions)
             .then(|| completed_sessions(text, rules, summary_sentences, &category.id))
+            .flatten(),
+        prior_treatment: (category.counts == Counts::Sessions)
+            .then(|| prior_treatment(text, rules, summary_sentences, &category.id))
             .flatten(),
         procedure: None,
         related: BTreeMap::new(),

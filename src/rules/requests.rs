@@ -20,6 +20,14 @@ pub struct RequestsFile {
     /// `{number}` stands for a number in digits or words ('has completed {number} sessions').
     #[serde(default)]
     pub completed_sessions: Vec<String>,
+    /// How a case summary says a treatment was already given, without a count ('treatment to
+    /// date has included acupuncture', 'previous chiropractic care').
+    #[serde(default)]
+    pub prior_treatment: Vec<String>,
+    /// Sentences about the request and its review, which say nothing of treatment given
+    /// ('the request for acupuncture was previously denied').
+    #[serde(default)]
+    pub about_the_request: Vec<String>,
 }
 
 /// A number in digits or English words, as requests write them.
@@ -41,6 +49,8 @@ pub struct Requests {
     pub quantity: Regex,
     /// Sessions already completed, in a summary sentence: group `n`.
     pub completed_sessions: Vec<Regex>,
+    pub prior_treatment: Vec<Regex>,
+    pub about_the_request: Vec<Regex>,
 }
 
 /// The units as one regex alternation, longest first so `mg/ml` wins over `mg`.
@@ -81,6 +91,22 @@ impl Requests {
         };
         units("strength_units", &f.strength_units);
         units("count_units", &f.count_units);
+        let patterns = |key: &str, list: &[String], errors: &mut Vec<RuleError>| {
+            let mut out = Vec::new();
+            for (i, p) in list.iter().enumerate() {
+                match compile_one(p) {
+                    Ok(re) => out.push(re),
+                    Err(m) => errors.push(file.error(
+                        &format!("{key}[{i}]"),
+                        format!("invalid pattern: {m}"),
+                        None,
+                    )),
+                }
+            }
+            out
+        };
+        let prior_treatment = patterns("prior_treatment", &f.prior_treatment, &mut errors);
+        let about_the_request = patterns("about_the_request", &f.about_the_request, &mut errors);
         let mut completed_sessions = Vec::new();
         for (i, p) in f.completed_sessions.iter().enumerate() {
             let at = format!("completed_sessions[{i}]");
@@ -119,6 +145,8 @@ impl Requests {
             strength: build(&strength, "strength_units")?,
             quantity: build(&quantity, "count_units")?,
             completed_sessions,
+            prior_treatment,
+            about_the_request,
         })
     }
 
@@ -165,6 +193,8 @@ impl super::Knowledge for RequestsFile {
         self.strength_units.extend(later.strength_units);
         self.count_units.extend(later.count_units);
         self.completed_sessions.extend(later.completed_sessions);
+        self.prior_treatment.extend(later.prior_treatment);
+        self.about_the_request.extend(later.about_the_request);
     }
 
     fn compile(self, file: &RuleFile) -> Result<Requests, Vec<RuleError>> {
