@@ -152,6 +152,8 @@ pub struct ItemFacts {
 #[derive(Debug, Clone, Serialize)]
 pub struct RelatedConcept {
     pub status: Status,
+    /// The words that mention it ('MRI of the lumbar spine dated').
+    pub text: String,
     pub date: Option<DateFact>,
     pub line: usize,
 }
@@ -444,6 +446,7 @@ fn relate_body_parts(
                 id,
                 RelatedConcept {
                     status: m.status,
+                    text: folded[m.range.clone()].to_string(),
                     date,
                     line: text.span(m.range.clone()).line,
                 },
