@@ -82,6 +82,8 @@ pub fn expand(paths: &[PathBuf]) -> Vec<Result<Origin, (PathBuf, String)>> {
     for path in paths {
         if path.as_os_str() == "-" {
             out.push(Ok(Origin::Stdin));
+        } else if !path.exists() && is_glob(path) {
+            out.extend(expand_glob(path));
         } else if path.is_dir() {
             let mut found = Vec::new();
             for entry in walkdir::WalkDir::new(path).follow_links(true) {
@@ -111,6 +113,57 @@ pub fn expand(paths: &[PathBuf]) -> Vec<Result<Origin, (PathBuf, String)>> {
         }
     }
     out
+}
+
+fn is_glob(path: &Path) -> bool {
+    path.to_str()
+        .is_some_and(|s| s.contains(['*', '?', '[', '{']))
+}
+
+/// The letter files a quoted glob names (`'letters/2016-*/*.pdf'`, `'**/*.txt'`), sorted: the
+/// folder before the first wildcard is searched and every file is matched against the pattern.
+fn expand_glob(pattern: &Path) -> Vec<Result<Origin, (PathBuf, String)>> {
+    let text = pattern.to_string_lossy();
+    let matcher = match globset::GlobBuilder::new(&text)
+        .literal_separator(true)
+        .build()
+    {
+        Ok(g) => g.compile_matcher(),
+        Err(e) => return vec![Err((pattern.to_path_buf(), format!("not a glob: {e}")))],
+    };
+    let root: PathBuf = pattern
+        .components()
+        .take_while(|c| !is_glob(Path::new(c.as_os_str())))
+        .collect();
+    let start = if root.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        root.clone()
+    };
+    let mut found: Vec<Result<Origin, (PathBuf, String)>> = walkdir::WalkDir::new(&start)
+        .follow_links(true)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        // Match the path as the pattern writes it: without the leading `./` the walk adds.
+        .map(|e| {
+            if root.as_os_str().is_empty() {
+                e.path().strip_prefix(".").unwrap_or(e.path()).to_path_buf()
+            } else {
+                e.into_path()
+            }
+        })
+        .filter(|p| matcher.is_match(p) && is_letter_file(p))
+        .map(|p| Ok(Origin::File(p)))
+        .collect();
+    if found.is_empty() {
+        return vec![Err((
+            pattern.to_path_buf(),
+            "the pattern matches no .txt or .pdf file".to_string(),
+        ))];
+    }
+    found.sort_by(|a, b| sort_key(a).cmp(sort_key(b)));
+    found
 }
 
 fn sort_key(r: &Result<Origin, (PathBuf, String)>) -> &Path {

@@ -179,3 +179,32 @@ fn watch_runs_again_when_a_letter_changes() {
     assert_eq!(out.matches("misspelling `clonzaepam`").count(), 1, "{out}");
     assert_eq!(out.matches("seed-003.txt:93:21").count(), 2, "{out}");
 }
+
+/// A quoted glob is expanded by imrlint itself; one that matches nothing is a per-file error.
+#[test]
+fn globs_name_letters() {
+    let dir = batch();
+    let (out, _) = check(dir.path(), &["--no-config"]);
+    let all = out.lines().count();
+    let run = |pattern: &str| {
+        Command::cargo_bin("imrlint")
+            .unwrap()
+            .current_dir(dir.path())
+            .args(["check", "--no-config", "--format", "concise", pattern])
+            .output()
+            .unwrap()
+    };
+    let some = String::from_utf8(run("seed-00[34].txt").stdout).unwrap();
+    assert!(
+        some.lines()
+            .all(|l| l.starts_with("seed-003.txt") || l.starts_with("seed-004.txt"))
+    );
+    assert!(some.lines().count() > 0 && some.lines().count() < all);
+    let none = run("*.pdf");
+    assert_eq!(none.status.code(), Some(1));
+    assert!(
+        String::from_utf8(none.stdout)
+            .unwrap()
+            .contains("matches no .txt or .pdf file")
+    );
+}
