@@ -695,6 +695,8 @@ fn a_service_follows_its_procedure() {
         "2016-08-02"
     );
     assert_eq!(facts["facts"]["patient"]["weeks_since_injury"], 31);
+    // "Conservative care ... lasted three months": 13 weeks.
+    assert_eq!(facts["facts"]["patient"]["treatment_weeks"]["value"], 13);
 
     let inconsistent = |text: String| -> Vec<serde_json::Value> {
         let (_, v) = check_stdin(text);

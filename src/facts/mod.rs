@@ -86,6 +86,9 @@ pub struct Patient {
     pub date_of_injury: Option<DateFact>,
     /// Whole weeks from the injury to the reference date: how long the condition has lasted.
     pub weeks_since_injury: Option<i64>,
+    /// The longest treatment the summary gives a duration for, in weeks ('physical therapy for
+    /// six weeks', 'three months of conservative care'), in a sentence that mentions treatment.
+    pub treatment_weeks: Option<Spanned<u32>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -355,6 +358,7 @@ pub fn extract(letter: &Letter, rules: &RuleSet) -> Facts {
             sex,
             date_of_injury: injury.as_ref().map(date_fact),
             weeks_since_injury,
+            treatment_weeks: treatment_weeks(text, rules, &mentions),
         },
         diagnoses: diagnoses(text, &summary_sentences),
         work_status,
@@ -363,6 +367,52 @@ pub fn extract(letter: &Letter, rules: &RuleSet) -> Facts {
         dates: summary_dates.iter().map(date_fact).collect(),
         items,
     }
+}
+
+/// The longest treatment duration stated in a summary sentence mentioning a treatment concept.
+fn treatment_weeks(
+    text: &Text,
+    rules: &RuleSet,
+    mentions: &[context::Mention],
+) -> Option<Spanned<u32>> {
+    let folded = text.folded();
+    let mut sentences: Vec<Range<usize>> = mentions
+        .iter()
+        .filter(|m| rules.concepts.concepts[m.concept].group.as_deref() == Some("treatment"))
+        .map(|m| m.sentence.clone())
+        .collect();
+    sentences.dedup();
+    let mut best: Option<(u32, Range<usize>)> = None;
+    for s in sentences {
+        for re in &rules.requests.treatment_duration {
+            for caps in re.captures_iter(&folded[s.clone()]) {
+                let (Some(whole), Some(n), Some(unit)) =
+                    (caps.get(0), caps.name("n"), caps.name("unit"))
+                else {
+                    continue;
+                };
+                let Some(n) = request::number(n.as_str()) else {
+                    continue;
+                };
+                let unit = unit.as_str().to_ascii_lowercase();
+                let weeks = if unit.starts_with("month") {
+                    n * 52.0 / 12.0
+                } else if unit.starts_with("day") {
+                    n / 7.0
+                } else {
+                    n
+                };
+                let weeks = weeks.floor() as u32;
+                if best.as_ref().is_none_or(|(b, _)| weeks > *b) {
+                    best = Some((weeks, s.start + whole.start()..s.start + whole.end()));
+                }
+            }
+        }
+    }
+    best.map(|(value, r)| Spanned {
+        value,
+        span: text.span(r),
+    })
 }
 
 /// For each item naming a body part, the concepts of the summary sentences that name it too.

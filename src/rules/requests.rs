@@ -28,6 +28,10 @@ pub struct RequestsFile {
     /// ('the request for acupuncture was previously denied').
     #[serde(default)]
     pub about_the_request: Vec<String>,
+    /// How long treatment lasted, in a sentence about treatment: regexes with a group `n` (a
+    /// number, `{number}` as in `completed_sessions`) and a group `unit` (days, weeks, months).
+    #[serde(default)]
+    pub treatment_duration: Vec<String>,
 }
 
 /// A number in digits or English words, as requests write them.
@@ -51,6 +55,7 @@ pub struct Requests {
     pub completed_sessions: Vec<Regex>,
     pub prior_treatment: Vec<Regex>,
     pub about_the_request: Vec<Regex>,
+    pub treatment_duration: Vec<Regex>,
 }
 
 /// The units as one regex alternation, longest first so `mg/ml` wins over `mg`.
@@ -107,19 +112,40 @@ impl Requests {
         };
         let prior_treatment = patterns("prior_treatment", &f.prior_treatment, &mut errors);
         let about_the_request = patterns("about_the_request", &f.about_the_request, &mut errors);
-        let mut completed_sessions = Vec::new();
-        for (i, p) in f.completed_sessions.iter().enumerate() {
-            let at = format!("completed_sessions[{i}]");
-            match compile_one(&p.replace("{number}", &format!("(?:{NUMBER})"))) {
-                Ok(re) if re.capture_names().any(|n| n == Some("n")) => completed_sessions.push(re),
-                Ok(_) => errors.push(file.error(
-                    &at,
-                    "the pattern has no group `n` for the count",
-                    Some("write the count as (?P<n>{number})".into()),
-                )),
-                Err(m) => errors.push(file.error(&at, format!("invalid pattern: {m}"), None)),
+        // Patterns with `{number}` and the named groups they must have.
+        let counted = |key: &str, list: &[String], groups: &[&str], errors: &mut Vec<RuleError>| {
+            let mut out = Vec::new();
+            for (i, p) in list.iter().enumerate() {
+                let at = format!("{key}[{i}]");
+                match compile_one(&p.replace("{number}", &format!("(?:{NUMBER})"))) {
+                    Ok(re) => match groups
+                        .iter()
+                        .find(|g| !re.capture_names().any(|n| n == Some(**g)))
+                    {
+                        None => out.push(re),
+                        Some(g) => errors.push(file.error(
+                            &at,
+                            format!("the pattern has no group `{g}`"),
+                            Some(format!("name it (?P<{g}>...)")),
+                        )),
+                    },
+                    Err(m) => errors.push(file.error(&at, format!("invalid pattern: {m}"), None)),
+                }
             }
-        }
+            out
+        };
+        let completed_sessions = counted(
+            "completed_sessions",
+            &f.completed_sessions,
+            &["n"],
+            &mut errors,
+        );
+        let treatment_duration = counted(
+            "treatment_duration",
+            &f.treatment_duration,
+            &["n", "unit"],
+            &mut errors,
+        );
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -147,6 +173,7 @@ impl Requests {
             completed_sessions,
             prior_treatment,
             about_the_request,
+            treatment_duration,
         })
     }
 
@@ -195,6 +222,7 @@ impl super::Knowledge for RequestsFile {
         self.completed_sessions.extend(later.completed_sessions);
         self.prior_treatment.extend(later.prior_treatment);
         self.about_the_request.extend(later.about_the_request);
+        self.treatment_duration.extend(later.treatment_duration);
     }
 
     fn compile(self, file: &RuleFile) -> Result<Requests, Vec<RuleError>> {
