@@ -17,6 +17,7 @@ use serde::Serialize;
 
 use crate::letter::{Decision, Layout, Letter};
 use crate::rules::categories::Counts;
+use crate::rules::patterns::PatternMatch;
 use crate::rules::{RuleSet, Status};
 use crate::text::{Span, Text, sentences};
 use citations::GuidelineLine;
@@ -325,6 +326,7 @@ pub fn extract(letter: &Letter, rules: &RuleSet) -> Facts {
         .as_ref()
         .map(|r| r.value)
         .or_else(|| field_date("Decision Date").map(|d| d.earliest));
+    let earlier = TreatmentSentences::new(folded, rules, &summary_sentences);
     let items = letter
         .items
         .iter()
@@ -334,7 +336,7 @@ pub fn extract(letter: &Letter, rules: &RuleSet) -> Facts {
                 rules,
                 item,
                 &medications,
-                &summary_sentences,
+                &earlier,
                 reference_date.as_ref(),
                 on,
             )
@@ -511,10 +513,8 @@ fn link_procedures(mut items: Vec<ItemFacts>, rules: &RuleSet) -> Vec<ItemFacts>
     let follows = |category: &str| {
         rules
             .categories
-            .categories
-            .iter()
-            .find(|c| c.id == category)
-            .and_then(|c| c.follows.clone())
+            .index(category)
+            .and_then(|i| rules.categories.categories[i].follows.clone())
     };
     for i in 0..items.len() {
         let Some(wanted) = follows(&items[i].category) else {
@@ -532,29 +532,49 @@ fn link_procedures(mut items: Vec<ItemFacts>, rules: &RuleSet) -> Vec<ItemFacts>
     items
 }
 
+/// The summary's sentences with the item categories each names, found once per letter for every
+/// item's questions about earlier treatment.
+struct TreatmentSentences {
+    sentences: Vec<(Range<usize>, Vec<PatternMatch>)>,
+}
+
+impl TreatmentSentences {
+    fn new(folded: &str, rules: &RuleSet, sentences: &[Range<usize>]) -> TreatmentSentences {
+        TreatmentSentences {
+            sentences: sentences
+                .iter()
+                .map(|s| {
+                    (
+                        s.clone(),
+                        rules.categories.patterns.find_all(folded, s.clone()),
+                    )
+                })
+                .filter(|(_, found)| !found.is_empty())
+                .collect(),
+        }
+    }
+
+    /// The sentences naming the category (its index), with all their category mentions.
+    fn naming(&self, owner: usize) -> impl Iterator<Item = &(Range<usize>, Vec<PatternMatch>)> {
+        self.sentences
+            .iter()
+            .filter(move |(_, found)| found.iter().any(|m| m.owner == owner))
+    }
+}
+
 /// The first summary sentence that names the category as treatment already given, and is not
 /// about the request or its review.
 fn prior_treatment(
     text: &Text,
     rules: &RuleSet,
-    sentences: &[Range<usize>],
-    category: &str,
+    treatment: &TreatmentSentences,
+    owner: usize,
 ) -> Option<Span> {
     let folded = text.folded();
-    let owner = rules
-        .categories
-        .categories
-        .iter()
-        .position(|c| c.id == category)?;
     let requests = &rules.requests;
-    sentences.iter().find_map(|s| {
+    treatment.naming(owner).find_map(|(s, found)| {
         let sentence = &folded[s.clone()];
-        let mention = rules
-            .categories
-            .patterns
-            .find_all(folded, s.clone())
-            .into_iter()
-            .find(|m| m.owner == owner)?;
+        let mention = found.iter().find(|m| m.owner == owner)?;
         let given = requests
             .prior_treatment
             .iter()
@@ -563,7 +583,7 @@ fn prior_treatment(
             .about_the_request
             .iter()
             .any(|re| re.is_match(sentence));
-        (given && !about_request).then(|| text.span(mention.range))
+        (given && !about_request).then(|| text.span(mention.range.clone()))
     })
 }
 
@@ -572,21 +592,12 @@ fn prior_treatment(
 fn completed_sessions(
     text: &Text,
     rules: &RuleSet,
-    sentences: &[Range<usize>],
-    category: &str,
+    treatment: &TreatmentSentences,
+    owner: usize,
 ) -> Option<Spanned<u32>> {
     let folded = text.folded();
-    let owner = rules
-        .categories
-        .categories
-        .iter()
-        .position(|c| c.id == category)?;
     let mut best: Option<(u32, Range<usize>)> = None;
-    for s in sentences {
-        let mentions = rules.categories.patterns.find_all(folded, s.clone());
-        if !mentions.iter().any(|m| m.owner == owner) {
-            continue;
-        }
+    for (s, mentions) in treatment.naming(owner) {
         for re in &rules.requests.completed_sessions {
             for caps in re.captures_iter(&folded[s.clone()]) {
                 let (Some(whole), Some(n)) = (caps.get(0), caps.name("n")) else {
@@ -909,7 +920,7 @@ fn item_facts(
     rules: &RuleSet,
     item: &crate::letter::Item,
     medications: &[Medication],
-    summary_sentences: &[Range<usize>],
+    earlier: &TreatmentSentences,
     reference: Option<&ReferenceDate>,
     on: Option<Date>,
 ) -> ItemFacts {
@@ -968,6 +979,7 @@ fn item_facts(
     let category = rules
         .categories
         .classify(&folded[treatment.clone()], !drugs.is_empty());
+    let category_index = rules.categories.index(&category.id);
     let parsed = request::parse(
         &rules.requests,
         &folded[treatment.clone()],
@@ -1079,12 +1091,12 @@ fn item_facts(
             rationale_pages,
         },
         rationale: item.rationale.as_ref().map(at),
-        completed_sessions: (category.counts == Counts::Sessions)
-            .then(|| completed_sessions(text, rules, summary_sentences, &category.id))
-            .flatten(),
-        prior_treatment: (category.counts == Counts::Sessions)
-            .then(|| prior_treatment(text, rules, summary_sentences, &category.id))
-            .flatten(),
+        completed_sessions: category_index
+            .filter(|_| category.counts == Counts::Sessions)
+            .and_then(|i| completed_sessions(text, rules, earlier, i)),
+        prior_treatment: category_index
+            .filter(|_| category.counts == Counts::Sessions)
+            .and_then(|i| prior_treatment(text, rules, earlier, i)),
         procedure: None,
         related: BTreeMap::new(),
     }

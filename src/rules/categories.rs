@@ -94,6 +94,11 @@ impl Categories {
 
     /// The category of a treatment: the first in file order whose patterns match, or whose
     /// `drug` flag is set when the treatment names a drug; the last category otherwise.
+    /// The index of the category with this id.
+    pub fn index(&self, id: &str) -> Option<usize> {
+        self.categories.iter().position(|c| c.id == id)
+    }
+
     pub fn classify(&self, treatment: &str, names_drug: bool) -> &Category {
         let hits = self.patterns.find_all(treatment, 0..treatment.len());
         self.categories
