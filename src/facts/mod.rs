@@ -378,10 +378,20 @@ fn treatment_weeks(
     mentions: &[context::Mention],
 ) -> Option<Spanned<u32>> {
     let folded = text.folded();
+    // A duration in a sentence about the request ('requested ... a program for 2 weeks') is the
+    // request's, not treatment given.
+    let about_request = |s: &Range<usize>| {
+        rules
+            .requests
+            .about_the_request
+            .iter()
+            .any(|re| re.is_match(&folded[s.clone()]))
+    };
     let mut sentences: Vec<Range<usize>> = mentions
         .iter()
         .filter(|m| rules.concepts.concepts[m.concept].group.as_deref() == Some("treatment"))
         .map(|m| m.sentence.clone())
+        .filter(|s| !about_request(s))
         .collect();
     sentences.dedup();
     let mut best: Option<(u32, Range<usize>)> = None;
