@@ -178,14 +178,16 @@ pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet) -> Checked {
     let concepts = letter_concepts(facts, rules);
     let mut items = Vec::new();
     let mut findings = Vec::new();
+    let mut rationales = Vec::new();
+    let letter_context = letter_context(facts, &concepts);
     for (item, item_facts) in letter.items.iter().zip(&facts.items) {
-        let (ctx, definitions) = context(facts, item_facts, &concepts, &rules.definitions);
+        let (ctx, definitions) = item_context(&letter_context, item_facts, &rules.definitions);
         let rationale = item
             .rationale
             .clone()
             .unwrap_or(item.heading.end..item.heading.end);
-        let sentences = sentences(folded, rationale.clone());
-        let cites = Cites::find(rules, folded, &sentences, rationale.clone());
+        let read = Rationale::read(rules, folded, rationale.clone());
+        let cites = Cites::find(rules, folded, &read);
         let conclusion = conclusion(rules, folded, rationale.clone());
         let mut reasons = Vec::new();
         let applied: Vec<(String, Option<bool>)> = rules
@@ -239,9 +241,12 @@ pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet) -> Checked {
             reasons,
             conclusion,
         });
+        if item.rationale.is_some() {
+            rationales.push((item.index, read));
+        }
     }
     findings.extend(misspellings(letter, letter.summary.as_slice(), None, rules));
-    findings.extend(contradictions(letter, rules));
+    findings.extend(contradictions(letter, &rationales, rules));
     Checked { items, findings }
 }
 
@@ -270,31 +275,40 @@ fn letter_concepts(facts: &Facts, rules: &RuleSet) -> BTreeMap<String, &'static 
     out
 }
 
-/// The CEL variables for one item.
-fn context(
+/// The CEL variables of the whole letter, converted once and shared by its items.
+fn letter_context(
     facts: &Facts,
-    item: &ItemFacts,
     concepts: &BTreeMap<String, &'static str>,
-    definitions: &Definitions,
-) -> (Context<'static, 'static>, Vec<(String, Option<bool>)>) {
-    let mut ctx = Context::default();
-    let add = |ctx: &mut Context, name: &str, v: serde_json::Value| {
-        ctx.add_variable_from_value(name, cel::to_value(v).unwrap_or(Value::Null));
-    };
-    add(&mut ctx, "item", json_of(item));
-    let drug_use = item.drug_use.as_ref().map_or_else(
-        || json!({"first_documented": null, "weeks": null, "concepts": {}}),
-        json_of,
-    );
-    add(&mut ctx, "use", drug_use);
-    add(&mut ctx, "concepts", json!(concepts));
-    add(&mut ctx, "patient", json_of(&facts.patient));
-    add(&mut ctx, "medications", json_of(&facts.medications));
-    add(
+) -> Context<'static, 'static> {
+    let mut ctx = Context::with_env(crate::rules::environment::environment());
+    add_variable(&mut ctx, "concepts", concepts);
+    add_variable(&mut ctx, "patient", &facts.patient);
+    add_variable(&mut ctx, "medications", &facts.medications);
+    add_variable(
         &mut ctx,
         "letter",
-        json!({"layout": facts.layout, "header": json_of(&facts.header), "reference_date": json_of(&facts.reference_date)}),
+        &json!({"layout": facts.layout, "header": json_of(&facts.header), "reference_date": json_of(&facts.reference_date)}),
     );
+    ctx
+}
+
+/// The CEL variables for one item, in a scope of the letter's, with the values of the shared
+/// definitions.
+fn item_context<'a>(
+    letter: &'a Context<'static, 'static>,
+    item: &ItemFacts,
+    definitions: &Definitions,
+) -> (Context<'a, 'static>, Vec<(String, Option<bool>)>) {
+    let mut ctx = letter.new_inner_scope();
+    add_variable(&mut ctx, "item", item);
+    match &item.drug_use {
+        Some(drug_use) => add_variable(&mut ctx, "use", drug_use),
+        None => add_variable(
+            &mut ctx,
+            "use",
+            &json!({"first_documented": null, "weeks": null, "concepts": {}}),
+        ),
+    }
     // In order: a definition may use the ones above it. An unknown fact makes it null.
     let mut values = Vec::new();
     for (d, program) in &definitions.list {
@@ -309,6 +323,10 @@ fn context(
         ctx.add_variable_from_value(d.name.as_str(), value);
     }
     (ctx, values)
+}
+
+fn add_variable<T: Serialize + ?Sized>(ctx: &mut Context, name: &str, value: &T) {
+    ctx.add_variable_from_value(name, cel::to_value(value).unwrap_or(Value::Null));
 }
 
 fn json_of<T: Serialize>(v: &T) -> serde_json::Value {
@@ -382,6 +400,52 @@ fn render(t: &Template, ctx: &Context) -> String {
         .collect()
 }
 
+/// A rationale read once for all that is asked of it: its sentences, which of them are about the
+/// patient, and the concepts it mentions with their status.
+struct Rationale {
+    range: Range<usize>,
+    sentences: Vec<Range<usize>>,
+    about_patient: Vec<Range<usize>>,
+    mentions: Vec<concept_context::Mention>,
+}
+
+impl Rationale {
+    fn read(rules: &RuleSet, folded: &str, range: Range<usize>) -> Rationale {
+        let sentences = sentences(folded, range.clone());
+        let about_patient = rules
+            .context
+            .about_the_patient
+            .find_all(folded, range.clone())
+            .into_iter()
+            .filter_map(|m| {
+                sentences
+                    .iter()
+                    .find(|s| s.start <= m.range.start && m.range.end <= s.end)
+                    .cloned()
+            })
+            .fold(Vec::new(), |mut kept: Vec<Range<usize>>, s| {
+                if kept.last() != Some(&s) {
+                    kept.push(s);
+                }
+                kept
+            });
+        let mentions =
+            concept_context::mentions(&rules.concepts, &rules.context, folded, &sentences);
+        Rationale {
+            range,
+            sentences,
+            about_patient,
+            mentions,
+        }
+    }
+
+    fn about_patient(&self, at: &Range<usize>) -> bool {
+        self.about_patient
+            .iter()
+            .any(|s| s.start <= at.start && at.end <= s.end)
+    }
+}
+
 /// Where a rationale cites each reason.
 struct Cites {
     first: BTreeMap<usize, Range<usize>>,
@@ -390,27 +454,12 @@ struct Cites {
 }
 
 impl Cites {
-    fn find(
-        rules: &RuleSet,
-        folded: &str,
-        sentences: &[Range<usize>],
-        rationale: Range<usize>,
-    ) -> Cites {
+    fn find(rules: &RuleSet, folded: &str, rationale: &Rationale) -> Cites {
         let reasons = &rules.reasons;
-        let scan = Scan::new(&rules.context, folded, rationale.clone());
+        let scan = Scan::new(&rules.context, folded, rationale.range.clone());
         // Words in quotation marks are the guideline's ("not recommended for long-term use"), not
         // the reviewer's finding about this patient.
-        let quotes = quoted(folded, rationale.clone());
-        let about_patient: Vec<&Range<usize>> = sentences
-            .iter()
-            .filter(|s| {
-                !rules
-                    .context
-                    .about_the_patient
-                    .find_all(folded, (*s).clone())
-                    .is_empty()
-            })
-            .collect();
+        let quotes = quoted(folded, rationale.range.clone());
         let mut first: BTreeMap<usize, Range<usize>> = BTreeMap::new();
         let mut claims: BTreeMap<usize, Range<usize>> = BTreeMap::new();
         let mut note = |reason: usize, at: Range<usize>| {
@@ -420,17 +469,18 @@ impl Cites {
             {
                 return;
             }
-            if about_patient
-                .iter()
-                .any(|s| s.start <= at.start && at.end <= s.end)
-            {
+            if rationale.about_patient(&at) {
                 claims.entry(reason).or_insert(at.clone());
             }
             first.entry(reason).or_insert(at);
         };
-        for m in reasons.cite_patterns.find_all(folded, rationale) {
+        for m in reasons
+            .cite_patterns
+            .find_all(folded, rationale.range.clone())
+        {
             let (reason, cite) = reasons.cite_owner[m.owner];
-            let Some(sentence) = sentences
+            let Some(sentence) = rationale
+                .sentences
                 .iter()
                 .find(|s| s.start <= m.range.start && m.range.end <= s.end)
             else {
@@ -445,12 +495,11 @@ impl Cites {
                 note(reason, m.range);
             }
         }
-        let mentions =
-            concept_context::mentions(&rules.concepts, &rules.context, folded, sentences);
         for (reason, cites) in reasons.concept_cites.iter().enumerate() {
             for (concept, cite) in cites {
                 let wanted = &reasons.reasons[reason].cites[*cite].status;
-                if let Some(m) = mentions
+                if let Some(m) = rationale
+                    .mentions
                     .iter()
                     .find(|m| m.concept == *concept && wanted.iter().any(|e| e.holds(&[m.status])))
                 {
@@ -935,16 +984,18 @@ fn misspellings(
 /// Two rationales of one letter that assert opposite facts about the patient: a finding, a
 /// history or a risk factor that one rationale affirms and another negates, in sentences about
 /// the patient that name no drug.
-fn contradictions(letter: &Letter, rules: &RuleSet) -> Vec<Finding> {
+fn contradictions(
+    letter: &Letter,
+    rationales: &[(usize, Rationale)],
+    rules: &RuleSet,
+) -> Vec<Finding> {
     let folded = letter.text.folded();
-    let per_item: Vec<(usize, Vec<concept_context::Mention>)> = letter
-        .items
+    let per_item: Vec<(usize, Vec<&concept_context::Mention>)> = rationales
         .iter()
-        .filter_map(|i| {
-            let r = i.rationale.clone()?;
-            let s = sentences(folded, r);
-            let mentions = concept_context::mentions(&rules.concepts, &rules.context, folded, &s)
-                .into_iter()
+        .map(|(index, rationale)| {
+            let mentions = rationale
+                .mentions
+                .iter()
                 .filter(|m| {
                     matches!(
                         m.status,
@@ -954,19 +1005,15 @@ fn contradictions(letter: &Letter, rules: &RuleSet) -> Vec<Finding> {
                 .filter(|m| {
                     let group = rules.concepts.concepts[m.concept].group.as_deref();
                     matches!(group, Some("finding" | "history" | "risk"))
-                        && !rules
-                            .context
-                            .about_the_patient
-                            .find_all(folded, m.sentence.clone())
-                            .is_empty()
+                        && rationale.about_patient(&m.sentence)
                         && rules.drugs.find(folded, m.sentence.clone()).is_empty()
                 })
                 .collect();
-            Some((i.index, mentions))
+            (*index, mentions)
         })
         .collect();
     // A rationale that says both of a concept (often one copied into two items) takes no side.
-    let mixed = |mentions: &[concept_context::Mention], concept: usize| {
+    let mixed = |mentions: &[&concept_context::Mention], concept: usize| {
         let mut statuses = mentions
             .iter()
             .filter(|m| m.concept == concept)

@@ -337,6 +337,9 @@ fn plain_form(c: char) -> Option<&'static str> {
         '\u{fb03}' => "ffi",
         '\u{fb04}' => "ffl",
         '\u{2026}' => "...",
+        // Letters that case-fold to ASCII ones: the Kelvin sign and the long s.
+        '\u{212a}' => "K",
+        '\u{17f}' => "s",
         _ => return None,
     })
 }
@@ -529,6 +532,7 @@ mod tests {
             fold("the applicant\u{2019}s \u{fb01}le"),
             "the applicant's file"
         );
+        assert_eq!(fold("\u{212a}nee pain, \u{17f}pasm"), "Knee pain, spasm");
     }
 
     #[test]

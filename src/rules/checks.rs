@@ -200,7 +200,8 @@ pub fn compile_expression(source: &str, defined: &[&str]) -> Result<Arc<Program>
             "the expression nests {depth} levels deep; 32 is the limit"
         ));
     }
-    let program = Program::compile(source).map_err(|e| format!("CEL syntax error: {e}"))?;
+    let program =
+        super::environment::compile(source).map_err(|e| format!("CEL syntax error: {e}"))?;
     let references = program.references();
     // `medications.exists(m, m.class == 'nsaid')` binds `m` for its predicate.
     let bound: Vec<&str> = MACRO_VARIABLE

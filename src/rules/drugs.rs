@@ -223,14 +223,18 @@ impl Drugs {
     /// more, one edit (a letter changed, added, dropped or two swapped) from a name, with the same
     /// first letter. `None` for a correct name or anything further off.
     pub fn near_miss(&self, word: &str) -> Option<usize> {
+        // Most words are short or hold a digit: decide that before lowering the case.
+        if word.len() < 6 || !word.chars().all(char::is_alphabetic) {
+            return None;
+        }
         let w = word.to_lowercase();
         let len = w.chars().count();
         let first = w.chars().next()?;
-        if len < 6 || !w.chars().all(|c| c.is_alphabetic()) || self.not_misspellings.contains(&w) {
+        if len < 6 || self.not_misspellings.contains(&w) {
             return None;
         }
         let mut found = None;
-        for l in len.saturating_sub(1)..=len + 1 {
+        for l in len - 1..=len + 1 {
             for (name, drug) in self.spellings.get(&(first, l)).into_iter().flatten() {
                 if *name == w {
                     return None;
@@ -247,18 +251,25 @@ impl Drugs {
 /// Whether two words are one edit apart: a letter changed, added or dropped, or two adjacent
 /// letters swapped.
 fn one_edit(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        return one_edit_of(a.as_bytes(), b.as_bytes());
+    }
     let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    one_edit_of(&a, &b)
+}
+
+fn one_edit_of<T: PartialEq>(a: &[T], b: &[T]) -> bool {
+    if a.len().abs_diff(b.len()) > 1 {
+        return false;
+    }
+    let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
     let suffix = a[prefix..]
         .iter()
         .rev()
         .zip(b[prefix..].iter().rev())
         .take_while(|(x, y)| x == y)
         .count();
-    let (ra, rb) = (
-        a.len() - prefix - suffix.min(a.len() - prefix),
-        b.len() - prefix - suffix.min(b.len() - prefix),
-    );
+    let (ra, rb) = (a.len() - prefix - suffix, b.len() - prefix - suffix);
     match (ra, rb) {
         (1, 1) | (1, 0) | (0, 1) => true,
         (2, 2) => a[prefix] == b[prefix + 1] && a[prefix + 1] == b[prefix],

@@ -16,6 +16,7 @@ pub mod checks;
 pub mod concepts;
 pub mod definitions;
 pub mod drugs;
+pub mod environment;
 pub mod examples;
 pub mod guidelines;
 pub mod patterns;

@@ -1,19 +1,31 @@
 //! Many regexes from the rule files, compiled once and run together.
 //!
-//! A `RegexSet` pass tells which of a set's patterns occur in a text at all; only those are then
-//! run to find where. Most patterns never occur in a given letter, so a letter costs one pass per
-//! set plus a little for the few that do.
+//! Nearly every rule pattern begins with one of a few literal words (`no documentation`,
+//! `lumbar`). Those starting literals, of all patterns of a set together, go into one
+//! Aho-Corasick automaton; a pass over a text gives every place where some pattern could begin,
+//! and only there is that pattern's regex run, anchored. A letter therefore costs one linear scan
+//! per set, whatever the number of patterns, and the regexes run a handful of times. The few
+//! patterns without a finite set of starting literals (`\w+ pain`) are searched on their own.
 
+use std::collections::HashMap;
 use std::ops::Range;
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
-use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use aho_corasick::{AhoCorasick, MatchKind};
+use regex::{Regex, RegexBuilder};
+use regex_automata::nfa::thompson;
+use regex_automata::{Input, PatternID, hybrid, meta, util::syntax};
+use regex_syntax::hir::literal::{ExtractKind, Extractor};
 
 use super::source::{RuleError, RuleFile};
 
 /// Compiled size limit for one pattern: generous for real phrase lists, small enough that a
 /// 100,000-alternative regex is refused with a diagnostic instead of eating memory.
 const PATTERN_SIZE_LIMIT: usize = 1 << 20;
+
+/// Transition cache of a set's lazy DFA, per thread. Full, it is cleared and refilled: a pattern
+/// matches a few words, so the states a letter needs are few.
+const DFA_CACHE: usize = 512 * 1024;
 
 /// One pattern as written in a rule file, with who owns it and where it stands.
 pub struct PatternSource<'a> {
@@ -23,15 +35,18 @@ pub struct PatternSource<'a> {
 }
 
 /// A set of case-insensitive, word-bounded patterns, each owned by an entry of a rule list.
-///
-/// Loading checks every pattern's syntax and builds the set; a pattern's own regex is compiled the
-/// first time the set says it occurs, so patterns that never occur in a run cost nothing more.
 #[derive(Debug, Clone)]
 pub struct PatternSet {
-    set: RegexSet,
-    prepared: Vec<String>,
-    regexes: Vec<OnceLock<Regex>>,
+    /// Every pattern of the set in one lazy DFA, run one pattern at a time, anchored where a
+    /// starting literal was found: one automaton and one cache per set, not per pattern.
+    all: Option<Arc<Anchored>>,
     owners: Vec<usize>,
+    /// The starting literals of every filtered pattern, ASCII case folded, each once.
+    starts: Option<AhoCorasick>,
+    /// For each literal of `starts`, the patterns that may begin with it.
+    starters: Vec<Vec<u32>>,
+    /// Patterns whose matches begin with no finite set of literals, each searched on its own.
+    unfiltered: Vec<(u32, meta::Regex)>,
 }
 
 /// A match of one pattern: which entry owns it, and where (folded byte offsets).
@@ -48,41 +63,36 @@ impl PatternSet {
         file: &RuleFile,
         sources: Vec<PatternSource>,
     ) -> Result<PatternSet, Vec<RuleError>> {
+        let invalid = |s: &PatternSource, message: String| {
+            file.error(
+                &s.path,
+                format!("invalid pattern: {message}"),
+                Some(PATTERN_HELP.into()),
+            )
+        };
         let mut errors = Vec::new();
         let mut prepared = Vec::new();
-        let mut owners = Vec::new();
         for s in &sources {
             match prepare(s.pattern) {
-                Ok(p) => {
-                    prepared.push(p);
-                    owners.push(s.owner);
-                }
-                Err(message) => errors.push(file.error(
-                    &s.path,
-                    format!("invalid pattern: {message}"),
-                    Some(PATTERN_HELP.into()),
-                )),
+                Ok(p) => prepared.push(p),
+                Err(message) => errors.push(invalid(s, message)),
             }
         }
         if !errors.is_empty() {
             return Err(errors);
         }
-        let set = RegexSetBuilder::new(&prepared)
-            .case_insensitive(true)
-            .size_limit(PATTERN_SIZE_LIMIT * 16)
-            .build()
-            .map_err(|e| {
+        let all = if prepared.is_empty() {
+            None
+        } else {
+            Some(Anchored::build(&prepared).map(Arc::new).map_err(|e| {
                 // Only on failure: find the patterns that are too large on their own.
                 let culprits: Vec<RuleError> = sources
                     .iter()
-                    .filter_map(|s| {
-                        compile_one(s.pattern).err().map(|m| {
-                            file.error(
-                                &s.path,
-                                format!("invalid pattern: {m}"),
-                                Some(PATTERN_HELP.into()),
-                            )
-                        })
+                    .zip(&prepared)
+                    .filter_map(|(s, p)| {
+                        build_meta(std::slice::from_ref(p), PATTERN_SIZE_LIMIT)
+                            .err()
+                            .map(|m| invalid(s, m))
                     })
                     .collect();
                 if culprits.is_empty() {
@@ -94,41 +104,105 @@ impl PatternSet {
                 } else {
                     culprits
                 }
-            })?;
+            })?)
+        };
+        let mut literals: HashMap<Vec<u8>, Vec<u32>> = HashMap::new();
+        let mut unfiltered = Vec::new();
+        for (index, (s, p)) in sources.iter().zip(&prepared).enumerate() {
+            let index = index as u32;
+            match starting_literals(p) {
+                Some(starts) => {
+                    for literal in starts {
+                        literals.entry(literal).or_default().push(index);
+                    }
+                }
+                None => unfiltered.push((
+                    index,
+                    build_meta(std::slice::from_ref(p), PATTERN_SIZE_LIMIT)
+                        .map_err(|m| vec![invalid(s, m)])?,
+                )),
+            }
+        }
+        // Sorted, so that the automaton and therefore the run are the same every time.
+        let mut literals: Vec<(Vec<u8>, Vec<u32>)> = literals.into_iter().collect();
+        literals.sort();
+        let starts = if literals.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasick::builder()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .build(literals.iter().map(|(l, _)| l))
+                    .map_err(|e| {
+                        vec![file.error(
+                            "",
+                            format!("the patterns of this file together are too large: {e}"),
+                            Some("split long alternations into separate, shorter patterns".into()),
+                        )]
+                    })?,
+            )
+        };
         Ok(PatternSet {
-            set,
-            regexes: prepared.iter().map(|_| OnceLock::new()).collect(),
-            prepared,
-            owners,
-        })
-    }
-
-    fn regex(&self, i: usize) -> &Regex {
-        self.regexes[i].get_or_init(|| {
-            RegexBuilder::new(&self.prepared[i])
-                .case_insensitive(true)
-                .build()
-                .expect("the pattern compiled as part of its set")
+            all,
+            owners: sources.iter().map(|s| s.owner).collect(),
+            starts,
+            starters: literals.into_iter().map(|(_, p)| p).collect(),
+            unfiltered,
         })
     }
 
     /// Every word-bounded match in `text[range]`, sorted by position; offsets are into `text`.
     pub fn find_all(&self, text: &str, range: Range<usize>) -> Vec<PatternMatch> {
+        let Some(all) = &self.all else {
+            return Vec::new();
+        };
         let hay = &text[range.clone()];
         let mut out = Vec::new();
-        if self.prepared.is_empty() {
-            return out;
-        }
-        for i in self.set.matches(hay).iter() {
-            for m in find_words(self.regex(i), hay) {
-                out.push(PatternMatch {
-                    owner: self.owners[i],
-                    range: range.start + m.start..range.start + m.end,
-                });
+        let mut push = |pattern: u32, words: Vec<Range<usize>>| {
+            out.extend(words.into_iter().map(|m| PatternMatch {
+                owner: self.owners[pattern as usize],
+                range: range.start + m.start..range.start + m.end,
+            }));
+        };
+        if folds_to_ascii(hay) {
+            // Rare enough to try every pattern everywhere.
+            let everywhere: Vec<usize> = hay.char_indices().map(|(i, _)| i).collect();
+            for pattern in 0..self.owners.len() as u32 {
+                push(pattern, all.search_at(pattern, &everywhere, hay));
+            }
+        } else {
+            let candidates = self.candidates(hay);
+            for group in candidates.chunk_by(|a, b| a.0 == b.0) {
+                let starts: Vec<usize> = group.iter().map(|&(_, at)| at as usize).collect();
+                push(group[0].0, all.search_at(group[0].0, &starts, hay));
+            }
+            for (pattern, re) in &self.unfiltered {
+                push(
+                    *pattern,
+                    words_from(hay, |at| {
+                        re.search(&Input::new(hay).range(at..)).map(|m| m.range())
+                    }),
+                );
             }
         }
         out.sort_by_key(|m| (m.range.start, std::cmp::Reverse(m.range.end), m.owner));
         out
+    }
+
+    /// Where in `hay` each filtered pattern may begin: (pattern, offset), sorted.
+    fn candidates(&self, hay: &str) -> Vec<(u32, u32)> {
+        let mut candidates = Vec::new();
+        if let Some(starts) = &self.starts {
+            for m in starts.find_overlapping_iter(hay) {
+                for &pattern in &self.starters[m.pattern().as_usize()] {
+                    candidates.push((pattern, m.start() as u32));
+                }
+            }
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        candidates
     }
 
     /// Like [`find_all`](Self::find_all), keeping only the longest of overlapping matches
@@ -211,6 +285,61 @@ pub fn compile_one(pattern: &str) -> Result<Regex, String> {
                 .trim()
                 .to_string(),
         })
+}
+
+/// Prepared patterns compiled together, within a size limit.
+fn build_meta(prepared: &[String], size_limit: usize) -> Result<meta::Regex, String> {
+    meta::Regex::builder()
+        .syntax(syntax::Config::new().case_insensitive(true))
+        .configure(
+            meta::Config::new()
+                .nfa_size_limit(Some(size_limit))
+                // Searches start where a literal was found: a prefilter would find it again.
+                .auto_prefilter(false)
+                // Matches are a few words long; a full DFA costs more to build than it saves.
+                .dfa(false)
+                // Only where a match is, never its groups: the NFA needs no group capture states.
+                .which_captures(thompson::WhichCaptures::Implicit),
+        )
+        .build_many(prepared)
+        .map_err(|e| match e.size_limit() {
+            Some(limit) => format!("the pattern compiles to more than {limit} bytes"),
+            None => e.to_string(),
+        })
+}
+
+/// The literals every match of a prepared pattern begins with, ASCII lower case, or `None` when
+/// they are not a finite set of non-empty strings.
+///
+/// An ASCII pattern's literals are taken as written and matched ignoring ASCII case: taking them
+/// case-insensitively would spell out every case variant and, under the extractor's limits, cut
+/// the literals to a few letters that occur everywhere. The two non-ASCII characters that fold to
+/// ASCII letters are handled by [`folds_to_ascii`].
+fn starting_literals(prepared: &str) -> Option<Vec<Vec<u8>>> {
+    let hir = regex_syntax::ParserBuilder::new()
+        .case_insensitive(!prepared.is_ascii())
+        .build()
+        .parse(prepared)
+        .ok()?;
+    let seq = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
+    let literals = seq.literals()?;
+    if literals.is_empty() || literals.iter().any(|l| l.as_bytes().is_empty()) {
+        return None;
+    }
+    let mut out: Vec<Vec<u8>> = literals
+        .iter()
+        .map(|l| l.as_bytes().to_ascii_lowercase())
+        .collect();
+    out.sort();
+    out.dedup();
+    Some(out)
+}
+
+/// Whether a text holds the Kelvin sign or the long s, which a case-insensitive pattern matches
+/// as `k` and `s` but an ASCII literal search does not. Letter text never does: folding spells
+/// them `K` and `s` (text.rs).
+fn folds_to_ascii(hay: &str) -> bool {
+    !hay.is_ascii() && hay.contains(['\u{212A}', '\u{17F}'])
 }
 
 /// The pattern with `\w`, `\d`, `\s` and `\b` made ASCII. Letters are English prose, and the
@@ -311,23 +440,116 @@ fn word_bounded(pattern: &str) -> String {
         .join("|")
 }
 
+/// The patterns of a set as one lazy DFA with a start state per pattern, and the caches of its
+/// transitions, one per thread running it.
+#[derive(Debug)]
+struct Anchored {
+    dfa: hybrid::dfa::DFA,
+    prepared: Vec<String>,
+    caches: Mutex<Vec<hybrid::dfa::Cache>>,
+    /// A pattern on its own, for the rare text the lazy DFA cannot run on (a Unicode `\B` in a
+    /// pattern meeting non-ASCII text); compiled when first needed.
+    alone: Vec<OnceLock<meta::Regex>>,
+}
+
+impl Anchored {
+    fn build(prepared: &[String]) -> Result<Anchored, String> {
+        let dfa = hybrid::dfa::DFA::builder()
+            .configure(
+                hybrid::dfa::Config::new()
+                    .match_kind(regex_automata::MatchKind::LeftmostFirst)
+                    .starts_for_each_pattern(true)
+                    .unicode_word_boundary(true)
+                    .cache_capacity(DFA_CACHE)
+                    // A set of many patterns needs more for its start states alone.
+                    .skip_cache_capacity_check(true)
+                    // Anchored searches of a few words add states over few bytes: the lazy DFA
+                    // would judge itself inefficient and give up, which must not happen here.
+                    .minimum_cache_clear_count(None),
+            )
+            .syntax(syntax::Config::new().case_insensitive(true))
+            .thompson(
+                thompson::Config::new()
+                    .nfa_size_limit(Some(PATTERN_SIZE_LIMIT * 16))
+                    .which_captures(thompson::WhichCaptures::None),
+            )
+            .build_many(prepared)
+            .map_err(|e| e.to_string())?;
+        Ok(Anchored {
+            dfa,
+            prepared: prepared.to_vec(),
+            caches: Mutex::new(Vec::new()),
+            alone: prepared.iter().map(|_| OnceLock::new()).collect(),
+        })
+    }
+
+    /// The whole-word matches of one pattern, trying it only at `starts` (sorted offsets).
+    fn search_at(&self, pattern: u32, starts: &[usize], hay: &str) -> Vec<Range<usize>> {
+        let mut cache = self
+            .caches
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop()
+            .unwrap_or_else(|| self.dfa.create_cache());
+        let anchored =
+            regex_automata::Anchored::Pattern(PatternID::new_unchecked(pattern as usize));
+        let mut next = 0;
+        let found = words_from(hay, |at| {
+            next += starts[next..].partition_point(|&start| start < at);
+            while let Some(&start) = starts.get(next) {
+                next += 1;
+                let input = Input::new(hay).range(start..).anchored(anchored);
+                let end = match self.dfa.try_search_fwd(&mut cache, &input) {
+                    Ok(end) => end.map(|m| m.offset()),
+                    Err(_) => self.alone(pattern).search(&input).map(|m| m.end()),
+                };
+                if let Some(end) = end {
+                    return Some(start..end);
+                }
+            }
+            None
+        });
+        self.caches
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(cache);
+        found
+    }
+
+    fn alone(&self, pattern: u32) -> &meta::Regex {
+        self.alone[pattern as usize].get_or_init(|| {
+            build_meta(
+                std::slice::from_ref(&self.prepared[pattern as usize]),
+                usize::MAX,
+            )
+            .expect("the pattern compiled as part of its set")
+        })
+    }
+}
+
 /// Matches of `re` that stand as whole words: not preceded or followed by a letter or digit when
 /// the match itself begins or ends with one. A match that fails is retried one character later,
 /// so a word-bounded match overlapping a rejected one is still found.
 pub fn find_words(re: &Regex, hay: &str) -> Vec<Range<usize>> {
+    words_from(hay, |at| re.find_at(hay, at).map(|m| m.range()))
+}
+
+/// The whole-word matches given by `next`, which returns the leftmost match starting at or after
+/// an offset of `hay`.
+fn words_from(hay: &str, mut next: impl FnMut(usize) -> Option<Range<usize>>) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut at = 0;
     while at <= hay.len() {
-        let Some(m) = re.find_at(hay, at) else { break };
+        let Some(m) = next(at) else { break };
         if m.is_empty() {
-            at = next_char(hay, m.end());
+            at = next_char(hay, m.end);
             continue;
         }
-        if is_word_bounded(hay, m.range()) {
-            out.push(m.range());
-            at = m.end();
+        if is_word_bounded(hay, m.clone()) {
+            at = m.end;
+            out.push(m);
         } else {
-            at = next_char(hay, m.start());
+            at = next_char(hay, m.start);
         }
     }
     out

@@ -1,0 +1,98 @@
+//! The CEL environment every rule condition is compiled and run in, built once.
+//!
+//! Building the standard library is costly, so one environment is shared by every program and
+//! every item. The standard `matches` compiles its regex on every call; here it is replaced by
+//! one that keeps the regexes it compiled, since a rule's patterns are the same for every item.
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, RwLock};
+
+use cel::ExecutionError;
+use cel::common::types::{CelBool, CelString};
+use cel::{Env, Program};
+use regex::Regex;
+
+/// Regexes a `matches` call may keep: every pattern written in the rules, with room to spare.
+/// A condition that builds patterns from letter text would otherwise grow the cache without end.
+const KEPT_REGEXES: usize = 4096;
+
+static ENVIRONMENT: LazyLock<Arc<Env>> = LazyLock::new(|| {
+    let mut env = Env::stdlib();
+    cel::add_overload!(env, fn matches: (CelString, CelString) -> Result<CelBool>, id = "matches")
+        .expect("matches is not in the standard library without its regex feature");
+    cel::add_member_overload!(env, fn matches: (CelString, CelString) -> Result<CelBool>)
+        .expect("matches is not in the standard library without its regex feature");
+    Arc::new(env)
+});
+
+static REGEXES: LazyLock<RwLock<HashMap<String, Result<Regex, String>>>> =
+    LazyLock::new(Default::default);
+
+/// The shared environment.
+pub fn environment() -> Arc<Env> {
+    Arc::clone(&ENVIRONMENT)
+}
+
+/// Compiles a CEL expression in the shared environment.
+pub fn compile(source: &str) -> Result<Program, cel::ParseErrors> {
+    ENVIRONMENT.compile(source)
+}
+
+/// CEL's `text.matches(pattern)`: whether the RE2-style pattern matches anywhere in the text.
+fn matches(text: &CelString, pattern: &CelString) -> Result<CelBool, ExecutionError> {
+    let pattern = pattern.inner();
+    let found = |re: &Result<Regex, String>| match re {
+        Ok(re) => Ok(CelBool::from(re.is_match(text.inner()))),
+        Err(message) => Err(ExecutionError::FunctionError {
+            function: "matches".to_string(),
+            message: format!("'{pattern}' is not a valid regex: {message}"),
+        }),
+    };
+    if let Some(re) = REGEXES
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(pattern)
+    {
+        return found(re);
+    }
+    let compiled = Regex::new(pattern).map_err(|e| e.to_string());
+    let result = found(&compiled);
+    let mut kept = REGEXES.write().unwrap_or_else(|e| e.into_inner());
+    if kept.len() < KEPT_REGEXES {
+        kept.insert(pattern.to_string(), compiled);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use cel::{Context, Value};
+
+    use super::*;
+
+    fn run(source: &str) -> Result<Value, ExecutionError> {
+        compile(source)
+            .unwrap()
+            .execute(&Context::with_env(environment()))
+    }
+
+    #[test]
+    fn matches_as_method_and_function() {
+        assert_eq!(
+            run("'Norco 10/325'.matches('(?i)norco')"),
+            Ok(Value::Bool(true))
+        );
+        assert_eq!(run("matches('Norco', '^x')"), Ok(Value::Bool(false)));
+        // A second call takes the kept regex and answers the same.
+        assert_eq!(
+            run("'Norco 10/325'.matches('(?i)norco')"),
+            Ok(Value::Bool(true))
+        );
+    }
+
+    #[test]
+    fn a_bad_pattern_is_an_error_not_a_panic() {
+        assert!(run("'x'.matches('(')").is_err());
+        assert!(run("'x'.matches('(')").is_err());
+    }
+}
