@@ -57,6 +57,8 @@ pub enum ReadErrorKind {
     Pdf,
     /// The bytes are not text (a binary file).
     Binary,
+    /// Larger than any letter: read no further.
+    TooLarge,
 }
 
 impl ReadErrorKind {
@@ -65,6 +67,7 @@ impl ReadErrorKind {
             ReadErrorKind::Io => "io",
             ReadErrorKind::Pdf => "pdf",
             ReadErrorKind::Binary => "binary",
+            ReadErrorKind::TooLarge => "too-large",
         }
     }
 }
@@ -182,22 +185,41 @@ fn is_letter_file(path: &Path) -> bool {
 /// Reads one letter.
 pub fn read(origin: Origin) -> Result<Source, ReadError> {
     let bytes = match &origin {
-        Origin::File(p) => std::fs::read(p).map_err(|e| ReadError {
-            kind: ReadErrorKind::Io,
-            message: format!("cannot read {}: {e}", p.display()),
-        })?,
-        Origin::Stdin => {
-            let mut buf = Vec::new();
-            std::io::stdin()
-                .read_to_end(&mut buf)
+        Origin::File(p) => {
+            std::fs::File::open(p)
+                .and_then(read_limited)
                 .map_err(|e| ReadError {
                     kind: ReadErrorKind::Io,
-                    message: format!("cannot read standard input: {e}"),
-                })?;
-            buf
+                    message: format!("cannot read {}: {e}", p.display()),
+                })?
         }
+        Origin::Stdin => read_limited(std::io::stdin()).map_err(|e| ReadError {
+            kind: ReadErrorKind::Io,
+            message: format!("cannot read standard input: {e}"),
+        })?,
     };
+    if bytes.len() > MAX_LETTER_BYTES {
+        return Err(ReadError {
+            kind: ReadErrorKind::TooLarge,
+            message: format!(
+                "larger than {} MB: a determination letter is a few hundred KB; split the file if it holds many letters",
+                MAX_LETTER_BYTES >> 20
+            ),
+        });
+    }
     decode(origin, bytes)
+}
+
+/// The largest file read as a letter. Real letters, PDFs included, are under 1 MB; a file many
+/// times that is not one letter, and reading it whole would cost memory a batch cannot spare.
+pub const MAX_LETTER_BYTES: usize = 32 << 20;
+
+/// Up to one byte more than the limit: enough to know a file is too large without reading it all.
+fn read_limited(from: impl Read) -> std::io::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    from.take(MAX_LETTER_BYTES as u64 + 1)
+        .read_to_end(&mut buf)?;
+    Ok(buf)
 }
 
 /// Turns a letter's bytes into text: the text layer of a PDF, UTF-8 as is, anything else

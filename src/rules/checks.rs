@@ -177,27 +177,57 @@ impl Template {
     }
 }
 
+/// How deep an expression nests, outside its string literals: the CEL parser recurses once per
+/// bracket, per unary operator (`!!!x`) and per conditional (`a ? b : c ? ...`), so each counts.
+fn nesting(source: &str) -> usize {
+    let (mut brackets, mut deepest, mut unary, mut conditionals) = (0usize, 0usize, 0usize, 0usize);
+    let mut chars = source.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' | '"' => {
+                // Skip the literal, escapes included.
+                while let Some(n) = chars.next() {
+                    if n == '\\' {
+                        chars.next();
+                    } else if n == c {
+                        break;
+                    }
+                }
+                unary = 0;
+            }
+            '(' | '[' | '{' => {
+                brackets += 1;
+                unary = 0;
+            }
+            ')' | ']' | '}' => {
+                brackets = brackets.saturating_sub(1);
+                unary = 0;
+            }
+            '!' | '-' => unary += 1,
+            '?' => {
+                conditionals += 1;
+                unary = 0;
+            }
+            c if c.is_whitespace() => {}
+            _ => unary = 0,
+        }
+        deepest = deepest.max(brackets).max(unary).max(conditionals);
+    }
+    deepest
+}
+
+/// Deepest nesting of brackets, unary operators or conditionals a condition may have.
+const MAX_EXPRESSION_DEPTH: usize = 32;
+
 /// Compiles a CEL expression and checks it names only the facts and the `defined` names.
 pub fn compile_expression(source: &str, defined: &[&str]) -> Result<Arc<Program>, String> {
     if source.len() > 4096 {
         return Err("the expression is longer than 4096 characters".into());
     }
-    // The CEL parser recurses per nesting level; refuse depths that could exhaust the stack.
-    let depth = source
-        .chars()
-        .scan(0i32, |d, c| {
-            *d += match c {
-                '(' | '[' | '{' => 1,
-                ')' | ']' | '}' => -1,
-                _ => 0,
-            };
-            Some(*d)
-        })
-        .max()
-        .unwrap_or(0);
-    if depth > 32 {
+    let depth = nesting(source);
+    if depth > MAX_EXPRESSION_DEPTH {
         return Err(format!(
-            "the expression nests {depth} levels deep; 32 is the limit"
+            "the expression nests {depth} levels deep; {MAX_EXPRESSION_DEPTH} is the limit"
         ));
     }
     let program =

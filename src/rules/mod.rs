@@ -42,6 +42,12 @@ const EMBEDDED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/embedded_r
 pub enum RuleSource {
     BuiltIn,
     Path(PathBuf),
+    /// One rule file given as text, with the relative name it would have in a folder: for
+    /// tools that hold rules in memory, and for fuzzing the loader.
+    Text {
+        name: String,
+        text: String,
+    },
 }
 
 /// Everything the later stages know, compiled.
@@ -306,6 +312,12 @@ fn read_source(source: &RuleSource) -> Vec<Result<(String, RuleFile), RuleError>
                 ))
             })
             .collect(),
+        RuleSource::Text { name, text } => {
+            vec![Ok((
+                name.clone(),
+                RuleFile::new(format!("<text>/{name}"), text.as_str()),
+            ))]
+        }
         RuleSource::Path(p) if p.is_file() => {
             let rel = p
                 .file_name()

@@ -21,7 +21,17 @@ pub struct RuleFile {
     pub name: String,
     pub text: Arc<String>,
     nodes: HashMap<String, Range<usize>>,
+    /// Why the file is not read at all (an alias, nesting too deep), and where.
+    refused: Option<(Range<usize>, String, String)>,
 }
+
+/// Rule files nest a few levels. Deeper nesting is refused before anything recursive reads the
+/// file: the parsers recurse once per level, and a file of brackets would exhaust the stack.
+const MAX_YAML_DEPTH: usize = 64;
+
+/// The most nodes a rule file may stand for, aliases expanded: the default rules have tens of
+/// thousands.
+const MAX_YAML_NODES: usize = 1_000_000;
 
 /// Largest rule file read. Real rule files are a few hundred KB at most; a bigger one is a mistake
 /// or an attack on memory.
@@ -30,11 +40,17 @@ const MAX_RULE_FILE_BYTES: usize = 8 * 1024 * 1024;
 impl RuleFile {
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> RuleFile {
         let text = text.into();
-        let nodes = locate_nodes(&text);
+        let refused = refuse_structure(&text);
+        let nodes = if refused.is_none() {
+            locate_nodes(&text)
+        } else {
+            HashMap::new()
+        };
         RuleFile {
             name: name.into(),
             text: Arc::new(text),
             nodes,
+            refused,
         }
     }
 
@@ -60,6 +76,9 @@ impl RuleFile {
 
     /// Deserializes the whole file, with a diagnostic at the place serde stopped.
     pub fn parse<T: DeserializeOwned>(&self) -> Result<T, RuleError> {
+        if let Some((at, message, help)) = &self.refused {
+            return Err(self.error_at(Some(at.clone()), message.clone(), Some(help.clone())));
+        }
         serde_yaml::from_str(&self.text).map_err(|e| {
             let at = e.location().map(|l| {
                 let start = l.index().min(self.text.len());
@@ -331,9 +350,129 @@ fn locate_nodes(text: &str) -> HashMap<String, Range<usize>> {
     recorder.nodes
 }
 
+/// What makes a file unsafe to read further, and where: YAML aliases (`*name`) that expand the
+/// document past [`MAX_YAML_NODES`] nodes (a few lines can stand for billions), or nesting deeper
+/// than [`MAX_YAML_DEPTH`]. Read from the event stream, which the parser produces without
+/// recursing, after a byte scan for runs of brackets, which the scanner handles slowly; syntax
+/// errors are left to serde's diagnostic.
+fn refuse_structure(text: &str) -> Option<(Range<usize>, String, String)> {
+    let too_deep = |start: usize| {
+        (
+            start..(start + 1).min(text.len()),
+            format!("the YAML nests more than {MAX_YAML_DEPTH} levels deep"),
+            "rule files need a few levels; flatten the structure".to_string(),
+        )
+    };
+    if let Some(at) = deep_brackets(text) {
+        return Some(too_deep(at));
+    }
+    let mut parser = Parser::new_from_str(text);
+    let byte = |mark: &Marker| {
+        text.char_indices()
+            .nth(mark.index())
+            .map_or(text.len(), |(i, _)| i)
+    };
+    // Nodes the document stands for with its aliases expanded; the size of each anchored node.
+    let mut total = 0usize;
+    let mut sizes: HashMap<usize, usize> = HashMap::new();
+    let mut open: Vec<(usize, usize)> = Vec::new();
+    loop {
+        let (event, mark) = match parser.next_token() {
+            Ok((Event::StreamEnd, _)) | Err(_) => return None,
+            Ok(e) => e,
+        };
+        match event {
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                total += 1;
+                open.push((anchor, total));
+                if open.len() > MAX_YAML_DEPTH {
+                    return Some(too_deep(byte(&mark)));
+                }
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                if let Some((anchor, start)) = open.pop()
+                    && anchor > 0
+                {
+                    sizes.insert(anchor, total - start + 1);
+                }
+            }
+            Event::Scalar(_, _, anchor, _) => {
+                total += 1;
+                if anchor > 0 {
+                    sizes.insert(anchor, 1);
+                }
+            }
+            Event::Alias(anchor) => total += sizes.get(&anchor).copied().unwrap_or(1),
+            _ => {}
+        }
+        if total > MAX_YAML_NODES {
+            let start = byte(&mark);
+            return Some((
+                start..(start + 1).min(text.len()),
+                format!(
+                    "with its aliases (`*name`) expanded, the YAML has more than {MAX_YAML_NODES} nodes"
+                ),
+                "write the values out instead of repeating aliases of aliases".to_string(),
+            ));
+        }
+    }
+}
+
+/// Where flow brackets (`[`, `{`) outside quotes first nest deeper than [`MAX_YAML_DEPTH`].
+fn deep_brackets(text: &str) -> Option<usize> {
+    let (mut depth, mut quote) = (0usize, None);
+    for (i, b) in text.bytes().enumerate() {
+        match (quote, b) {
+            (Some(q), _) if b == q => quote = None,
+            (Some(_), _) => {}
+            (None, b'\'' | b'"') => quote = Some(b),
+            (None, b'[' | b'{') => {
+                depth += 1;
+                if depth > MAX_YAML_DEPTH {
+                    return Some(i);
+                }
+            }
+            (None, b']' | b'}') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn alias_bombs_and_deep_nesting_are_refused_at_their_place() {
+        assert!(
+            RuleFile::new("t.yaml", "a: &x [1, 2]\nb: *x\n")
+                .parse::<serde_yaml::Value>()
+                .is_ok()
+        );
+        let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..=9 {
+            bomb.push_str(&format!(
+                "a{i}: &a{i} [{}]\n",
+                vec![format!("*a{}", i - 1); 10].join(", ")
+            ));
+        }
+        let e = RuleFile::new("t.yaml", bomb)
+            .parse::<serde_yaml::Value>()
+            .unwrap_err();
+        assert!(e.message.contains("aliases"), "{}", e.message);
+        assert_eq!(e.line_column().map(|(line, _)| line), Some(6));
+        let deep = format!("a: {}{}", "[".repeat(100_000), "]".repeat(100_000));
+        let e = RuleFile::new("t.yaml", deep)
+            .parse::<serde_yaml::Value>()
+            .unwrap_err();
+        assert!(e.message.contains("levels deep"), "{}", e.message);
+        assert!(
+            RuleFile::new("t.yaml", "a: [[[1]]]\n")
+                .parse::<serde_yaml::Value>()
+                .is_ok()
+        );
+    }
 
     #[test]
     fn locates_nested_nodes() {
