@@ -936,7 +936,7 @@ fn misspellings(
 ) -> Vec<Finding> {
     let folded = letter.text.folded();
     let mut out = Vec::new();
-    for r in ranges.iter().cloned() {
+    for r in ranges {
         let known = rules.drugs.find(folded, r.clone());
         // Names listed as misspellings in drugs.yaml.
         let mut misspelled: Vec<(usize, Range<usize>)> = known
@@ -945,17 +945,14 @@ fn misspellings(
             .map(|m| (m.drug, m.range.clone()))
             .collect();
         // Words one edit from a drug name.
-        let mut at = r.start;
-        for word in folded[r.clone()].split(|c: char| !c.is_alphanumeric()) {
-            let range = at..at + word.len();
-            at += word.len() + 1;
+        for range in words(folded, r.clone()) {
             if known
                 .iter()
                 .any(|m| m.range.start <= range.start && range.end <= m.range.end)
             {
                 continue;
             }
-            if let Some(drug) = rules.drugs.near_miss(word) {
+            if let Some(drug) = rules.drugs.near_miss(&folded[range.clone()]) {
                 misspelled.push((drug, range));
             }
         }
@@ -979,6 +976,24 @@ fn misspellings(
         }
     }
     out
+}
+
+/// The runs of letters and digits in `text[range]`, as ranges of `text`. Separators may be
+/// several bytes long (a replacement character, a dash), so offsets are counted, not assumed.
+fn words(text: &str, range: Range<usize>) -> impl Iterator<Item = Range<usize>> + '_ {
+    let mut start = None;
+    text[range.clone()]
+        .char_indices()
+        .map(Some)
+        .chain(std::iter::once(None))
+        .filter_map(move |c| match c {
+            Some((i, c)) if c.is_alphanumeric() => {
+                start.get_or_insert(range.start + i);
+                None
+            }
+            Some((i, _)) => start.take().map(|s| s..range.start + i),
+            None => start.take().map(|s| s..range.end),
+        })
 }
 
 /// Two rationales of one letter that assert opposite facts about the patient: a finding, a

@@ -212,6 +212,7 @@ pub struct FileError {
 }
 
 pub fn main() -> ExitCode {
+    input::quiet_pdf_panics();
     // Like other Unix filters, stop quietly when the reader of standard output goes away
     // (`imrlint check ... | head`) instead of failing on the broken pipe.
     #[cfg(unix)]

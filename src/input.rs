@@ -263,9 +263,32 @@ pub fn decode(origin: Origin, bytes: Vec<u8>) -> Result<Source, ReadError> {
     })
 }
 
+thread_local! {
+    /// Whether this thread is inside the PDF library, whose panics [`pdf_text`] catches.
+    static EXTRACTING_PDF: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Keeps the PDF library's panics off standard error. It panics on some malformed files (found by
+/// fuzzing: `missing object reference`); [`pdf_text`] catches the panic and the file fails alone
+/// with a `pdf` error, so the message would only be noise between results. Any other panic goes
+/// to the hook installed before.
+pub fn quiet_pdf_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !EXTRACTING_PDF.with(std::cell::Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+}
+
 fn pdf_text(bytes: &[u8]) -> Result<String, ReadError> {
     // The PDF crate panics on some malformed files; a bad PDF must fail alone, not the run.
+    EXTRACTING_PDF.with(|e| e.set(true));
     let result = std::panic::catch_unwind(|| pdf_extract::extract_text_from_mem(bytes));
+    EXTRACTING_PDF.with(|e| e.set(false));
     match result {
         Ok(Ok(text)) => Ok(text),
         Ok(Err(e)) => Err(ReadError {

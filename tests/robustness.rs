@@ -360,3 +360,54 @@ fn a_run_opens_no_connection() {
         Err(e) => eprintln!("note: unshare is not available ({e}); the offline run is skipped"),
     }
 }
+
+/// Found by fuzzing the PDF reader: the PDF library panics on a colour space that names a missing
+/// object. The panic is caught, the file fails alone, and its message stays off standard error.
+#[test]
+fn a_pdf_the_library_panics_on_fails_alone_and_quietly() {
+    let pdf =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/letters/missing-object-reference.pdf");
+    let out = imrlint()
+        .args(["check", "--format", "json", "--no-config", "--no-progress"])
+        .arg(&pdf)
+        .arg(case("seed-000.txt"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["files"][0]["status"], "error");
+    assert_eq!(report["files"][0]["error"]["kind"], "pdf");
+    assert_eq!(report["files"][1]["status"], "ok");
+    assert_eq!(out.status.code(), Some(1));
+}
+
+/// Found by fuzzing facts: a separator of several bytes (a replacement character, a bullet)
+/// before a word shifted the misspelling search's offsets until it sliced inside a character.
+#[test]
+fn wide_separators_keep_misspellings_in_place() {
+    let original = std::fs::read_to_string(case("seed-003.txt")).unwrap();
+    let widened = original.replacen(
+        "In regards to the request for clonzaepam",
+        "In regards to the request\u{fffd}\u{2022}\u{fffd}for\u{2022}clonzaepam",
+        1,
+    );
+    assert_ne!(widened, original);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("widened.txt");
+    std::fs::write(&path, &widened).unwrap();
+    let (_, files) = check(&[&path], &[]);
+    let misspelled: Vec<&Value> = files[0].1["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "misspelling")
+        .collect();
+    assert_eq!(misspelled.len(), 1, "{misspelled:?}");
+    let label = &misspelled[0]["labels"][0];
+    let (start, end) = (
+        label["start"].as_u64().unwrap() as usize,
+        label["end"].as_u64().unwrap() as usize,
+    );
+    assert_eq!(&widened[start..end], "clonzaepam");
+}

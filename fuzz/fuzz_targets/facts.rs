@@ -11,6 +11,8 @@ static RULES: LazyLock<RuleSet> =
     LazyLock::new(|| RuleSet::built_in().expect("the built-in rules load"));
 
 fuzz_target!(|bytes: &[u8]| {
+    // As the binary does: a PDF library's panic is caught and becomes the file's error.
+    imrlint::input::quiet_pdf_panics();
     let Ok(source) = decode(Origin::File("fuzz.txt".into()), bytes.to_vec()) else {
         return;
     };

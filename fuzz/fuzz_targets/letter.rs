@@ -5,6 +5,8 @@ use imrlint::input::{Origin, decode};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|bytes: &[u8]| {
+    // As the binary does: a PDF library's panic is caught and becomes the file's error.
+    imrlint::input::quiet_pdf_panics();
     let origin = Origin::File("fuzz.txt".into());
     if let Ok(source) = decode(origin, bytes.to_vec()) {
         let text = source.text;

@@ -668,4 +668,45 @@ mod tests {
             .join("|");
         assert!(compile_one(&huge).unwrap_err().contains("more than"));
     }
+
+    /// The literal prefilter and the anchored DFA find what each pattern finds on its own, on
+    /// every sample letter, with every concept pattern of the default rules.
+    #[test]
+    fn the_set_finds_what_each_pattern_finds_alone() {
+        let rules = crate::rules::RuleSet::for_tests();
+        let patterns: Vec<&str> = rules
+            .concepts
+            .concepts
+            .iter()
+            .flat_map(|c| c.patterns.iter().map(String::as_str))
+            .collect();
+        let s = set(&patterns);
+        let alone: Vec<Regex> = patterns.iter().map(|p| compile_one(p).unwrap()).collect();
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("cases");
+        let mut letters: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+            .map(|p| std::fs::read_to_string(p).unwrap())
+            .collect();
+        letters.sort();
+        // The two letters that fold to ASCII ones take the slow path; it must agree too.
+        letters.push(letters[0].replace('k', "\u{212a}").replace('s', "\u{17f}"));
+        let mut compared = 0;
+        for text in &letters {
+            let mut expected: Vec<PatternMatch> = alone
+                .iter()
+                .enumerate()
+                .flat_map(|(i, re)| {
+                    find_words(re, text)
+                        .into_iter()
+                        .map(move |range| PatternMatch { owner: i, range })
+                })
+                .collect();
+            expected.sort_by_key(|m| (m.range.start, std::cmp::Reverse(m.range.end), m.owner));
+            compared += expected.len();
+            assert_eq!(s.find_all(text, 0..text.len()), expected);
+        }
+        assert!(compared > 300, "only {compared} matches compared");
+    }
 }
