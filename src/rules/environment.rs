@@ -14,7 +14,10 @@ use regex::Regex;
 
 /// Regexes a `matches` call may keep: every pattern written in the rules, with room to spare.
 /// A condition that builds patterns from letter text would otherwise grow the cache without end.
-const KEPT_REGEXES: usize = 4096;
+const KEPT_REGEXES: usize = 1024;
+
+/// Compiled size limit of a `matches` pattern, as for the patterns of the rule files.
+const REGEX_SIZE_LIMIT: usize = 1 << 20;
 
 static ENVIRONMENT: LazyLock<Arc<Env>> = LazyLock::new(|| {
     let mut env = Env::stdlib();
@@ -55,7 +58,10 @@ fn matches(text: &CelString, pattern: &CelString) -> Result<CelBool, ExecutionEr
     {
         return found(re);
     }
-    let compiled = Regex::new(pattern).map_err(|e| e.to_string());
+    let compiled = regex::RegexBuilder::new(pattern)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .build()
+        .map_err(|e| e.to_string());
     let result = found(&compiled);
     let mut kept = REGEXES.write().unwrap_or_else(|e| e.into_inner());
     if kept.len() < KEPT_REGEXES {
@@ -94,5 +100,7 @@ mod tests {
     fn a_bad_pattern_is_an_error_not_a_panic() {
         assert!(run("'x'.matches('(')").is_err());
         assert!(run("'x'.matches('(')").is_err());
+        // Too large to compile: refused, not built.
+        assert!(run("'x'.matches('(?:a{1000}){1000}')").is_err());
     }
 }
