@@ -412,7 +412,7 @@ struct Rationale {
 impl Rationale {
     fn read(rules: &RuleSet, folded: &str, range: Range<usize>) -> Rationale {
         let sentences = sentences(folded, range.clone());
-        let about_patient = rules
+        let mut about_patient: Vec<Range<usize>> = rules
             .context
             .about_the_patient
             .find_all(folded, range.clone())
@@ -423,12 +423,8 @@ impl Rationale {
                     .find(|s| s.start <= m.range.start && m.range.end <= s.end)
                     .cloned()
             })
-            .fold(Vec::new(), |mut kept: Vec<Range<usize>>, s| {
-                if kept.last() != Some(&s) {
-                    kept.push(s);
-                }
-                kept
-            });
+            .collect();
+        about_patient.dedup();
         let mentions =
             concept_context::mentions(&rules.concepts, &rules.context, folded, &sentences);
         Rationale {
