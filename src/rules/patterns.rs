@@ -4,18 +4,27 @@
 //! `lumbar`). Those starting literals, of all patterns of a set together, go into one
 //! Aho-Corasick automaton; a pass over a text gives every place where some pattern could begin,
 //! and only there is that pattern's regex run, anchored. A letter therefore costs one linear scan
-//! per set, whatever the number of patterns, and the regexes run a handful of times. The few
-//! patterns without a finite set of starting literals (`\w+ pain`) are searched on their own.
+//! per set, whatever the number of patterns, and the regexes run a handful of times.
+//!
+//! Both automata run on the text in ASCII lower case, compiled from patterns whose upper-case
+//! letters are dropped: a case-insensitive `a` is then one byte, not two, and the lazy DFA's
+//! transition table, whose width is the number of byte classes, is half as wide. The few
+//! patterns that cannot run this way (no finite set of starting literals, as `\w+ pain`, or
+//! case-sensitive upper case, as `(?-i:MED)`) are searched on their own.
 
 use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex::{Regex, RegexBuilder};
 use regex_automata::nfa::thompson;
 use regex_automata::{Input, PatternID, hybrid, meta, util::syntax};
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
+use regex_syntax::hir::{
+    Capture, Class, ClassBytes, ClassBytesRange, ClassUnicode, ClassUnicodeRange, Hir, HirKind,
+    Repetition,
+};
 
 use super::source::{RuleError, RuleFile};
 
@@ -23,9 +32,15 @@ use super::source::{RuleError, RuleFile};
 /// 100,000-alternative regex is refused with a diagnostic instead of eating memory.
 const PATTERN_SIZE_LIMIT: usize = 1 << 20;
 
-/// Transition cache of a set's lazy DFA, per thread. Full, it is cleared and refilled: a pattern
-/// matches a few words, so the states a letter needs are few.
-const DFA_CACHE: usize = 512 * 1024;
+/// Most memory the transition cache of a set's lazy DFA may take, per thread; full, it is cleared
+/// and refilled. A cache smaller than the states real letters need is cleared over and over, and
+/// rebuilding states took a quarter of the run at 512 KB (bench/RESULTS.md).
+const DFA_CACHE: usize = 8 * 1024 * 1024;
+
+/// Starting literals are cut to this many bytes. Whole phrases would make the literal automaton
+/// as large as the rule text (87,000 states for the concepts); eight bytes still pick out a word
+/// or two, and the anchored DFA checks the rest.
+const STARTING_LITERAL_LEN: usize = 8;
 
 /// One pattern as written in a rule file, with who owns it and where it stands.
 pub struct PatternSource<'a> {
@@ -37,16 +52,30 @@ pub struct PatternSource<'a> {
 /// A set of case-insensitive, word-bounded patterns, each owned by an entry of a rule list.
 #[derive(Debug, Clone)]
 pub struct PatternSet {
-    /// Every pattern of the set in one lazy DFA, run one pattern at a time, anchored where a
-    /// starting literal was found: one automaton and one cache per set, not per pattern.
-    all: Option<Arc<Anchored>>,
     owners: Vec<usize>,
-    /// The starting literals of every filtered pattern, ASCII case folded, each once.
-    starts: Option<AhoCorasick>,
-    /// For each literal of `starts`, the patterns that may begin with it.
+    /// The patterns found through their starting literals.
+    filtered: Option<Arc<Filtered>>,
+    /// The patterns searched on their own, each everywhere.
+    unfiltered: Vec<u32>,
+    /// Every pattern as one regex, for the patterns searched on their own, for the rare text the
+    /// lazy DFA cannot run on (a Unicode `\B` meeting non-ASCII text), and for text that folds
+    /// to ASCII (see [`folds_to_ascii`]); compiled when first needed, except for the first.
+    solo: Vec<OnceLock<meta::Regex>>,
+    prepared: Vec<String>,
+}
+
+/// The patterns of a set that have starting literals, as one Aho-Corasick automaton over those
+/// literals and one lazy DFA with a start state per pattern, both in ASCII lower case.
+#[derive(Debug)]
+struct Filtered {
+    starts: AhoCorasick,
+    /// For each literal of `starts`, the DFA patterns that may begin with it.
     starters: Vec<Vec<u32>>,
-    /// Patterns whose matches begin with no finite set of literals, each searched on its own.
-    unfiltered: Vec<(u32, meta::Regex)>,
+    dfa: hybrid::dfa::DFA,
+    /// For each DFA pattern, its index in the set.
+    patterns: Vec<u32>,
+    /// Transition caches, one per thread running the DFA.
+    caches: Mutex<Vec<hybrid::dfa::Cache>>,
 }
 
 /// A match of one pattern: which entry owns it, and where (folded byte offsets).
@@ -70,6 +99,13 @@ impl PatternSet {
                 Some(PATTERN_HELP.into()),
             )
         };
+        let too_large = |e: String| {
+            vec![file.error(
+                "",
+                format!("the patterns of this file together are too large: {e}"),
+                Some("split long alternations into separate, shorter patterns".into()),
+            )]
+        };
         let mut errors = Vec::new();
         let mut prepared = Vec::new();
         for s in &sources {
@@ -81,10 +117,27 @@ impl PatternSet {
         if !errors.is_empty() {
             return Err(errors);
         }
-        let all = if prepared.is_empty() {
+        let solo: Vec<OnceLock<meta::Regex>> = prepared.iter().map(|_| OnceLock::new()).collect();
+        let mut lowered = Vec::new();
+        let mut unfiltered = Vec::new();
+        for (index, (s, p)) in sources.iter().zip(&prepared).enumerate() {
+            let starts = lower_case_only(&parse(p))
+                .and_then(|hir| starting_literals(&hir).map(|starts| (hir, starts)));
+            match starts {
+                Some((hir, starts)) => lowered.push((index as u32, hir, starts)),
+                None => {
+                    let re = build_meta(std::slice::from_ref(p), PATTERN_SIZE_LIMIT)
+                        .map_err(|m| vec![invalid(s, m)])?;
+                    // Set once, here: the lock is new.
+                    let _ = solo[index].set(re);
+                    unfiltered.push(index as u32);
+                }
+            }
+        }
+        let filtered = if lowered.is_empty() {
             None
         } else {
-            Some(Anchored::build(&prepared).map(Arc::new).map_err(|e| {
+            Some(Filtered::build(&lowered).map(Arc::new).map_err(|e| {
                 // Only on failure: find the patterns that are too large on their own.
                 let culprits: Vec<RuleError> = sources
                     .iter()
@@ -96,67 +149,23 @@ impl PatternSet {
                     })
                     .collect();
                 if culprits.is_empty() {
-                    vec![file.error(
-                        "",
-                        format!("the patterns of this file together are too large: {e}"),
-                        Some("split long alternations into separate, shorter patterns".into()),
-                    )]
+                    too_large(e)
                 } else {
                     culprits
                 }
             })?)
         };
-        let mut literals: HashMap<Vec<u8>, Vec<u32>> = HashMap::new();
-        let mut unfiltered = Vec::new();
-        for (index, (s, p)) in sources.iter().zip(&prepared).enumerate() {
-            let index = index as u32;
-            match starting_literals(p) {
-                Some(starts) => {
-                    for literal in starts {
-                        literals.entry(literal).or_default().push(index);
-                    }
-                }
-                None => unfiltered.push((
-                    index,
-                    build_meta(std::slice::from_ref(p), PATTERN_SIZE_LIMIT)
-                        .map_err(|m| vec![invalid(s, m)])?,
-                )),
-            }
-        }
-        // Sorted, so that the automaton and therefore the run are the same every time.
-        let mut literals: Vec<(Vec<u8>, Vec<u32>)> = literals.into_iter().collect();
-        literals.sort();
-        let starts = if literals.is_empty() {
-            None
-        } else {
-            Some(
-                AhoCorasick::builder()
-                    .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::Standard)
-                    .build(literals.iter().map(|(l, _)| l))
-                    .map_err(|e| {
-                        vec![file.error(
-                            "",
-                            format!("the patterns of this file together are too large: {e}"),
-                            Some("split long alternations into separate, shorter patterns".into()),
-                        )]
-                    })?,
-            )
-        };
         Ok(PatternSet {
-            all,
             owners: sources.iter().map(|s| s.owner).collect(),
-            starts,
-            starters: literals.into_iter().map(|(_, p)| p).collect(),
+            filtered,
             unfiltered,
+            solo,
+            prepared,
         })
     }
 
     /// Every word-bounded match in `text[range]`, sorted by position; offsets are into `text`.
     pub fn find_all(&self, text: &str, range: Range<usize>) -> Vec<PatternMatch> {
-        let Some(all) = &self.all else {
-            return Vec::new();
-        };
         let hay = &text[range.clone()];
         let mut out = Vec::new();
         let mut push = |pattern: u32, words: Vec<Range<usize>>| {
@@ -166,43 +175,49 @@ impl PatternSet {
             }));
         };
         if folds_to_ascii(hay) {
-            // Rare enough to try every pattern everywhere.
-            let everywhere: Vec<usize> = hay.char_indices().map(|(i, _)| i).collect();
+            // Rare enough to search every pattern on its own.
             for pattern in 0..self.owners.len() as u32 {
-                push(pattern, all.search_at(pattern, &everywhere, hay));
+                push(pattern, self.search_alone(pattern, hay));
             }
         } else {
-            let candidates = self.candidates(hay);
-            for group in candidates.chunk_by(|a, b| a.0 == b.0) {
-                let starts: Vec<usize> = group.iter().map(|&(_, at)| at as usize).collect();
-                push(group[0].0, all.search_at(group[0].0, &starts, hay));
+            if let Some(filtered) = &self.filtered {
+                let lower = hay.to_ascii_lowercase();
+                let candidates = filtered.candidates(&lower);
+                for group in candidates.chunk_by(|a, b| a.0 == b.0) {
+                    let starts: Vec<usize> = group.iter().map(|&(_, at)| at as usize).collect();
+                    let pattern = group[0].0;
+                    let found = filtered.search_at(pattern, &starts, &lower, |input| {
+                        self.solo(filtered.patterns[pattern as usize])
+                            .search(&input.clone().anchored(regex_automata::Anchored::Yes))
+                            .map(|m| m.end())
+                    });
+                    push(filtered.patterns[pattern as usize], found);
+                }
             }
-            for (pattern, re) in &self.unfiltered {
-                push(
-                    *pattern,
-                    words_from(hay, |at| {
-                        re.search(&Input::new(hay).range(at..)).map(|m| m.range())
-                    }),
-                );
+            for &pattern in &self.unfiltered {
+                push(pattern, self.search_alone(pattern, hay));
             }
         }
         out.sort_by_key(|m| (m.range.start, std::cmp::Reverse(m.range.end), m.owner));
         out
     }
 
-    /// Where in `hay` each filtered pattern may begin: (pattern, offset), sorted.
-    fn candidates(&self, hay: &str) -> Vec<(u32, u32)> {
-        let mut candidates = Vec::new();
-        if let Some(starts) = &self.starts {
-            for m in starts.find_overlapping_iter(hay) {
-                for &pattern in &self.starters[m.pattern().as_usize()] {
-                    candidates.push((pattern, m.start() as u32));
-                }
-            }
-        }
-        candidates.sort_unstable();
-        candidates.dedup();
-        candidates
+    /// The whole-word matches of one pattern, searched everywhere in `hay` on its own.
+    fn search_alone(&self, pattern: u32, hay: &str) -> Vec<Range<usize>> {
+        let re = self.solo(pattern);
+        words_from(hay, |at| {
+            re.search(&Input::new(hay).range(at..)).map(|m| m.range())
+        })
+    }
+
+    fn solo(&self, pattern: u32) -> &meta::Regex {
+        self.solo[pattern as usize].get_or_init(|| {
+            build_meta(
+                std::slice::from_ref(&self.prepared[pattern as usize]),
+                usize::MAX,
+            )
+            .expect("the pattern compiled as part of its set")
+        })
     }
 
     /// Like [`find_all`](Self::find_all), keeping only the longest of overlapping matches
@@ -294,8 +309,6 @@ fn build_meta(prepared: &[String], size_limit: usize) -> Result<meta::Regex, Str
         .configure(
             meta::Config::new()
                 .nfa_size_limit(Some(size_limit))
-                // Searches start where a literal was found: a prefilter would find it again.
-                .auto_prefilter(false)
                 // Matches are a few words long; a full DFA costs more to build than it saves.
                 .dfa(false)
                 // Only where a match is, never its groups: the NFA needs no group capture states.
@@ -308,35 +321,89 @@ fn build_meta(prepared: &[String], size_limit: usize) -> Result<meta::Regex, Str
         })
 }
 
-/// The literals every match of a prepared pattern begins with, ASCII lower case, or `None` when
-/// they are not a finite set of non-empty strings.
-///
-/// An ASCII pattern's literals are taken as written and matched ignoring ASCII case: taking them
-/// case-insensitively would spell out every case variant and, under the extractor's limits, cut
-/// the literals to a few letters that occur everywhere. The two non-ASCII characters that fold to
-/// ASCII letters are handled by [`folds_to_ascii`].
-fn starting_literals(prepared: &str) -> Option<Vec<Vec<u8>>> {
-    let hir = regex_syntax::ParserBuilder::new()
-        .case_insensitive(!prepared.is_ascii())
+/// A prepared pattern as the regex parser reads it: case-insensitive.
+fn parse(prepared: &str) -> Hir {
+    regex_syntax::ParserBuilder::new()
+        .case_insensitive(true)
         .build()
         .parse(prepared)
-        .ok()?;
-    let seq = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
+        .expect("a prepared pattern parses")
+}
+
+/// The pattern for text in ASCII lower case: every ASCII upper-case letter dropped, and the
+/// Kelvin sign and the long s, which text with them never reaches ([`folds_to_ascii`]). `None`
+/// when the pattern matches an upper-case letter that it does not also match in lower case.
+fn lower_case_only(hir: &Hir) -> Option<Hir> {
+    let subs = |hirs: &[Hir]| hirs.iter().map(lower_case_only).collect::<Option<Vec<_>>>();
+    Some(match hir.kind() {
+        HirKind::Literal(literal) if literal.0.iter().any(u8::is_ascii_uppercase) => return None,
+        HirKind::Empty | HirKind::Literal(_) | HirKind::Look(_) => hir.clone(),
+        HirKind::Class(Class::Unicode(class)) => {
+            let mut upper = ClassUnicode::new([ClassUnicodeRange::new('A', 'Z')]);
+            upper.intersect(class);
+            let mut lower = ClassUnicode::new(upper.iter().map(|r| {
+                ClassUnicodeRange::new(r.start().to_ascii_lowercase(), r.end().to_ascii_lowercase())
+            }));
+            let wanted = lower.clone();
+            lower.intersect(class);
+            if lower != wanted {
+                return None;
+            }
+            let mut kept = class.clone();
+            kept.difference(&ClassUnicode::new([
+                ClassUnicodeRange::new('A', 'Z'),
+                ClassUnicodeRange::new('\u{17F}', '\u{17F}'),
+                ClassUnicodeRange::new('\u{212A}', '\u{212A}'),
+            ]));
+            Hir::class(Class::Unicode(kept))
+        }
+        HirKind::Class(Class::Bytes(class)) => {
+            let mut upper = ClassBytes::new([ClassBytesRange::new(b'A', b'Z')]);
+            upper.intersect(class);
+            let mut lower = ClassBytes::new(upper.iter().map(|r| {
+                ClassBytesRange::new(r.start().to_ascii_lowercase(), r.end().to_ascii_lowercase())
+            }));
+            let wanted = lower.clone();
+            lower.intersect(class);
+            if lower != wanted {
+                return None;
+            }
+            let mut kept = class.clone();
+            kept.difference(&ClassBytes::new([ClassBytesRange::new(b'A', b'Z')]));
+            Hir::class(Class::Bytes(kept))
+        }
+        HirKind::Repetition(r) => Hir::repetition(Repetition {
+            sub: Box::new(lower_case_only(&r.sub)?),
+            ..r.clone()
+        }),
+        HirKind::Capture(c) => Hir::capture(Capture {
+            sub: Box::new(lower_case_only(&c.sub)?),
+            ..c.clone()
+        }),
+        HirKind::Concat(hirs) => Hir::concat(subs(hirs)?),
+        HirKind::Alternation(hirs) => Hir::alternation(subs(hirs)?),
+    })
+}
+
+/// The literals every match of a lower-case pattern begins with, or `None` when they are not a
+/// finite set of non-empty strings.
+fn starting_literals(hir: &Hir) -> Option<Vec<Vec<u8>>> {
+    let seq = Extractor::new()
+        .kind(ExtractKind::Prefix)
+        .limit_literal_len(STARTING_LITERAL_LEN)
+        .extract(hir);
     let literals = seq.literals()?;
     if literals.is_empty() || literals.iter().any(|l| l.as_bytes().is_empty()) {
         return None;
     }
-    let mut out: Vec<Vec<u8>> = literals
-        .iter()
-        .map(|l| l.as_bytes().to_ascii_lowercase())
-        .collect();
+    let mut out: Vec<Vec<u8>> = literals.iter().map(|l| l.as_bytes().to_vec()).collect();
     out.sort();
     out.dedup();
     Some(out)
 }
 
 /// Whether a text holds the Kelvin sign or the long s, which a case-insensitive pattern matches
-/// as `k` and `s` but an ASCII literal search does not. Letter text never does: folding spells
+/// as `k` and `s` but the lower-case automata do not. Letter text never does: folding spells
 /// them `K` and `s` (text.rs).
 fn folds_to_ascii(hay: &str) -> bool {
     !hay.is_ascii() && hay.contains(['\u{212A}', '\u{17F}'])
@@ -440,20 +507,18 @@ fn word_bounded(pattern: &str) -> String {
         .join("|")
 }
 
-/// The patterns of a set as one lazy DFA with a start state per pattern, and the caches of its
-/// transitions, one per thread running it.
-#[derive(Debug)]
-struct Anchored {
-    dfa: hybrid::dfa::DFA,
-    prepared: Vec<String>,
-    caches: Mutex<Vec<hybrid::dfa::Cache>>,
-    /// A pattern on its own, for the rare text the lazy DFA cannot run on (a Unicode `\B` in a
-    /// pattern meeting non-ASCII text); compiled when first needed.
-    alone: Vec<OnceLock<meta::Regex>>,
-}
-
-impl Anchored {
-    fn build(prepared: &[String]) -> Result<Anchored, String> {
+impl Filtered {
+    /// `patterns`: each pattern's index in the set, its lower-case form and starting literals.
+    fn build(patterns: &[(u32, Hir, Vec<Vec<u8>>)]) -> Result<Filtered, String> {
+        let hirs: Vec<&Hir> = patterns.iter().map(|(_, hir, _)| hir).collect();
+        let nfa = thompson::Compiler::new()
+            .configure(
+                thompson::Config::new()
+                    .nfa_size_limit(Some(PATTERN_SIZE_LIMIT * 16))
+                    .which_captures(thompson::WhichCaptures::None),
+            )
+            .build_many_from_hir(&hirs)
+            .map_err(|e| e.to_string())?;
         let dfa = hybrid::dfa::DFA::builder()
             .configure(
                 hybrid::dfa::Config::new()
@@ -467,24 +532,54 @@ impl Anchored {
                     // would judge itself inefficient and give up, which must not happen here.
                     .minimum_cache_clear_count(None),
             )
-            .syntax(syntax::Config::new().case_insensitive(true))
-            .thompson(
-                thompson::Config::new()
-                    .nfa_size_limit(Some(PATTERN_SIZE_LIMIT * 16))
-                    .which_captures(thompson::WhichCaptures::None),
-            )
-            .build_many(prepared)
+            .build_from_nfa(nfa)
             .map_err(|e| e.to_string())?;
-        Ok(Anchored {
+        let mut literals: HashMap<&[u8], Vec<u32>> = HashMap::new();
+        for (local, (_, _, starts)) in patterns.iter().enumerate() {
+            for literal in starts {
+                literals.entry(literal).or_default().push(local as u32);
+            }
+        }
+        // Sorted, so that the automaton and therefore the run are the same every time.
+        let mut literals: Vec<(&[u8], Vec<u32>)> = literals.into_iter().collect();
+        literals.sort();
+        let starts = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            // Searched over every letter section: the fastest kind, a few MB for all sets.
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(literals.iter().map(|(l, _)| l))
+            .map_err(|e| e.to_string())?;
+        Ok(Filtered {
+            starts,
+            starters: literals.into_iter().map(|(_, p)| p).collect(),
             dfa,
-            prepared: prepared.to_vec(),
+            patterns: patterns.iter().map(|(index, _, _)| *index).collect(),
             caches: Mutex::new(Vec::new()),
-            alone: prepared.iter().map(|_| OnceLock::new()).collect(),
         })
     }
 
-    /// The whole-word matches of one pattern, trying it only at `starts` (sorted offsets).
-    fn search_at(&self, pattern: u32, starts: &[usize], hay: &str) -> Vec<Range<usize>> {
+    /// Where in `lower` each DFA pattern may begin: (pattern, offset), sorted.
+    fn candidates(&self, lower: &str) -> Vec<(u32, u32)> {
+        let mut candidates = Vec::new();
+        for m in self.starts.find_overlapping_iter(lower) {
+            for &pattern in &self.starters[m.pattern().as_usize()] {
+                candidates.push((pattern, m.start() as u32));
+            }
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        candidates
+    }
+
+    /// The whole-word matches of one DFA pattern, trying it only at `starts` (sorted offsets);
+    /// `fallback` gives a match's end where the lazy DFA cannot run.
+    fn search_at(
+        &self,
+        pattern: u32,
+        starts: &[usize],
+        lower: &str,
+        fallback: impl Fn(&Input) -> Option<usize>,
+    ) -> Vec<Range<usize>> {
         let mut cache = self
             .caches
             .lock()
@@ -494,14 +589,14 @@ impl Anchored {
         let anchored =
             regex_automata::Anchored::Pattern(PatternID::new_unchecked(pattern as usize));
         let mut next = 0;
-        let found = words_from(hay, |at| {
+        let found = words_from(lower, |at| {
             next += starts[next..].partition_point(|&start| start < at);
             while let Some(&start) = starts.get(next) {
                 next += 1;
-                let input = Input::new(hay).range(start..).anchored(anchored);
+                let input = Input::new(lower).range(start..).anchored(anchored);
                 let end = match self.dfa.try_search_fwd(&mut cache, &input) {
                     Ok(end) => end.map(|m| m.offset()),
-                    Err(_) => self.alone(pattern).search(&input).map(|m| m.end()),
+                    Err(_) => fallback(&input),
                 };
                 if let Some(end) = end {
                     return Some(start..end);
@@ -514,16 +609,6 @@ impl Anchored {
             .unwrap_or_else(|e| e.into_inner())
             .push(cache);
         found
-    }
-
-    fn alone(&self, pattern: u32) -> &meta::Regex {
-        self.alone[pattern as usize].get_or_init(|| {
-            build_meta(
-                std::slice::from_ref(&self.prepared[pattern as usize]),
-                usize::MAX,
-            )
-            .expect("the pattern compiled as part of its set")
-        })
     }
 }
 
@@ -643,6 +728,30 @@ mod tests {
             word_bounded("tests?|(?:#)?x"),
             r"(?-u:\b)(?:tests?)(?-u:\b)|(?:(?:#)?x)(?-u:\b)"
         );
+    }
+
+    fn found<'t>(s: &PatternSet, text: &'t str) -> Vec<(usize, &'t str)> {
+        s.find_all(text, 0..text.len())
+            .into_iter()
+            .map(|m| (m.owner, &text[m.range]))
+            .collect()
+    }
+
+    #[test]
+    fn case_insensitive_patterns_run_in_lower_case() {
+        let s = set(&["Lumbar [A-Z]+", "(?-i:MED|MME)s?"]);
+        assert_eq!(s.unfiltered, vec![1], "upper case alone is searched on its own");
+        assert_eq!(
+            found(&s, "LUMBAR spine, lumbar MRI; MEDs and meds"),
+            vec![(0, "LUMBAR spine"), (0, "lumbar MRI"), (1, "MEDs")]
+        );
+    }
+
+    #[test]
+    fn where_the_lazy_dfa_cannot_run_the_pattern_runs_alone() {
+        // A Unicode `\B` stops the lazy DFA at the first non-ASCII byte.
+        let s = set(&["zzz", r"pre\Bop é note"]);
+        assert_eq!(found(&s, "the preop é note"), vec![(1, "preop é note")]);
     }
 
     #[test]
