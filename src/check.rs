@@ -401,16 +401,17 @@ fn render(t: &Template, ctx: &Context) -> String {
 }
 
 /// A rationale read once for all that is asked of it: its sentences, which of them are about the
-/// patient, and the concepts it mentions with their status.
-struct Rationale {
+/// patient, its context triggers, and the concepts it mentions with their status.
+struct Rationale<'a> {
     range: Range<usize>,
     sentences: Vec<Range<usize>>,
     about_patient: Vec<Range<usize>>,
+    scan: Scan<'a>,
     mentions: Vec<concept_context::Mention>,
 }
 
-impl Rationale {
-    fn read(rules: &RuleSet, folded: &str, range: Range<usize>) -> Rationale {
+impl<'a> Rationale<'a> {
+    fn read(rules: &'a RuleSet, folded: &'a str, range: Range<usize>) -> Rationale<'a> {
         let sentences = sentences(folded, range.clone());
         let mut about_patient: Vec<Range<usize>> = rules
             .context
@@ -425,12 +426,13 @@ impl Rationale {
             })
             .collect();
         about_patient.dedup();
-        let mentions =
-            concept_context::mentions(&rules.concepts, &rules.context, folded, &sentences);
+        let scan = Scan::new(&rules.context, folded, range.clone());
+        let mentions = concept_context::mentions_in(&rules.concepts, &scan, &sentences);
         Rationale {
             range,
             sentences,
             about_patient,
+            scan,
             mentions,
         }
     }
@@ -452,7 +454,6 @@ struct Cites {
 impl Cites {
     fn find(rules: &RuleSet, folded: &str, rationale: &Rationale) -> Cites {
         let reasons = &rules.reasons;
-        let scan = Scan::new(&rules.context, folded, rationale.range.clone());
         // Words in quotation marks are the guideline's ("not recommended for long-term use"), not
         // the reviewer's finding about this patient.
         let quotes = quoted(folded, rationale.range.clone());
@@ -482,7 +483,7 @@ impl Cites {
             else {
                 continue;
             };
-            let (status, _) = scan.status(sentence, &m.range);
+            let (status, _) = rationale.scan.status(sentence, &m.range);
             if reasons.reasons[reason].cites[cite]
                 .status
                 .iter()

@@ -127,16 +127,23 @@ pub fn mentions(
     folded: &str,
     sentences: &[Range<usize>],
 ) -> Vec<Mention> {
-    let Some(whole) = sentences
-        .first()
-        .map(|f| f.start..sentences.last().unwrap().end)
-    else {
+    match sentences.first().zip(sentences.last()) {
+        Some((first, last)) => {
+            let scan = Scan::new(context, folded, first.start..last.end);
+            mentions_in(concepts, &scan, sentences)
+        }
+        None => Vec::new(),
+    }
+}
+
+/// Concept mentions in the given sentences, their status decided by a scan that covers them.
+pub fn mentions_in(concepts: &Concepts, scan: &Scan, sentences: &[Range<usize>]) -> Vec<Mention> {
+    let Some((first, last)) = sentences.first().zip(sentences.last()) else {
         return Vec::new();
     };
     let found = concepts
         .patterns
-        .find_longest_per_owner(folded, whole.clone());
-    let scan = Scan::new(context, folded, whole);
+        .find_longest_per_owner(scan.folded, first.start..last.end);
     let mut out = Vec::new();
     for sentence in sentences {
         for m in found

@@ -740,7 +740,11 @@ mod tests {
     #[test]
     fn case_insensitive_patterns_run_in_lower_case() {
         let s = set(&["Lumbar [A-Z]+", "(?-i:MED|MME)s?"]);
-        assert_eq!(s.unfiltered, vec![1], "upper case alone is searched on its own");
+        assert_eq!(
+            s.unfiltered,
+            vec![1],
+            "upper case alone is searched on its own"
+        );
         assert_eq!(
             found(&s, "LUMBAR spine, lumbar MRI; MEDs and meds"),
             vec![(0, "LUMBAR spine"), (0, "lumbar MRI"), (1, "MEDs")]
