@@ -12,7 +12,7 @@ use crate::baseline::{self, Baseline};
 use crate::check::{self, Severity};
 use crate::config::{self, Config};
 use crate::facts::{self, Facts};
-use crate::input::{self, Origin};
+use crate::input::{self, Inputs, Origin};
 use crate::letter;
 use crate::output::{AtomicFile, Output};
 use crate::report::{self, Format, LetterResult, Outcome, Reporter};
@@ -314,19 +314,19 @@ fn run_facts(args: FactsArgs) -> ExitCode {
     let mut failed = false;
     let mut closed = false;
     let mut n = 0;
-    let inputs = input::expand(&args.paths);
+    let inputs = Inputs::expand(&args.paths, |_| true);
     run::in_order(
-        &inputs,
+        inputs.len(),
         run::default_jobs(),
-        |origin| match origin {
-            Ok(origin) => facts_of(origin.clone(), &rules),
+        |i| match inputs.get(i) {
+            Ok(origin) => facts_of(origin, &rules),
             Err((path, why)) => FileFacts {
                 path: path.display().to_string(),
                 status: "error",
                 notes: Vec::new(),
                 error: Some(FileError {
                     kind: "io",
-                    message: why.clone(),
+                    message: why,
                 }),
                 facts: None,
             },
@@ -439,24 +439,18 @@ impl Session {
     /// settings applied, to `each` in input order. The progress bar is `each`'s to suspend while
     /// it writes to a terminal.
     fn each(&self, run: &RunArgs, mut each: impl FnMut(LetterResult, &indicatif::ProgressBar)) {
-        let inputs: Vec<_> = input::expand(&run.paths)
-            .into_iter()
-            .filter(|o| match o {
-                Ok(Origin::File(path)) => !self.config.excludes(path),
-                _ => true,
-            })
-            .collect();
+        let inputs = Inputs::expand(&run.paths, |path| !self.config.excludes(path));
         let progress = progress_bar(inputs.len(), run.no_progress);
         run::in_order(
-            &inputs,
+            inputs.len(),
             run.jobs.unwrap_or_else(run::default_jobs),
-            |origin| match origin {
-                Ok(origin) => check_letter(origin.clone(), &self.rules),
+            |i| match inputs.get(i) {
+                Ok(origin) => check_letter(origin, &self.rules),
                 Err((path, why)) => LetterResult {
                     path: path.display().to_string(),
                     outcome: Outcome::Failed {
                         kind: "io",
-                        message: why.clone(),
+                        message: why,
                     },
                 },
             },

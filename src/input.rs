@@ -78,102 +78,238 @@ impl std::fmt::Display for ReadError {
     }
 }
 
-/// The letters named by the command line, in order: each path as given, folders expanded and
-/// sorted. Paths that do not exist are reported as errors in place, not dropped.
-pub fn expand(paths: &[PathBuf]) -> Vec<Result<Origin, (PathBuf, String)>> {
-    let mut out = Vec::new();
-    for path in paths {
-        if path.as_os_str() == "-" {
-            out.push(Ok(Origin::Stdin));
-        } else if !path.exists() && is_glob(path) {
-            out.extend(expand_glob(path));
-        } else if path.is_dir() {
-            let mut found = Vec::new();
-            for entry in walkdir::WalkDir::new(path).follow_links(true) {
-                match entry {
-                    Ok(e) if e.file_type().is_file() && is_letter_file(e.path()) => {
-                        found.push(Ok(Origin::File(e.into_path())));
-                    }
-                    Ok(_) => {}
-                    Err(e) => {
-                        let at = e.path().unwrap_or(path).to_path_buf();
-                        let why = if e.loop_ancestor().is_some() {
-                            "a symbolic link loops back to a folder above it; skipped".to_string()
-                        } else {
-                            e.io_error()
-                                .map_or_else(|| e.to_string(), |io| io.to_string())
-                        };
-                        found.push(Err((at, why)));
+/// The letters named by the command line, in order: each path as given, folders and globs
+/// expanded and sorted, files that `keep` refuses left out. Paths that do not exist and folders
+/// that cannot be read are failures in their place, not dropped.
+///
+/// A month of letters is hundreds of thousands of files, and the list lives for the whole run:
+/// each name is kept once, relative to the folder walked, in one buffer (about 25 bytes a letter,
+/// where a `PathBuf` each took over 100), so memory does not grow with the size of the batch.
+#[derive(Debug, Default)]
+pub struct Inputs {
+    /// The paths as given (for a glob, the folder before its first wildcard).
+    roots: Vec<PathBuf>,
+    /// Names below their root, one after another.
+    names: String,
+    /// Names below their root that are not UTF-8.
+    other_names: Vec<PathBuf>,
+    failures: Vec<(PathBuf, String)>,
+    entries: Vec<Entry>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    root: u32,
+    kind: EntryKind,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum EntryKind {
+    /// The root itself is the file.
+    Root,
+    /// A file below the root, named by `names[start..end]`.
+    Named {
+        start: u32,
+        end: u32,
+    },
+    /// A file below the root, named by `other_names[i]`.
+    OtherNamed(u32),
+    /// `failures[i]`.
+    Failed(u32),
+    Stdin,
+}
+
+impl Inputs {
+    pub fn expand(paths: &[PathBuf], keep: impl Fn(&Path) -> bool) -> Inputs {
+        let mut inputs = Inputs::default();
+        for path in paths {
+            let root = inputs.roots.len() as u32;
+            if path.as_os_str() == "-" {
+                inputs.roots.push(path.clone());
+                inputs.entries.push(Entry {
+                    root,
+                    kind: EntryKind::Stdin,
+                });
+            } else if !path.exists() && is_glob(path) {
+                inputs.add_glob(path, &keep);
+            } else if path.is_dir() {
+                inputs.roots.push(path.clone());
+                let first = inputs.entries.len();
+                for entry in walkdir::WalkDir::new(path).follow_links(true) {
+                    match entry {
+                        Ok(e) if e.file_type().is_file() && is_letter_file(e.path()) => {
+                            if keep(e.path()) {
+                                inputs.add_below(root, path, e.path());
+                            }
+                        }
+                        Ok(_) => {}
+                        Err(e) => {
+                            let at = e.path().unwrap_or(path).to_path_buf();
+                            let why = if e.loop_ancestor().is_some() {
+                                "a symbolic link loops back to a folder above it; skipped"
+                                    .to_string()
+                            } else {
+                                e.io_error()
+                                    .map_or_else(|| e.to_string(), |io| io.to_string())
+                            };
+                            inputs.add_failure(root, at, why);
+                        }
                     }
                 }
+                inputs.sort_from(first);
+            } else if path.exists() {
+                inputs.roots.push(path.clone());
+                if keep(path) {
+                    inputs.entries.push(Entry {
+                        root,
+                        kind: EntryKind::Root,
+                    });
+                }
+            } else {
+                inputs.roots.push(path.clone());
+                inputs.add_failure(root, path.clone(), "no such file or folder".to_string());
             }
-            found.sort_by(|a, b| sort_key(a).cmp(sort_key(b)));
-            out.extend(found);
-        } else if path.exists() {
-            out.push(Ok(Origin::File(path.clone())));
+        }
+        inputs
+    }
+
+    /// The letter files a quoted glob names (`'letters/2016-*/*.pdf'`, `'**/*.txt'`): the
+    /// folder before the first wildcard is searched and every file is matched against the
+    /// pattern.
+    fn add_glob(&mut self, pattern: &Path, keep: impl Fn(&Path) -> bool) {
+        let root = self.roots.len() as u32;
+        let text = pattern.to_string_lossy();
+        let matcher = match globset::GlobBuilder::new(&text)
+            .literal_separator(true)
+            .build()
+        {
+            Ok(g) => g.compile_matcher(),
+            Err(e) => {
+                self.roots.push(PathBuf::new());
+                self.add_failure(root, pattern.to_path_buf(), format!("not a glob: {e}"));
+                return;
+            }
+        };
+        let folder: PathBuf = pattern
+            .components()
+            .take_while(|c| !is_glob(Path::new(c.as_os_str())))
+            .collect();
+        // The pattern is matched against the path as it writes it: without the `./` that a walk
+        // of the current folder adds.
+        let start = if folder.as_os_str().is_empty() {
+            PathBuf::from(".")
         } else {
-            out.push(Err((path.clone(), "no such file or folder".to_string())));
+            folder.clone()
+        };
+        self.roots.push(folder.clone());
+        let first = self.entries.len();
+        let mut matched = false;
+        for e in walkdir::WalkDir::new(&start)
+            .follow_links(true)
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_file())
+        {
+            let below = e.path().strip_prefix(&start).unwrap_or(e.path());
+            let path = folder.join(below);
+            if matcher.is_match(&path) && is_letter_file(&path) {
+                matched = true;
+                if keep(&path) {
+                    self.add_below(root, &folder, &path);
+                }
+            }
+        }
+        if !matched {
+            self.add_failure(
+                root,
+                pattern.to_path_buf(),
+                "the pattern matches no .txt or .pdf file".to_string(),
+            );
+        }
+        self.sort_from(first);
+    }
+
+    /// A file at `path`, below `folder`, the root numbered `root`.
+    fn add_below(&mut self, root: u32, folder: &Path, path: &Path) {
+        let name = path.strip_prefix(folder).unwrap_or(path);
+        let start = self.names.len();
+        let kind = match name.to_str() {
+            Some(text) => match (u32::try_from(start), u32::try_from(start + text.len())) {
+                (Ok(start), Ok(end)) => {
+                    self.names.push_str(text);
+                    EntryKind::Named { start, end }
+                }
+                _ => {
+                    return self.add_failure(
+                        root,
+                        path.to_path_buf(),
+                        "more than 4 GB of file names in one run; split the run".to_string(),
+                    );
+                }
+            },
+            None => {
+                self.other_names.push(name.to_path_buf());
+                EntryKind::OtherNamed(self.other_names.len() as u32 - 1)
+            }
+        };
+        self.entries.push(Entry { root, kind });
+    }
+
+    fn add_failure(&mut self, root: u32, at: PathBuf, why: String) {
+        self.failures.push((at, why));
+        self.entries.push(Entry {
+            root,
+            kind: EntryKind::Failed(self.failures.len() as u32 - 1),
+        });
+    }
+
+    /// Sorts the entries from `first` on, all below one root, by their path.
+    fn sort_from(&mut self, first: usize) {
+        let mut entries = std::mem::take(&mut self.entries);
+        entries[first..].sort_by(|a, b| self.below_root(a).cmp(self.below_root(b)));
+        self.entries = entries;
+    }
+
+    /// An entry's path below its root.
+    fn below_root(&self, e: &Entry) -> &Path {
+        let root = &self.roots[e.root as usize];
+        match e.kind {
+            EntryKind::Named { start, end } => Path::new(&self.names[start as usize..end as usize]),
+            EntryKind::OtherNamed(i) => &self.other_names[i as usize],
+            EntryKind::Failed(i) => {
+                let at = &self.failures[i as usize].0;
+                at.strip_prefix(root).unwrap_or(at)
+            }
+            EntryKind::Root | EntryKind::Stdin => Path::new(""),
         }
     }
-    out
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The `i`th letter, or why it cannot be read.
+    pub fn get(&self, i: usize) -> Result<Origin, (PathBuf, String)> {
+        let e = &self.entries[i];
+        let root = &self.roots[e.root as usize];
+        match e.kind {
+            EntryKind::Root => Ok(Origin::File(root.clone())),
+            EntryKind::Named { .. } | EntryKind::OtherNamed(_) => {
+                Ok(Origin::File(root.join(self.below_root(e))))
+            }
+            EntryKind::Failed(i) => Err(self.failures[i as usize].clone()),
+            EntryKind::Stdin => Ok(Origin::Stdin),
+        }
+    }
 }
 
 fn is_glob(path: &Path) -> bool {
     path.to_str()
         .is_some_and(|s| s.contains(['*', '?', '[', '{']))
-}
-
-/// The letter files a quoted glob names (`'letters/2016-*/*.pdf'`, `'**/*.txt'`), sorted: the
-/// folder before the first wildcard is searched and every file is matched against the pattern.
-fn expand_glob(pattern: &Path) -> Vec<Result<Origin, (PathBuf, String)>> {
-    let text = pattern.to_string_lossy();
-    let matcher = match globset::GlobBuilder::new(&text)
-        .literal_separator(true)
-        .build()
-    {
-        Ok(g) => g.compile_matcher(),
-        Err(e) => return vec![Err((pattern.to_path_buf(), format!("not a glob: {e}")))],
-    };
-    let root: PathBuf = pattern
-        .components()
-        .take_while(|c| !is_glob(Path::new(c.as_os_str())))
-        .collect();
-    let start = if root.as_os_str().is_empty() {
-        PathBuf::from(".")
-    } else {
-        root.clone()
-    };
-    let mut found: Vec<Result<Origin, (PathBuf, String)>> = walkdir::WalkDir::new(&start)
-        .follow_links(true)
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        // Match the path as the pattern writes it: without the leading `./` the walk adds.
-        .map(|e| {
-            if root.as_os_str().is_empty() {
-                e.path().strip_prefix(".").unwrap_or(e.path()).to_path_buf()
-            } else {
-                e.into_path()
-            }
-        })
-        .filter(|p| matcher.is_match(p) && is_letter_file(p))
-        .map(|p| Ok(Origin::File(p)))
-        .collect();
-    if found.is_empty() {
-        return vec![Err((
-            pattern.to_path_buf(),
-            "the pattern matches no .txt or .pdf file".to_string(),
-        ))];
-    }
-    found.sort_by(|a, b| sort_key(a).cmp(sort_key(b)));
-    found
-}
-
-fn sort_key(r: &Result<Origin, (PathBuf, String)>) -> &Path {
-    match r {
-        Ok(Origin::File(p)) | Err((p, _)) => p,
-        Ok(Origin::Stdin) => Path::new("-"),
-    }
 }
 
 fn is_letter_file(path: &Path) -> bool {
@@ -322,6 +458,80 @@ mod tests {
 
     fn origin(name: &str) -> Origin {
         Origin::File(PathBuf::from(name))
+    }
+
+    fn listed(inputs: &Inputs) -> Vec<String> {
+        (0..inputs.len())
+            .map(|i| match inputs.get(i) {
+                Ok(o) => o.display_name(),
+                Err((p, why)) => format!("{} ({why})", p.display()),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn folders_are_walked_in_path_order_and_failures_stay_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [
+            "b.txt",
+            "a.txt",
+            "a/z.pdf",
+            "a/b/c.TXT",
+            "a.b/x.txt",
+            "notes.md",
+        ] {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "x").unwrap();
+        }
+        let root = dir.path().display().to_string();
+        let inputs = Inputs::expand(
+            &[
+                dir.path().to_path_buf(),
+                PathBuf::from("/no/such/letter.txt"),
+                PathBuf::from("-"),
+            ],
+            |p| !p.ends_with("b.txt"),
+        );
+        assert_eq!(
+            listed(&inputs),
+            vec![
+                // Path order, component by component: the folder `a` before `a.b` and `a.txt`.
+                format!("{root}/a/b/c.TXT"),
+                format!("{root}/a/z.pdf"),
+                format!("{root}/a.b/x.txt"),
+                format!("{root}/a.txt"),
+                "/no/such/letter.txt (no such file or folder)".to_string(),
+                "-".to_string(),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_glob_matches_paths_as_written_and_reports_matching_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["2016-01/b.txt", "2016-01/a.pdf", "2017-01/c.txt"] {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "x").unwrap();
+        }
+        let root = dir.path().display().to_string();
+        let inputs = Inputs::expand(
+            &[
+                dir.path().join("2016-*/*"),
+                dir.path().join("2016-*/*.txt"),
+                dir.path().join("*.docx"),
+            ],
+            |p| !p.ends_with("b.txt"),
+        );
+        assert_eq!(
+            listed(&inputs),
+            vec![
+                format!("{root}/2016-01/a.pdf"),
+                // `b.txt` matched and was left out: no failure for the second pattern.
+                format!("{root}/*.docx (the pattern matches no .txt or .pdf file)"),
+            ]
+        );
     }
 
     #[test]

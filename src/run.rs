@@ -8,17 +8,17 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Condvar, Mutex};
 
-/// Calls `work` on every input with `jobs` threads, and `each` on the results in input order.
-pub fn in_order<I, T, W, E>(inputs: &[I], jobs: usize, work: W, mut each: E)
+/// Calls `work` on every input, numbered from 0 to `count`, with `jobs` threads, and `each` on
+/// the results in input order.
+pub fn in_order<T, W, E>(count: usize, jobs: usize, work: W, mut each: E)
 where
-    I: Sync,
     T: Send,
-    W: Fn(&I) -> T + Sync,
+    W: Fn(usize) -> T + Sync,
     E: FnMut(T),
 {
-    let jobs = jobs.clamp(1, inputs.len().max(1));
+    let jobs = jobs.clamp(1, count.max(1));
     if jobs == 1 {
-        inputs.iter().map(&work).for_each(each);
+        (0..count).map(&work).for_each(each);
         return;
     }
     let window = jobs * 8;
@@ -33,7 +33,7 @@ where
             scope.spawn(move || {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= inputs.len() {
+                    if i >= count {
                         break;
                     }
                     {
@@ -43,7 +43,7 @@ where
                             count = moved.wait(count).unwrap_or_else(|e| e.into_inner());
                         }
                     }
-                    if tx.send((i, work(&inputs[i]))).is_err() {
+                    if tx.send((i, work(i))).is_err() {
                         break;
                     }
                 }
@@ -80,11 +80,12 @@ mod tests {
         for jobs in [1, 2, 3, 8] {
             let mut out = Vec::new();
             in_order(
-                &inputs,
+                inputs.len(),
                 jobs,
-                |&i| {
+                |i| {
+                    let i = inputs[i];
                     // Uneven work, so workers finish out of order.
-                    if i % 7 == 0 {
+                    if i.is_multiple_of(7) {
                         std::thread::sleep(std::time::Duration::from_micros(200));
                     }
                     i * 2
@@ -98,7 +99,7 @@ mod tests {
     #[test]
     fn no_inputs_no_calls() {
         let mut calls = 0;
-        in_order(&Vec::<u8>::new(), 4, |_| (), |_| calls += 1);
+        in_order(0, 4, |_| (), |_| calls += 1);
         assert_eq!(calls, 0);
     }
 }
