@@ -83,7 +83,7 @@ impl std::fmt::Display for ReadError {
 /// that cannot be read are failures in their place, not dropped.
 ///
 /// A month of letters is hundreds of thousands of files, and the list lives for the whole run:
-/// each name is kept once, relative to the folder walked, in one buffer (about 25 bytes a letter,
+/// each name is kept once, relative to the folder walked, in one buffer (about 35 bytes a letter,
 /// where a `PathBuf` each took over 100), so memory does not grow with the size of the batch.
 #[derive(Debug, Default)]
 pub struct Inputs {
