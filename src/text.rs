@@ -183,6 +183,18 @@ impl<'a> Folder<'a> {
                     continue;
                 }
             }
+            // Lower-case letters and digits, most of a letter, go over as they are, a run at a
+            // time.
+            let until = drops.peek().map_or(original.len(), |d| d.start);
+            let run = original.as_bytes()[i..until]
+                .iter()
+                .take_while(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+                .count();
+            if run > 0 {
+                f.verbatim(i, run);
+                i += run;
+                continue;
+            }
             let c = original[i..].chars().next().unwrap_or(' ');
             let len = c.len_utf8();
             if is_space(c) {
