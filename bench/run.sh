@@ -47,11 +47,18 @@ SOURCES=(cases)
 [ -d ../shared/corpus/text ] && SOURCES+=(../shared/corpus/text)
 
 # measure NAME SIZE JOBS BYTES -- command...: runs it under /usr/bin/time -v, appends a row.
+# Exit status 1 is findings (imrlint) or no match (ripgrep); 2 and above is a failed run, which
+# is shown and not measured: a tool that stopped early would look fast.
 measure() {
     local name=$1 size=$2 jobs=$3 bytes=$4
     shift 5
-    local log=$WORK/time.log
-    /usr/bin/time -v -o "$log" "$@" > "$WORK/out" 2> "$WORK/err" || true
+    local log=$WORK/time.log status=0
+    /usr/bin/time -v -o "$log" "$@" > "$WORK/out" 2> "$WORK/err" || status=$?
+    if [ "$status" -ge 2 ]; then
+        echo "$name failed on $size letters with $jobs job(s) (exit status $status):" >&2
+        tail -n 20 "$WORK/err" >&2
+        return
+    fi
     local wall rss
     wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$log" |
         awk -F: '{ if (NF == 3) print $1*3600 + $2*60 + $3; else print $1*60 + $2 }')
@@ -77,11 +84,18 @@ for size in $SIZES; do
         measure imrlint "$size" "$jobs" "$bytes" -- \
             "$IMRLINT" check "$corpus" --format json --jobs "$jobs" --no-progress --no-config
         measure ripgrep "$size" "$jobs" "$bytes" -- \
-            "$RG" --count --ignore-case --threads "$jobs" -f "$WORK/patterns.txt" "$corpus"
+            "$RG" --count --ignore-case --no-ignore --threads "$jobs" -f "$WORK/patterns.txt" "$corpus"
         if [[ " $SEMGREP_SIZES " == *" $size "* ]]; then
             measure semgrep "$size" "$jobs" "$bytes" -- \
                 env SEMGREP_ENABLE_VERSION_CHECK=0 "$SEMGREP" scan --config "$WORK/semgrep.yaml" \
-                --metrics=off --disable-version-check --quiet --json --jobs "$jobs" "$corpus"
+                --metrics=off --disable-version-check --quiet --json --no-git-ignore \
+                --jobs "$jobs" "$corpus"
+            # Semgrep skips what .gitignore names, and the default corpora are under target/:
+            # a run that scanned nothing must not pass for a fast one.
+            python3 -c 'import json, sys
+scanned = len(json.load(open(sys.argv[1]))["paths"]["scanned"])
+if scanned < int(sys.argv[2]):
+    sys.exit(f"semgrep scanned {scanned} of {sys.argv[2]} letters")' "$WORK/out" "$size"
         fi
     done
 done
