@@ -339,14 +339,14 @@ fn lower_case_only(hir: &Hir) -> Option<Hir> {
         HirKind::Literal(literal) if literal.0.iter().any(u8::is_ascii_uppercase) => return None,
         HirKind::Empty | HirKind::Literal(_) | HirKind::Look(_) => hir.clone(),
         HirKind::Class(Class::Unicode(class)) => {
-            let mut upper = ClassUnicode::new([ClassUnicodeRange::new('A', 'Z')]);
-            upper.intersect(class);
-            let mut lower = ClassUnicode::new(upper.iter().map(|r| {
-                ClassUnicodeRange::new(r.start().to_ascii_lowercase(), r.end().to_ascii_lowercase())
-            }));
-            let wanted = lower.clone();
-            lower.intersect(class);
-            if lower != wanted {
+            let holds = |c: u8| {
+                let c = char::from(c);
+                class
+                    .ranges()
+                    .iter()
+                    .any(|r| r.start() <= c && c <= r.end())
+            };
+            if !lower_case_too(holds) {
                 return None;
             }
             let mut kept = class.clone();
@@ -358,14 +358,13 @@ fn lower_case_only(hir: &Hir) -> Option<Hir> {
             Hir::class(Class::Unicode(kept))
         }
         HirKind::Class(Class::Bytes(class)) => {
-            let mut upper = ClassBytes::new([ClassBytesRange::new(b'A', b'Z')]);
-            upper.intersect(class);
-            let mut lower = ClassBytes::new(upper.iter().map(|r| {
-                ClassBytesRange::new(r.start().to_ascii_lowercase(), r.end().to_ascii_lowercase())
-            }));
-            let wanted = lower.clone();
-            lower.intersect(class);
-            if lower != wanted {
+            let holds = |c: u8| {
+                class
+                    .ranges()
+                    .iter()
+                    .any(|r| r.start() <= c && c <= r.end())
+            };
+            if !lower_case_too(holds) {
                 return None;
             }
             let mut kept = class.clone();
@@ -383,6 +382,11 @@ fn lower_case_only(hir: &Hir) -> Option<Hir> {
         HirKind::Concat(hirs) => Hir::concat(subs(hirs)?),
         HirKind::Alternation(hirs) => Hir::alternation(subs(hirs)?),
     })
+}
+
+/// Whether a character class that `holds` an upper-case letter also holds it in lower case.
+fn lower_case_too(holds: impl Fn(u8) -> bool) -> bool {
+    (b'A'..=b'Z').all(|c| !holds(c) || holds(c.to_ascii_lowercase()))
 }
 
 /// The literals every match of a lower-case pattern begins with, or `None` when they are not a
@@ -739,15 +743,30 @@ mod tests {
 
     #[test]
     fn case_insensitive_patterns_run_in_lower_case() {
-        let s = set(&["Lumbar [A-Z]+", "(?-i:MED|MME)s?"]);
+        let s = set(&[
+            "Lumbar [A-Z]+",
+            "(?-i:MED|MME)s?",
+            "(?-u:[xy])-rays?",
+            "(?-iu:[A-Z])-scan",
+        ]);
         assert_eq!(
             s.unfiltered,
-            vec![1],
+            vec![1, 3],
             "upper case alone is searched on its own"
         );
         assert_eq!(
-            found(&s, "LUMBAR spine, lumbar MRI; MEDs and meds"),
-            vec![(0, "LUMBAR spine"), (0, "lumbar MRI"), (1, "MEDs")]
+            found(
+                &s,
+                "LUMBAR spine, lumbar MRI; MEDs and meds; X-rays, x-ray, C-scan, c-scan"
+            ),
+            vec![
+                (0, "LUMBAR spine"),
+                (0, "lumbar MRI"),
+                (1, "MEDs"),
+                (2, "X-rays"),
+                (2, "x-ray"),
+                (3, "C-scan")
+            ]
         );
     }
 
