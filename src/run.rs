@@ -37,10 +37,10 @@ where
                         break;
                     }
                     {
-                        let (count, moved) = seen;
-                        let mut count = count.lock().unwrap_or_else(|e| e.into_inner());
-                        while i >= *count + window {
-                            count = moved.wait(count).unwrap_or_else(|e| e.into_inner());
+                        let (emitted, moved) = seen;
+                        let mut emitted = emitted.lock().unwrap_or_else(|e| e.into_inner());
+                        while i >= *emitted + window {
+                            emitted = moved.wait(emitted).unwrap_or_else(|e| e.into_inner());
                         }
                     }
                     if tx.send((i, work(i))).is_err() {
@@ -57,8 +57,8 @@ where
             while let Some(result) = waiting.remove(&emitted) {
                 each(result);
                 emitted += 1;
-                let (count, moved) = &seen;
-                *count.lock().unwrap_or_else(|e| e.into_inner()) = emitted;
+                let (seen_count, moved) = &seen;
+                *seen_count.lock().unwrap_or_else(|e| e.into_inner()) = emitted;
                 moved.notify_all();
             }
         }
