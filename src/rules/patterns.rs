@@ -339,14 +339,12 @@ fn lower_case_only(hir: &Hir) -> Option<Hir> {
         HirKind::Literal(literal) if literal.0.iter().any(u8::is_ascii_uppercase) => return None,
         HirKind::Empty | HirKind::Literal(_) | HirKind::Look(_) => hir.clone(),
         HirKind::Class(Class::Unicode(class)) => {
-            let holds = |c: u8| {
-                let c = char::from(c);
+            if !lower_case_too(
                 class
                     .ranges()
                     .iter()
-                    .any(|r| r.start() <= c && c <= r.end())
-            };
-            if !lower_case_too(holds) {
+                    .map(|r| (r.start().into(), r.end().into())),
+            ) {
                 return None;
             }
             let mut kept = class.clone();
@@ -358,13 +356,12 @@ fn lower_case_only(hir: &Hir) -> Option<Hir> {
             Hir::class(Class::Unicode(kept))
         }
         HirKind::Class(Class::Bytes(class)) => {
-            let holds = |c: u8| {
+            if !lower_case_too(
                 class
                     .ranges()
                     .iter()
-                    .any(|r| r.start() <= c && c <= r.end())
-            };
-            if !lower_case_too(holds) {
+                    .map(|r| (r.start().into(), r.end().into())),
+            ) {
                 return None;
             }
             let mut kept = class.clone();
@@ -384,8 +381,14 @@ fn lower_case_only(hir: &Hir) -> Option<Hir> {
     })
 }
 
-/// Whether a character class that `holds` an upper-case letter also holds it in lower case.
-fn lower_case_too(holds: impl Fn(u8) -> bool) -> bool {
+/// Whether a character class, given as its ranges of code points, holds the lower case of every
+/// upper-case letter it holds.
+fn lower_case_too(ranges: impl Iterator<Item = (u32, u32)> + Clone) -> bool {
+    let holds = |c: u8| {
+        ranges
+            .clone()
+            .any(|(start, end)| (start..=end).contains(&u32::from(c)))
+    };
     (b'A'..=b'Z').all(|c| !holds(c) || holds(c.to_ascii_lowercase()))
 }
 
