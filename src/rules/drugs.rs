@@ -1,5 +1,6 @@
 //! `rules/drugs.yaml`: drug names, brands, classes and dosage-form words.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
@@ -72,8 +73,9 @@ pub struct Drugs {
     name_owner: Vec<(usize, NameKind)>,
     route_words: AhoCorasick,
     route_owner: Vec<usize>,
-    /// Single-word names of six letters or more, by first letter and length, for near misses.
-    spellings: std::collections::HashMap<(char, usize), Vec<(String, usize)>>,
+    /// Single-word names of six letters or more, in lower case, sorted by first letter and
+    /// length, for near misses.
+    spellings: Vec<Spelling>,
     not_misspellings: std::collections::HashSet<String>,
 }
 
@@ -167,20 +169,21 @@ impl Drugs {
                     vec![file.error("", format!("cannot build the name matcher: {e}"), None)]
                 })
         };
-        let mut spellings: std::collections::HashMap<(char, usize), Vec<(String, usize)>> =
-            Default::default();
+        let mut spellings = Vec::new();
         for (i, d) in f.drugs.iter().enumerate() {
             for n in std::iter::once(&d.name).chain(&d.brands).chain(&d.aliases) {
                 let n = n.to_lowercase();
                 if n.chars().count() >= 6 && n.chars().all(|c| c.is_alphabetic()) {
-                    let first = n.chars().next().unwrap_or(' ');
-                    spellings
-                        .entry((first, n.chars().count()))
-                        .or_default()
-                        .push((n, i));
+                    spellings.push(Spelling {
+                        shape: Shape::of(&n),
+                        name: n,
+                        drug: i,
+                    });
                 }
             }
         }
+        // Stable: of two names one edit away, the earlier drug is the one reported.
+        spellings.sort_by_key(|s| s.shape.key());
         Ok(Drugs {
             spellings,
             not_misspellings: f
@@ -227,24 +230,69 @@ impl Drugs {
         if word.len() < 6 || !word.chars().all(char::is_alphabetic) {
             return None;
         }
-        let w = word.to_lowercase();
-        let len = w.chars().count();
-        let first = w.chars().next()?;
-        if len < 6 || self.not_misspellings.contains(&w) {
+        let word = if word.bytes().any(|b| !b.is_ascii_lowercase()) {
+            Cow::Owned(word.to_lowercase())
+        } else {
+            Cow::Borrowed(word)
+        };
+        let shape = Shape::of(&word);
+        if shape.len < 6 {
             return None;
         }
+        let from = self
+            .spellings
+            .partition_point(|s| s.shape.key() < (shape.first, shape.len - 1));
+        let to = self
+            .spellings
+            .partition_point(|s| s.shape.key() <= (shape.first, shape.len + 1));
         let mut found = None;
-        for l in len - 1..=len + 1 {
-            for (name, drug) in self.spellings.get(&(first, l)).into_iter().flatten() {
-                if *name == w {
-                    return None;
-                }
-                if found.is_none() && one_edit(&w, name) {
-                    found = Some(*drug);
-                }
+        // A name one edit away has at most one letter the word lacks and one it lacks itself.
+        for name in self.spellings[from..to]
+            .iter()
+            .filter(|s| (s.shape.letters ^ shape.letters).count_ones() <= 2)
+        {
+            if name.name == *word {
+                return None;
+            }
+            if found.is_none() && one_edit(&word, &name.name) {
+                found = Some(name.drug);
             }
         }
-        found
+        found.filter(|_| !self.not_misspellings.contains(word.as_ref()))
+    }
+}
+
+/// A drug name in lower case, for near misses.
+#[derive(Debug, Clone)]
+struct Spelling {
+    name: String,
+    drug: usize,
+    shape: Shape,
+}
+
+/// What near misses are looked up by: a word's first letter, its length in characters, and the
+/// set of its letters, one bit each (letters beyond `z` share bits). A change of one letter
+/// changes at most two bits, so a name whose bits differ in more is not one edit away.
+#[derive(Debug, Clone, Copy)]
+struct Shape {
+    first: char,
+    len: usize,
+    letters: u32,
+}
+
+impl Shape {
+    fn of(word: &str) -> Shape {
+        Shape {
+            first: word.chars().next().unwrap_or(' '),
+            len: word.chars().count(),
+            letters: word.chars().fold(0, |bits, c| {
+                bits | 1 << (u32::from(c).wrapping_sub(u32::from('a')) % 32)
+            }),
+        }
+    }
+
+    fn key(&self) -> (char, usize) {
+        (self.first, self.len)
     }
 }
 
@@ -382,6 +430,45 @@ drugs:
         }
         for word in ["Lyvora", "deltabalin", "Lyv", "lyvorasts", "Patient"] {
             assert_eq!(d.near_miss(word), None, "{word}");
+        }
+    }
+
+    #[test]
+    fn every_single_edit_of_a_name_is_a_near_miss() {
+        let file = RuleFile::new(
+            "drugs.yaml",
+            "classes: [{id: anticonvulsant, title: A}]\ndrugs:\n  - {name: deltabalin, class: anticonvulsant}\n",
+        );
+        let d = Drugs::compile(&file, file.parse().unwrap()).unwrap();
+        let name: Vec<char> = "deltabalin".chars().collect();
+        let mut edits: Vec<Vec<char>> = Vec::new();
+        // Every edit that keeps the first letter.
+        for i in 1..name.len() {
+            let mut dropped = name.clone();
+            dropped.remove(i);
+            edits.push(dropped);
+            if i > 1 {
+                let mut swapped = name.clone();
+                swapped.swap(i - 1, i);
+                edits.push(swapped);
+            }
+        }
+        for i in 1..=name.len() {
+            for c in ('a'..='z').chain(['é', 'ß']) {
+                let mut added = name.clone();
+                added.insert(i, c);
+                edits.push(added);
+                if i < name.len() {
+                    let mut changed = name.clone();
+                    changed[i] = c;
+                    edits.push(changed);
+                }
+            }
+        }
+        for edit in edits {
+            let word: String = edit.into_iter().collect();
+            let expected = (word != "deltabalin").then_some(0);
+            assert_eq!(d.near_miss(&word), expected, "{word}");
         }
     }
 
