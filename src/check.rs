@@ -326,7 +326,7 @@ fn item_context<'a>(
 }
 
 fn add_variable<T: Serialize + ?Sized>(ctx: &mut Context, name: &str, value: &T) {
-    ctx.add_variable_from_value(name, cel::to_value(value).unwrap_or(Value::Null));
+    ctx.add_variable_as_val(name, crate::rules::environment::value_of(value));
 }
 
 fn json_of<T: Serialize>(v: &T) -> serde_json::Value {

@@ -7,10 +7,11 @@
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, RwLock};
 
-use cel::ExecutionError;
-use cel::common::types::{CelBool, CelString};
-use cel::{Env, Program};
+use cel::common::types::{CelBool, CelList, CelMap, CelMapKey, CelNull, CelString};
+use cel::common::value::Val;
+use cel::{Env, ExecutionError, Program, Value};
 use regex::Regex;
+use serde::Serialize;
 
 /// Regexes a `matches` call may keep: every pattern written in the rules, with room to spare.
 /// A condition that builds patterns from letter text would otherwise grow the cache without end.
@@ -39,6 +40,31 @@ pub fn environment() -> Arc<Env> {
 /// Compiles a CEL expression in the shared environment.
 pub fn compile(source: &str) -> Result<Program, cel::ParseErrors> {
     ENVIRONMENT.compile(source)
+}
+
+/// A fact as a value of CEL variables. `Context::add_variable_from_value` would copy each map
+/// and list of the converted fact once more, with its keys hashed again, on the way to the
+/// interpreter's form: this takes them apart instead. It was a tenth of the work of a letter.
+pub fn value_of<T: Serialize + ?Sized>(fact: &T) -> Box<dyn Val> {
+    into_val(cel::to_value(fact).unwrap_or(Value::Null))
+}
+
+fn into_val(value: Value) -> Box<dyn Val> {
+    match value {
+        Value::List(list) => Box::new(CelList::from(
+            Arc::unwrap_or_clone(list)
+                .into_iter()
+                .map(into_val)
+                .collect::<Vec<_>>(),
+        )),
+        Value::Map(map) => Box::new(CelMap::from(
+            Arc::unwrap_or_clone(map.map)
+                .into_iter()
+                .map(|(key, value)| (CelMapKey::from(key), into_val(value)))
+                .collect::<HashMap<_, _>>(),
+        )),
+        other => Box::<dyn Val>::try_from(other).unwrap_or_else(|_| Box::new(CelNull)),
+    }
 }
 
 /// CEL's `text.matches(pattern)`: whether the RE2-style pattern matches anywhere in the text.
