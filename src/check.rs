@@ -13,9 +13,10 @@ use serde_json::json;
 use crate::facts::context::{self as concept_context, Scan};
 use crate::facts::{Facts, ItemFacts};
 use crate::letter::{Decision, Item, Letter};
+use crate::rules::RuleSet;
 use crate::rules::checks::{Role, Template, TemplatePart};
+use crate::rules::environment::{value_of, value_of_fields};
 use crate::rules::reasons::ReasonKind;
-use crate::rules::{Definitions, RuleSet};
 use crate::text::{Span, sentences};
 
 /// How a finding ranks, for `--fail-on` and displays.
@@ -181,7 +182,7 @@ pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet) -> Checked {
     let mut rationales = Vec::new();
     let letter_context = letter_context(facts, &concepts);
     for (item, item_facts) in letter.items.iter().zip(&facts.items) {
-        let (ctx, definitions) = item_context(&letter_context, item_facts, &rules.definitions);
+        let (ctx, definitions) = item_context(&letter_context, item_facts, rules);
         let rationale = item
             .rationale
             .clone()
@@ -297,10 +298,10 @@ fn letter_context(
 fn item_context<'a>(
     letter: &'a Context<'static, 'static>,
     item: &ItemFacts,
-    definitions: &Definitions,
+    rules: &RuleSet,
 ) -> (Context<'a, 'static>, Vec<(String, Option<bool>)>) {
     let mut ctx = letter.new_inner_scope();
-    add_variable(&mut ctx, "item", item);
+    ctx.add_variable_as_val("item", value_of_fields(item, &rules.item_fields));
     match &item.drug_use {
         Some(drug_use) => add_variable(&mut ctx, "use", drug_use),
         None => add_variable(
@@ -311,7 +312,7 @@ fn item_context<'a>(
     }
     // In order: a definition may use the ones above it. An unknown fact makes it null.
     let mut values = Vec::new();
-    for (d, program) in &definitions.list {
+    for (d, program) in &rules.definitions.list {
         let value = program.execute(&ctx).unwrap_or(Value::Null);
         values.push((
             d.name.clone(),
@@ -326,7 +327,7 @@ fn item_context<'a>(
 }
 
 fn add_variable<T: Serialize + ?Sized>(ctx: &mut Context, name: &str, value: &T) {
-    ctx.add_variable_as_val(name, crate::rules::environment::value_of(value));
+    ctx.add_variable_as_val(name, value_of(value));
 }
 
 fn json_of<T: Serialize>(v: &T) -> serde_json::Value {

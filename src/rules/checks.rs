@@ -117,6 +117,19 @@ pub struct CompiledRule {
     pub topic: usize,
 }
 
+impl CompiledRule {
+    /// Every CEL program of the rule: its condition, and its reasons' conditions, templates and
+    /// evidence.
+    pub fn programs(&self) -> impl Iterator<Item = &Program> {
+        std::iter::once(&*self.applies_to).chain(self.reasons.iter().flat_map(|r| {
+            std::iter::once(&*r.when)
+                .chain(r.evidence.iter().map(|e| &**e))
+                .chain(r.message.programs())
+                .chain(r.help.programs())
+        }))
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct CompiledReason {
     pub reason: usize,
@@ -131,6 +144,15 @@ pub struct CompiledReason {
 #[derive(Debug, Clone)]
 pub struct Template {
     pub parts: Vec<TemplatePart>,
+}
+
+impl Template {
+    fn programs(&self) -> impl Iterator<Item = &Program> {
+        self.parts.iter().filter_map(|p| match p {
+            TemplatePart::Expr(_, program) => Some(&**program),
+            TemplatePart::Text(_) => None,
+        })
+    }
 }
 
 #[derive(Debug, Clone)]

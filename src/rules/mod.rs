@@ -64,6 +64,9 @@ pub struct RuleSet {
     pub definitions: Definitions,
     /// The rules, in the order their files were read.
     pub rules: Vec<checks::CompiledRule>,
+    /// The fields of an item's facts that definitions and rules read: only those are converted
+    /// to CEL values.
+    pub item_fields: environment::FieldsRead,
     /// Every file read, in load order (relative name, file).
     pub files: Vec<(String, RuleFile)>,
     pub sources: Vec<RuleSource>,
@@ -248,6 +251,14 @@ impl RuleSet {
                 Some(reasons),
                 Some(definitions),
             ) if errors.is_empty() => Ok(RuleSet {
+                item_fields: environment::FieldsRead::of(
+                    "item",
+                    definitions
+                        .list
+                        .iter()
+                        .map(|(_, program)| &**program)
+                        .chain(rules.iter().flat_map(checks::CompiledRule::programs)),
+                ),
                 drugs,
                 concepts,
                 context,
