@@ -5,6 +5,7 @@
 //! the folded copy, where all of that reads as plain prose, and every match is mapped back to byte
 //! offsets in the original so that a diagnostic points at the real place in the file.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use serde::Serialize;
@@ -156,7 +157,7 @@ struct Folder<'a> {
     folded: String,
     segments: Vec<Segment>,
     /// The letter's words, lowercased; built the first time a hyphenated break needs it.
-    vocabulary: Option<std::collections::HashSet<String>>,
+    vocabulary: Option<std::collections::HashSet<Cow<'a, str>>>,
 }
 
 impl<'a> Folder<'a> {
@@ -306,10 +307,19 @@ impl<'a> Folder<'a> {
             original
                 .split(|c: char| !c.is_alphanumeric())
                 .filter(|w| w.len() > 3)
-                .map(str::to_lowercase)
+                // Most words are in lower case already: only the others are copied.
+                .map(|w| {
+                    match w
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+                    {
+                        true => Cow::Borrowed(w),
+                        false => Cow::Owned(w.to_lowercase()),
+                    }
+                })
                 .collect()
         });
-        vocabulary.contains(&format!("{head}{tail}").to_lowercase())
+        vocabulary.contains(format!("{head}{tail}").to_lowercase().as_str())
     }
 
     /// `2001.In a report`: a sentence ended with no space after its period. Initials (`U.S.`) and
