@@ -51,13 +51,14 @@ pub fn compile(source: &str) -> Result<Program, cel::ParseErrors> {
 
 /// A fact as a value of CEL variables. `Context::add_variable_from_value` would copy each map
 /// and list of the converted fact once more, with its keys hashed again, on the way to the
-/// interpreter's form: this takes them apart instead. It was a tenth of the work of a letter.
+/// interpreter's form: this takes them apart instead. That copying was 8% of a letter's work.
 pub fn value_of<T: Serialize + ?Sized>(fact: &T) -> Box<dyn Val> {
     into_val(cel::to_value(fact).unwrap_or(Value::Null))
 }
 
 /// Like [`value_of`], for a fact that is a struct, with only the fields that `read` keeps: an
-/// item's facts are converted for every item, and the rules read fewer than half of them.
+/// item's facts are converted for every item, and the default rules never read the largest
+/// fields (`guideline`, `use`).
 pub fn value_of_fields<T: Serialize + ?Sized>(fact: &T, read: &FieldsRead) -> Box<dyn Val> {
     if read.every {
         return value_of(fact);
