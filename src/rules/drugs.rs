@@ -412,13 +412,18 @@ drugs:
         );
     }
 
-    #[test]
-    fn near_misses_are_one_edit_from_a_name() {
+    /// A lexicon of one anticonvulsant, given as its YAML entry.
+    fn one_drug(entry: &str) -> Drugs {
         let file = RuleFile::new(
             "drugs.yaml",
-            "classes: [{id: anticonvulsant, title: A}]\ndrugs:\n  - {name: deltabalin, class: anticonvulsant, brands: [Lyvora]}\n",
+            format!("classes: [{{id: anticonvulsant, title: A}}]\ndrugs:\n  - {entry}\n"),
         );
-        let d = Drugs::compile(&file, file.parse().unwrap()).unwrap();
+        Drugs::compile(&file, file.parse().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn near_misses_are_one_edit_from_a_name() {
+        let d = one_drug("{name: deltabalin, class: anticonvulsant, brands: [Lyvora]}");
         for word in [
             "Lyvroa",
             "deltabaline",
@@ -435,11 +440,7 @@ drugs:
 
     #[test]
     fn every_single_edit_of_a_name_is_a_near_miss() {
-        let file = RuleFile::new(
-            "drugs.yaml",
-            "classes: [{id: anticonvulsant, title: A}]\ndrugs:\n  - {name: deltabalin, class: anticonvulsant}\n",
-        );
-        let d = Drugs::compile(&file, file.parse().unwrap()).unwrap();
+        let d = one_drug("{name: deltabalin, class: anticonvulsant}");
         let name: Vec<char> = "deltabalin".chars().collect();
         let mut edits: Vec<Vec<char>> = Vec::new();
         // Every edit that keeps the first letter.
