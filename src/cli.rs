@@ -56,6 +56,87 @@ pub enum Command {
     /// Print the facts imrlint reads from letters (YAML or JSON), each with its line and column:
     /// what the rules see.
     Facts(FactsArgs),
+    /// Measure findings against blind gold annotations: precision, recall and F1 overall and per
+    /// split, severity, kind, reason and rule, then every false positive and every miss.
+    Eval(EvalArgs),
+    /// Work with gold annotations: reviewers' agreement, the split of letters.
+    #[command(subcommand)]
+    Gold(GoldCommand),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct EvalArgs {
+    /// Letters to score (files or folders; each is paired with its gold by file stem, so a PDF
+    /// shares its text's gold) [default: every letter the gold files name].
+    pub paths: Vec<PathBuf>,
+    /// The folder of gold annotations: its adjudicated files are the gold.
+    #[arg(long, value_name = "DIR", default_value = "cases/gold")]
+    pub gold: PathBuf,
+    /// Where letters that gold names relative to the corpus are.
+    #[arg(long, value_name = "DIR", default_value = "../shared/corpus")]
+    pub corpus: PathBuf,
+    /// Score only the letters of this split.
+    #[arg(long, value_enum)]
+    pub split: Option<SplitArg>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = EvalFormat::Human)]
+    pub format: EvalFormat,
+    /// Exit with 1 when precision over all findings is below P (0 to 1).
+    #[arg(long, value_name = "P")]
+    pub min_precision: Option<f64>,
+    /// Exit with 1 when recall over all gold findings is below R (0 to 1).
+    #[arg(long, value_name = "R")]
+    pub min_recall: Option<f64>,
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SplitArg {
+    Tune,
+    Test,
+}
+
+impl SplitArg {
+    fn split(self) -> crate::gold::Split {
+        match self {
+            SplitArg::Tune => crate::gold::Split::Tune,
+            SplitArg::Test => crate::gold::Split::Test,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EvalFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GoldCommand {
+    /// How far two blind reviewers agree: Cohen's kappa on each item's sound/problem and per
+    /// finding kind, and the findings both raised.
+    Agreement(AgreementArgs),
+    /// Print each letter's split (tune or test): rules are written from tune letters only.
+    Split(SplitArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AgreementArgs {
+    /// Reviewer A's annotations (files with `annotator: A`).
+    pub a: PathBuf,
+    /// Reviewer B's annotations (files with `annotator: B`).
+    pub b: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = EvalFormat::Human)]
+    pub format: EvalFormat,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SplitArgs {
+    /// Letters: files or folders (searched recursively).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -86,7 +167,7 @@ pub struct ExplainArgs {
 #[derive(Debug, clap::Args)]
 pub struct SchemaArgs {
     /// Which file: rules (any rule file), drugs, concepts, context, guidelines, categories,
-    /// anatomy, requests, reasons, definitions, config (imrlint.yaml).
+    /// anatomy, requests, reasons, definitions, config (imrlint.yaml), gold (a gold annotation).
     #[arg(default_value = "rules")]
     pub kind: String,
 }
@@ -121,12 +202,19 @@ pub struct CheckArgs {
     pub watch: bool,
 }
 
-/// What every run over letters takes: the letters, the rules, the settings and the workers.
+/// What every run over letters takes: the letters, and how to check them.
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
     /// Letters: files (.txt, .pdf), folders (searched recursively), or - for standard input.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+}
+
+/// How letters are checked: the rules, the settings and the workers.
+#[derive(Debug, clap::Args)]
+pub struct SettingsArgs {
     /// Rule folders or files, laid over the default rule set (./rules if present, else built in).
     #[arg(long = "rules", value_name = "DIR|FILE")]
     pub rules: Vec<PathBuf>,
@@ -248,6 +336,20 @@ pub fn main() -> ExitCode {
         Command::Rules(RulesCommand::List(args)) => run_rules_list(args),
         Command::Explain(args) => run_explain(args),
         Command::Schema(args) => run_schema(args),
+        Command::Eval(args) => run_eval(&args),
+        Command::Gold(GoldCommand::Agreement(args)) => run_agreement(&args),
+        Command::Gold(GoldCommand::Split(args)) => {
+            let inputs = Inputs::expand(&args.paths, |_| true);
+            for i in 0..inputs.len() {
+                let path = match inputs.get(i) {
+                    Ok(origin) => origin.display_name(),
+                    Err((path, _)) => path.display().to_string(),
+                };
+                let split = crate::gold::split_of(&crate::gold::stem(std::path::Path::new(&path)));
+                println!("{}\t{path}", split.id());
+            }
+            ExitCode::SUCCESS
+        }
     }
 }
 
@@ -400,7 +502,7 @@ struct Session {
 
 impl Session {
     /// Reads imrlint.yaml (reporting expired suppressions) and the rules.
-    fn open(run: &RunArgs) -> Result<Session, ExitCode> {
+    fn open(run: &SettingsArgs) -> Result<Session, ExitCode> {
         let today = jiff::Zoned::now().date();
         let config = match (&run.config, run.no_config) {
             (_, true) => Ok(Config::default()),
@@ -438,8 +540,13 @@ impl Session {
     /// Checks every letter (leaving out the excluded ones) and hands each result, with the
     /// settings applied, to `each` in input order. The progress bar is `each`'s to suspend while
     /// it writes to a terminal.
-    fn each(&self, run: &RunArgs, mut each: impl FnMut(LetterResult, &indicatif::ProgressBar)) {
-        let inputs = Inputs::expand(&run.paths, |path| !self.config.excludes(path));
+    fn each(
+        &self,
+        paths: &[PathBuf],
+        run: &SettingsArgs,
+        mut each: impl FnMut(LetterResult, &indicatif::ProgressBar),
+    ) {
+        let inputs = Inputs::expand(paths, |path| !self.config.excludes(path));
         let progress = progress_bar(inputs.len(), run.no_progress);
         run::in_order(
             inputs.len(),
@@ -470,7 +577,7 @@ impl Session {
 }
 
 fn run_check(args: &CheckArgs) -> ExitCode {
-    let session = match Session::open(&args.run) {
+    let session = match Session::open(&args.run.settings) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -532,19 +639,23 @@ fn run_check(args: &CheckArgs) -> ExitCode {
         }
     };
     write(&mut out, reporter.begin(), None);
-    session.each(&args.run, |mut result, progress| {
-        if args.write_baseline.is_some() {
-            baseline_entries.extend(baseline::entries(&result));
-        }
-        if let Some(b) = &mut baseline {
-            b.filter(&mut result);
-        }
-        if args.trace {
-            progress.suspend(|| eprint!("{}", report::trace(&result)));
-        }
-        failing |= fail_at.is_some_and(|t| result.worst().is_some_and(|w| w >= t));
-        write(&mut out, reporter.letter(&result), Some(progress));
-    });
+    session.each(
+        &args.run.paths,
+        &args.run.settings,
+        |mut result, progress| {
+            if args.write_baseline.is_some() {
+                baseline_entries.extend(baseline::entries(&result));
+            }
+            if let Some(b) = &mut baseline {
+                b.filter(&mut result);
+            }
+            if args.trace {
+                progress.suspend(|| eprint!("{}", report::trace(&result)));
+            }
+            failing |= fail_at.is_some_and(|t| result.worst().is_some_and(|w| w >= t));
+            write(&mut out, reporter.letter(&result), Some(progress));
+        },
+    );
     write(&mut out, reporter.end(), None);
     if let Some(b) = &baseline {
         let gone = b.gone();
@@ -589,7 +700,7 @@ fn run_check(args: &CheckArgs) -> ExitCode {
 
 /// `imrlint report`: the batch report's files, each written whole or not at all.
 fn run_report(args: &ReportArgs) -> ExitCode {
-    let session = match Session::open(&args.run) {
+    let session = match Session::open(&args.run.settings) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -615,7 +726,7 @@ fn run_report(args: &ReportArgs) -> ExitCode {
     note(report::csv_header().and_then(|h| csv.write_all(h.as_bytes()).map_err(|e| e.to_string())));
     let mut batch = report::html::Batch::default();
     let mut inputs = Vec::new();
-    session.each(&args.run, |result, _| {
+    session.each(&args.run.paths, &args.run.settings, |result, _| {
         let (page, html) = batch.add(&result);
         note(write_whole(&letters_dir.join(page), html.as_bytes()));
         note(
@@ -722,9 +833,9 @@ fn watched_state(args: &CheckArgs) -> Vec<(PathBuf, Option<std::time::SystemTime
         .filter(|p| p.as_os_str() != "-")
         .cloned()
         .collect();
-    roots.extend(args.run.rules.iter().cloned());
+    roots.extend(args.run.settings.rules.iter().cloned());
     roots.push(PathBuf::from("rules"));
-    roots.extend(args.run.config.iter().cloned());
+    roots.extend(args.run.settings.config.iter().cloned());
     if let Ok(cwd) = std::env::current_dir() {
         roots.extend(
             cwd.ancestors()
@@ -921,9 +1032,10 @@ fn run_schema(args: SchemaArgs) -> ExitCode {
         "reasons" => schemars::schema_for!(reasons::ReasonsFile),
         "definitions" => schemars::schema_for!(definitions::DefinitionsFile),
         "config" => schemars::schema_for!(crate::config::ConfigFile),
+        "gold" => schemars::schema_for!(crate::gold::GoldFile),
         other => {
             eprintln!(
-                "imrlint: no schema `{other}`; kinds: rules, drugs, concepts, context, guidelines, categories, anatomy, requests, reasons, definitions, config"
+                "imrlint: no schema `{other}`; kinds: rules, drugs, concepts, context, guidelines, categories, anatomy, requests, reasons, definitions, config, gold"
             );
             return ExitCode::from(EXIT_USAGE);
         }
@@ -932,5 +1044,130 @@ fn run_schema(args: SchemaArgs) -> ExitCode {
         "{}",
         serde_json::to_string_pretty(&schema).unwrap_or_default()
     );
+    ExitCode::SUCCESS
+}
+
+fn print_gold_errors(errors: &[crate::gold::GoldError]) {
+    for e in errors {
+        eprintln!("imrlint: {e}");
+    }
+    eprintln!(
+        "imrlint: {} gold file(s) have errors (`imrlint schema gold` prints the format); nothing was scored",
+        errors.len()
+    );
+}
+
+fn print_json(value: &serde_json::Value) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).unwrap_or_default()
+    );
+}
+
+/// `imrlint eval`: checks the letters gold names (or those given), scores them, prints the
+/// evaluation, and holds it to the thresholds given.
+fn run_eval(args: &EvalArgs) -> ExitCode {
+    use crate::gold::{self, Annotator};
+    let split = args.split.map(SplitArg::split);
+    let golds = match gold::read_dir(&args.gold, Annotator::Adjudicated) {
+        Ok(g) => g,
+        Err(errors) => {
+            print_gold_errors(&errors);
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let golds: std::collections::BTreeMap<String, gold::Gold> = golds
+        .into_iter()
+        .filter(|(_, g)| crate::eval::in_split(g, split))
+        .collect();
+    let mut evaluation = crate::eval::Evaluation::default();
+    let paths: Vec<PathBuf> = if args.paths.is_empty() {
+        golds
+            .values()
+            .filter_map(|g| {
+                let found = g.locate(&args.corpus);
+                if found.is_none() {
+                    evaluation.not_found.push(g.file.letter.clone());
+                }
+                found
+            })
+            .collect()
+    } else {
+        args.paths.clone()
+    };
+    if !evaluation.not_found.is_empty() {
+        eprintln!(
+            "imrlint: {} gold letter(s) not found in the working folder or {}: not scored",
+            evaluation.not_found.len(),
+            args.corpus.display()
+        );
+    }
+    let session = match Session::open(&args.settings) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    session.each(&paths, &args.settings, |result, _| {
+        let stem = gold::stem(std::path::Path::new(&result.path));
+        match golds.get(&stem) {
+            Some(g) => evaluation.add(g, &result),
+            // A letter of the other split is left out silently; one with no gold is listed.
+            None if split.is_some_and(|s| gold::split_of(&stem) != s) => {}
+            None => evaluation.without_gold.push(result.path.clone()),
+        }
+    });
+    if evaluation.letters == 0 {
+        eprintln!(
+            "imrlint: no letter with gold to score (gold: {} adjudicated file(s) in {})",
+            golds.len(),
+            args.gold.display()
+        );
+        return ExitCode::from(EXIT_USAGE);
+    }
+    match args.format {
+        EvalFormat::Human => print!("{}", crate::eval::human(&evaluation)),
+        EvalFormat::Json => print_json(&crate::eval::json(&evaluation)),
+    }
+    let overall = evaluation.score.overall;
+    let mut below = false;
+    for (name, value, min) in [
+        ("precision", overall.precision(), args.min_precision),
+        ("recall", overall.recall(), args.min_recall),
+    ] {
+        if let Some(min) = min
+            && value.unwrap_or(0.0) < min
+        {
+            eprintln!(
+                "imrlint: {name} {:.1}% is below the minimum {:.1}%",
+                100.0 * value.unwrap_or(0.0),
+                100.0 * min
+            );
+            below = true;
+        }
+    }
+    if below {
+        ExitCode::from(EXIT_FINDINGS)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn run_agreement(args: &AgreementArgs) -> ExitCode {
+    use crate::gold::{self, Annotator};
+    let (a, b) = match (
+        gold::read_dir(&args.a, Annotator::A),
+        gold::read_dir(&args.b, Annotator::B),
+    ) {
+        (Ok(a), Ok(b)) => (a, b),
+        (a, b) => {
+            let errors: Vec<_> = [a.err(), b.err()].into_iter().flatten().flatten().collect();
+            print_gold_errors(&errors);
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let agreement = crate::eval::agreement::compare(&a, &b);
+    match args.format {
+        EvalFormat::Human => print!("{}", agreement.human()),
+        EvalFormat::Json => print_json(&agreement.json()),
+    }
     ExitCode::SUCCESS
 }
