@@ -82,13 +82,23 @@ pub struct EvalArgs {
     #[arg(long, value_enum, default_value_t = EvalFormat::Human)]
     pub format: EvalFormat,
     /// Exit with 1 when precision over all findings is below P (0 to 1).
-    #[arg(long, value_name = "P")]
+    #[arg(long, value_name = "P", value_parser = fraction)]
     pub min_precision: Option<f64>,
     /// Exit with 1 when recall over all gold findings is below R (0 to 1).
-    #[arg(long, value_name = "R")]
+    #[arg(long, value_name = "R", value_parser = fraction)]
     pub min_recall: Option<f64>,
     #[command(flatten)]
     pub settings: SettingsArgs,
+}
+
+/// A share from 0 to 1, as `--min-precision` and `--min-recall` take it.
+fn fraction(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(x) if (0.0..=1.0).contains(&x) => Ok(x),
+        _ => Err(format!(
+            "`{text}` is not a share from 0 to 1 (write 0.5 for 50%)"
+        )),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -338,18 +348,7 @@ pub fn main() -> ExitCode {
         Command::Schema(args) => run_schema(args),
         Command::Eval(args) => run_eval(&args),
         Command::Gold(GoldCommand::Agreement(args)) => run_agreement(&args),
-        Command::Gold(GoldCommand::Split(args)) => {
-            let inputs = Inputs::expand(&args.paths, |_| true);
-            for i in 0..inputs.len() {
-                let path = match inputs.get(i) {
-                    Ok(origin) => origin.display_name(),
-                    Err((path, _)) => path.display().to_string(),
-                };
-                let split = crate::gold::split_of(&crate::gold::stem(std::path::Path::new(&path)));
-                println!("{}\t{path}", split.id());
-            }
-            ExitCode::SUCCESS
-        }
+        Command::Gold(GoldCommand::Split(args)) => run_split(&args),
     }
 }
 
@@ -1040,10 +1039,7 @@ fn run_schema(args: SchemaArgs) -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&schema).unwrap_or_default()
-    );
+    print_json(&schema);
     ExitCode::SUCCESS
 }
 
@@ -1052,12 +1048,12 @@ fn print_gold_errors(errors: &[crate::gold::GoldError]) {
         eprintln!("imrlint: {e}");
     }
     eprintln!(
-        "imrlint: {} gold file(s) have errors (`imrlint schema gold` prints the format); nothing was scored",
+        "imrlint: {} problem(s) with the gold; nothing was scored (`imrlint schema gold` prints the format of a gold file)",
         errors.len()
     );
 }
 
-fn print_json(value: &serde_json::Value) {
+fn print_json(value: &impl Serialize) {
     println!(
         "{}",
         serde_json::to_string_pretty(value).unwrap_or_default()
@@ -1076,14 +1072,12 @@ fn run_eval(args: &EvalArgs) -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
-    let golds: std::collections::BTreeMap<String, gold::Gold> = golds
-        .into_iter()
-        .filter(|(_, g)| crate::eval::in_split(g, split))
-        .collect();
+    let in_split = |g: &gold::Gold| crate::eval::in_split(g, split);
     let mut evaluation = crate::eval::Evaluation::default();
     let paths: Vec<PathBuf> = if args.paths.is_empty() {
         golds
             .values()
+            .filter(|g| in_split(g))
             .filter_map(|g| {
                 let found = g.locate(&args.corpus);
                 if found.is_none() {
@@ -1107,17 +1101,19 @@ fn run_eval(args: &EvalArgs) -> ExitCode {
         Err(code) => return code,
     };
     session.each(&paths, &args.settings, |result, _| {
-        let stem = gold::stem(std::path::Path::new(&result.path));
-        match golds.get(&stem) {
-            Some(g) => evaluation.add(g, &result),
+        match golds.get(&gold::stem(std::path::Path::new(&result.path))) {
+            Some(g) if in_split(g) => evaluation.add(g, &result),
             // A letter of the other split is left out silently; one with no gold is listed.
-            None if split.is_some_and(|s| gold::split_of(&stem) != s) => {}
+            Some(_) => {}
             None => evaluation.without_gold.push(result.path.clone()),
         }
     });
     if evaluation.letters == 0 {
         eprintln!(
-            "imrlint: no letter with gold to score (gold: {} adjudicated file(s) in {})",
+            "imrlint: no letter with gold to score{} (gold: {} adjudicated file(s) in {})",
+            split
+                .map(|s| format!(" in the {} split", s.id()))
+                .unwrap_or_default(),
             golds.len(),
             args.gold.display()
         );
@@ -1149,6 +1145,20 @@ fn run_eval(args: &EvalArgs) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// `imrlint gold split`: each letter's split, by the rule every gold file follows unless pinned.
+fn run_split(args: &SplitArgs) -> ExitCode {
+    let inputs = Inputs::expand(&args.paths, |_| true);
+    for i in 0..inputs.len() {
+        let path = match inputs.get(i) {
+            Ok(origin) => origin.display_name(),
+            Err((path, _)) => path.display().to_string(),
+        };
+        let split = crate::gold::split_of(&crate::gold::stem(std::path::Path::new(&path)));
+        println!("{}\t{path}", split.id());
+    }
+    ExitCode::SUCCESS
 }
 
 fn run_agreement(args: &AgreementArgs) -> ExitCode {

@@ -351,20 +351,14 @@ fn contains_word(quote: &str, word: &str) -> bool {
 }
 
 /// Where a quote stands in the text: its words in order, whatever the case and the white space
-/// (line breaks) between them.
+/// (line breaks) between them. A quote that drifts from the letter after its first words is
+/// still placed by its first four, or three.
 fn find_quote(text: &str, quote: &str) -> Option<usize> {
     let words: Vec<String> = quote.split_whitespace().map(regex::escape).collect();
-    if words.is_empty() || text.is_empty() {
-        return None;
-    }
-    // A quote whose last words were trimmed or changed is still found by its first ones.
-    (1..=words.len().min(4)).rev().find_map(|n| {
-        let pattern = if n == words.len().min(4) {
-            words.join(r"\s+")
-        } else {
-            words[..n].join(r"\s+")
-        };
-        regex::RegexBuilder::new(&pattern)
+    let mut lengths = vec![words.len()];
+    lengths.extend([4, 3].into_iter().filter(|&n| n < words.len()));
+    lengths.into_iter().filter(|&n| n > 0).find_map(|n| {
+        regex::RegexBuilder::new(&words[..n].join(r"\s+"))
             .case_insensitive(true)
             .build()
             .ok()?

@@ -217,6 +217,9 @@ fn quotes_are_found_whatever_the_case_and_line_breaks() {
         TEXT.find("No documented")
     );
     assert_eq!(find_quote(TEXT, "nowhere in the letter"), None);
+    // Too few words to place by a part: one word alone could stand anywhere.
+    assert_eq!(find_quote(TEXT, "No signs"), None);
+    assert_eq!(find_quote(TEXT, ""), None);
     assert_eq!(line_column(TEXT, TEXT.find("No red").unwrap()), (5, 1));
 }
 
