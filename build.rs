@@ -1,5 +1,5 @@
 //! Embeds the default rule set (every `.yaml` under `rules/`) in the binary, so that imrlint runs
-//! with its rules from anywhere; `./rules` or `--rules` still take precedence at run time.
+//! with its rules from anywhere; imrlint.yaml's `rules:` and `--rules` are laid over it at run time.
 
 use std::path::{Path, PathBuf};
 

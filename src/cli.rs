@@ -1,4 +1,4 @@
-//! The command line: argument parsing, and each command as a call into the library.
+//! The command line: argument parsing, and each command as a call into the library's [`Linter`].
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -8,16 +8,15 @@ use clap::{Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::baseline::{self, Baseline};
-use crate::check::{self, Severity};
-use crate::config::{self, Config};
-use crate::facts::{self, Facts};
-use crate::input::{self, Inputs, Origin};
-use crate::letter;
-use crate::output::{AtomicFile, Output};
-use crate::report::{self, Format, LetterResult, Outcome, Reporter};
-use crate::rules::{RuleErrors, RuleSet};
-use crate::run;
+use imrlint::baseline::{self, Baseline};
+use imrlint::check::Severity;
+use imrlint::config::{self, Config};
+use imrlint::input::{self, Inputs};
+use imrlint::linter::{ConfigChoice, Failure, FileFacts, Linter, Settings, SetupError};
+use imrlint::output::{AtomicFile, Output};
+use imrlint::report::{self, Format, LetterResult, Reporter};
+use imrlint::rules::{RuleErrors, RuleSet, RuleSource};
+use imrlint::run;
 
 /// Exit codes: 0 clean, 1 findings (or unreadable letters), 2 usage, configuration or rule errors.
 pub const EXIT_FINDINGS: u8 = 1;
@@ -108,10 +107,10 @@ pub enum SplitArg {
 }
 
 impl SplitArg {
-    fn split(self) -> crate::gold::Split {
+    fn split(self) -> imrlint::gold::Split {
         match self {
-            SplitArg::Tune => crate::gold::Split::Tune,
-            SplitArg::Test => crate::gold::Split::Test,
+            SplitArg::Tune => imrlint::gold::Split::Tune,
+            SplitArg::Test => imrlint::gold::Split::Test,
         }
     }
 }
@@ -161,17 +160,30 @@ pub enum RulesCommand {
 
 #[derive(Debug, clap::Args)]
 pub struct RulesArgs {
-    /// Rule folders or files, laid over the default rule set (./rules if present, else built in).
+    #[command(flatten)]
+    pub rules: RuleArgs,
+}
+
+/// Where the rules and the settings come from: every command that loads rules takes these.
+#[derive(Debug, clap::Args)]
+pub struct RuleArgs {
+    /// Rule folders or files, laid over the built-in rules and imrlint.yaml's `rules:`.
     #[arg(long = "rules", value_name = "DIR|FILE")]
     pub rules: Vec<PathBuf>,
+    /// Settings file [default: imrlint.yaml in the working folder or the nearest one above].
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    pub config: Option<PathBuf>,
+    /// Read no imrlint.yaml.
+    #[arg(long)]
+    pub no_config: bool,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct ExplainArgs {
     /// A rule id (`mtus-benzodiazepines`) or a reason id (`long-term-use`).
     pub id: String,
-    #[arg(long = "rules", value_name = "DIR|FILE")]
-    pub rules: Vec<PathBuf>,
+    #[command(flatten)]
+    pub rules: RuleArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -225,15 +237,8 @@ pub struct RunArgs {
 /// How letters are checked: the rules, the settings and the workers.
 #[derive(Debug, clap::Args)]
 pub struct SettingsArgs {
-    /// Rule folders or files, laid over the default rule set (./rules if present, else built in).
-    #[arg(long = "rules", value_name = "DIR|FILE")]
-    pub rules: Vec<PathBuf>,
-    /// Settings file [default: imrlint.yaml in the working folder or the nearest one above].
-    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
-    pub config: Option<PathBuf>,
-    /// Read no imrlint.yaml.
-    #[arg(long)]
-    pub no_config: bool,
+    #[command(flatten)]
+    pub rules: RuleArgs,
     /// Letters checked at once (default: the machine's cores). The report is the same for any
     /// number.
     #[arg(long, short = 'j', value_name = "N")]
@@ -276,9 +281,8 @@ pub struct FactsArgs {
     /// Letters: files (.txt, .pdf), folders (searched recursively), or - for standard input.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
-    /// Rule folders or files, laid over the default rule set (./rules if present, else built in).
-    #[arg(long = "rules", value_name = "DIR|FILE")]
-    pub rules: Vec<PathBuf>,
+    #[command(flatten)]
+    pub rules: RuleArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = FactsFormat::Yaml)]
     pub format: FactsFormat,
@@ -288,25 +292,6 @@ pub struct FactsArgs {
 pub enum FactsFormat {
     Yaml,
     Json,
-}
-
-/// One letter's facts, or why it has none.
-#[derive(Debug, Serialize)]
-pub struct FileFacts {
-    pub path: String,
-    pub status: &'static str,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub notes: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<FileError>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub facts: Option<Facts>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct FileError {
-    pub kind: &'static str,
-    pub message: String,
 }
 
 pub fn main() -> ExitCode {
@@ -331,12 +316,12 @@ pub fn main() -> ExitCode {
         Command::Check(args) if args.watch => watch(&args),
         Command::Check(args) => run_check(&args),
         Command::Report(args) => run_report(&args),
-        Command::Rules(RulesCommand::Check(args)) => match load_rules(&args.rules) {
-            Ok(r) => {
+        Command::Rules(RulesCommand::Check(args)) => match open_linter(&args.rules) {
+            Ok(linter) => {
                 eprintln!(
                     "imrlint: the rule set is valid: {} files, {} rules",
-                    r.files.len(),
-                    r.rules.len()
+                    linter.rules.files.len(),
+                    linter.rules.rules.len()
                 );
                 ExitCode::SUCCESS
             }
@@ -352,62 +337,68 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn load_rules(extra: &[PathBuf]) -> Result<RuleSet, ExitCode> {
-    RuleSet::load(extra).map_err(|e| {
-        report_rule_errors(&e);
+/// The linter of a command: imrlint.yaml (the one named, the nearest, or none) and the rules,
+/// each problem reported with its place; exit 2 when there is one. Expired suppressions, and a
+/// `rules` folder here that is not read, are said on standard error.
+fn open_linter(args: &RuleArgs) -> Result<Linter, ExitCode> {
+    let config = match (&args.config, args.no_config) {
+        (_, true) => ConfigChoice::Ignored,
+        (Some(path), false) => ConfigChoice::File(path.clone()),
+        (None, false) => {
+            ConfigChoice::Nearest(std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")))
+        }
+    };
+    let settings = Settings {
+        rules: args.rules.clone(),
+        config,
+    };
+    let linter = Linter::new(&settings, jiff::Zoned::now().date()).map_err(|e| {
+        match e {
+            SetupError::Config(errors) => {
+                for e in errors {
+                    eprintln!("{:?}", miette::Report::new(e));
+                }
+                eprintln!("imrlint: the configuration has errors; nothing was checked");
+            }
+            SetupError::Rules(errors) => report_rule_errors(&errors),
+        }
         ExitCode::from(EXIT_USAGE)
-    })
+    })?;
+    let config = &linter.config;
+    for s in &config.expired {
+        eprintln!(
+            "imrlint: {}: the suppression of `{}` expired on {} and no longer applies (it said: {})",
+            config
+                .path
+                .as_deref()
+                .unwrap_or(std::path::Path::new(config::FILE_NAME))
+                .display(),
+            s.finding,
+            s.expires.as_deref().unwrap_or(""),
+            s.reason
+        );
+    }
+    if let Some(folder) = linter.unread_rules_folder(std::path::Path::new(".")) {
+        eprintln!(
+            "imrlint: note: the folder {} is not read (the built-in rules are used); name it with --rules {} or under `rules:` in {}",
+            folder.display(),
+            folder.display(),
+            config::FILE_NAME
+        );
+    }
+    Ok(linter)
 }
 
-pub fn report_rule_errors(errors: &RuleErrors) {
+fn report_rule_errors(errors: &RuleErrors) {
     for e in &errors.0 {
         eprintln!("{:?}", miette::Report::new(e.clone()));
     }
     eprintln!("imrlint: {errors}; nothing was checked");
 }
 
-/// Reads and extracts one letter.
-pub fn facts_of(origin: Origin, rules: &RuleSet) -> FileFacts {
-    let path = origin.display_name();
-    let source = match input::read(origin) {
-        Ok(s) => s,
-        Err(e) => {
-            return FileFacts {
-                path,
-                status: "error",
-                notes: Vec::new(),
-                error: Some(FileError {
-                    kind: e.kind.id(),
-                    message: e.message,
-                }),
-                facts: None,
-            };
-        }
-    };
-    match letter::parse(source.text) {
-        Ok(l) => FileFacts {
-            path,
-            status: "ok",
-            notes: source.notes,
-            error: None,
-            facts: Some(facts::extract(&l, rules)),
-        },
-        Err(e) => FileFacts {
-            path,
-            status: "error",
-            notes: source.notes,
-            error: Some(FileError {
-                kind: "unreadable",
-                message: e.message,
-            }),
-            facts: None,
-        },
-    }
-}
-
 fn run_facts(args: FactsArgs) -> ExitCode {
-    let rules = match load_rules(&args.rules) {
-        Ok(r) => r,
+    let linter = match open_linter(&args.rules) {
+        Ok(l) => l,
         Err(code) => return code,
     };
     let stdout = std::io::stdout();
@@ -415,17 +406,17 @@ fn run_facts(args: FactsArgs) -> ExitCode {
     let mut failed = false;
     let mut closed = false;
     let mut n = 0;
-    let inputs = Inputs::expand(&args.paths, |_| true);
+    let inputs = Inputs::expand(&args.paths, |path| !linter.config.excludes(path));
     run::in_order(
         inputs.len(),
         run::default_jobs(),
         |i| match inputs.get(i) {
-            Ok(origin) => facts_of(origin, &rules),
+            Ok(origin) => linter.facts_of(origin),
             Err((path, why)) => FileFacts {
                 path: path.display().to_string(),
                 status: "error",
                 notes: Vec::new(),
-                error: Some(FileError {
+                error: Some(Failure {
                     kind: "io",
                     message: why,
                 }),
@@ -465,122 +456,37 @@ fn run_facts(args: FactsArgs) -> ExitCode {
     }
 }
 
-/// Reads, extracts and checks one letter.
-pub fn check_letter(origin: Origin, rules: &RuleSet) -> LetterResult {
-    let path = origin.display_name();
-    let failed = |kind, message| LetterResult {
-        path: path.clone(),
-        outcome: Outcome::Failed { kind, message },
-    };
-    let source = match input::read(origin) {
-        Ok(s) => s,
-        Err(e) => return failed(e.kind.id(), e.message),
-    };
-    match letter::parse(source.text) {
-        Ok(l) => {
-            let facts = facts::extract(&l, rules);
-            let checked = check::check(&l, &facts, rules);
-            LetterResult {
-                path: path.clone(),
-                outcome: Outcome::Checked {
-                    text: std::sync::Arc::new(l.text.original().to_string()),
-                    facts: Box::new(facts),
-                    checked,
-                },
-            }
-        }
-        Err(e) => failed("unreadable", e.message),
-    }
-}
-
-/// The settings and rules of a run over letters.
-struct Session {
-    config: Config,
-    rules: RuleSet,
-}
-
-impl Session {
-    /// Reads imrlint.yaml (reporting expired suppressions) and the rules.
-    fn open(run: &SettingsArgs) -> Result<Session, ExitCode> {
-        let today = jiff::Zoned::now().date();
-        let config = match (&run.config, run.no_config) {
-            (_, true) => Ok(Config::default()),
-            (Some(path), false) => Config::load(path, today),
-            (None, false) => Config::find(
-                &std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
-                today,
-            ),
-        };
-        let config = config.map_err(|errors| {
-            for e in errors {
-                eprintln!("{:?}", miette::Report::new(e));
-            }
-            eprintln!("imrlint: the configuration has errors; nothing was checked");
-            ExitCode::from(EXIT_USAGE)
-        })?;
-        for s in &config.expired {
-            eprintln!(
-                "imrlint: {}: the suppression of `{}` expired on {} and no longer applies (it said: {})",
-                config
-                    .path
-                    .as_deref()
-                    .unwrap_or(std::path::Path::new(config::FILE_NAME))
-                    .display(),
-                s.finding,
-                s.expires.as_deref().unwrap_or(""),
-                s.reason
-            );
-        }
-        let rule_paths: Vec<PathBuf> = config.rules.iter().chain(&run.rules).cloned().collect();
-        let rules = load_rules(&rule_paths)?;
-        Ok(Session { config, rules })
-    }
-
-    /// Checks every letter (leaving out the excluded ones) and hands each result, with the
-    /// settings applied, to `each` in input order. The progress bar is `each`'s to suspend while
-    /// it writes to a terminal.
-    fn each(
-        &self,
-        paths: &[PathBuf],
-        run: &SettingsArgs,
-        mut each: impl FnMut(LetterResult, &indicatif::ProgressBar),
-    ) {
-        let inputs = Inputs::expand(paths, |path| !self.config.excludes(path));
-        let progress = progress_bar(inputs.len(), run.no_progress);
-        run::in_order(
-            inputs.len(),
-            run.jobs.unwrap_or_else(run::default_jobs),
-            |i| match inputs.get(i) {
-                Ok(origin) => check_letter(origin, &self.rules),
-                Err((path, why)) => LetterResult {
-                    path: path.display().to_string(),
-                    outcome: Outcome::Failed {
-                        kind: "io",
-                        message: why,
-                    },
-                },
-            },
-            |mut result| {
-                if let Outcome::Checked { checked, .. } = &mut result.outcome {
-                    let findings = std::mem::take(&mut checked.findings);
-                    checked.findings = self
-                        .config
-                        .apply(std::path::Path::new(&result.path), findings);
-                }
-                each(result, &progress);
-                progress.inc(1);
-            },
-        );
-        progress.finish_and_clear();
-    }
+/// Checks every letter (leaving out those imrlint.yaml excludes) and hands each result to
+/// `each` in input order. The progress bar is `each`'s to suspend while it writes to a terminal.
+fn each_letter(
+    linter: &Linter,
+    paths: &[PathBuf],
+    run: &SettingsArgs,
+    mut each: impl FnMut(LetterResult, &indicatif::ProgressBar),
+) {
+    let inputs = Inputs::expand(paths, |path| !linter.config.excludes(path));
+    let progress = progress_bar(inputs.len(), run.no_progress);
+    run::in_order(
+        inputs.len(),
+        run.jobs.unwrap_or_else(run::default_jobs),
+        |i| match inputs.get(i) {
+            Ok(origin) => linter.check(origin),
+            Err((path, why)) => Linter::unlisted(&path, why),
+        },
+        |result| {
+            each(result, &progress);
+            progress.inc(1);
+        },
+    );
+    progress.finish_and_clear();
 }
 
 fn run_check(args: &CheckArgs) -> ExitCode {
-    let session = match Session::open(&args.run.settings) {
-        Ok(s) => s,
+    let linter = match open_linter(&args.run.settings.rules) {
+        Ok(l) => l,
         Err(code) => return code,
     };
-    let (config, rules) = (&session.config, &session.rules);
+    let (config, rules) = (&linter.config, &linter.rules);
     let mut baseline = match &args.baseline {
         None => None,
         Some(path) => match Baseline::read(path) {
@@ -638,7 +544,8 @@ fn run_check(args: &CheckArgs) -> ExitCode {
         }
     };
     write(&mut out, reporter.begin(), None);
-    session.each(
+    each_letter(
+        &linter,
         &args.run.paths,
         &args.run.settings,
         |mut result, progress| {
@@ -699,8 +606,8 @@ fn run_check(args: &CheckArgs) -> ExitCode {
 
 /// `imrlint report`: the batch report's files, each written whole or not at all.
 fn run_report(args: &ReportArgs) -> ExitCode {
-    let session = match Session::open(&args.run.settings) {
-        Ok(s) => s,
+    let linter = match open_linter(&args.run.settings.rules) {
+        Ok(l) => l,
         Err(code) => return code,
     };
     let started = jiff::Timestamp::now();
@@ -725,7 +632,7 @@ fn run_report(args: &ReportArgs) -> ExitCode {
     note(report::csv_header().and_then(|h| csv.write_all(h.as_bytes()).map_err(|e| e.to_string())));
     let mut batch = report::html::Batch::default();
     let mut inputs = Vec::new();
-    session.each(&args.run.paths, &args.run.settings, |result, _| {
+    each_letter(&linter, &args.run.paths, &args.run.settings, |result, _| {
         let (page, html) = batch.add(&result);
         note(write_whole(&letters_dir.join(page), html.as_bytes()));
         note(
@@ -738,8 +645,8 @@ fn run_report(args: &ReportArgs) -> ExitCode {
         "schema": "imrlint/manifest/v1",
         "tool": "imrlint",
         "version": env!("CARGO_PKG_VERSION"),
-        "rules_sha256": rules_sha256(&session.rules),
-        "config": session.config.path.as_ref().map(|p| p.display().to_string()),
+        "rules_sha256": rules_sha256(&linter.rules),
+        "config": linter.config.path.as_ref().map(|p| p.display().to_string()),
         "started": started.to_string(),
         "finished": jiff::Timestamp::now().to_string(),
         "inputs": inputs,
@@ -823,7 +730,7 @@ fn watch(args: &CheckArgs) -> ExitCode {
 }
 
 /// Every watched file with its modification time and size: the letters, the rule folders
-/// (./rules and --rules) and the nearest imrlint.yaml.
+/// (--rules and the settings file's) and the settings file.
 fn watched_state(args: &CheckArgs) -> Vec<(PathBuf, Option<std::time::SystemTime>, u64)> {
     let mut roots: Vec<PathBuf> = args
         .run
@@ -832,16 +739,20 @@ fn watched_state(args: &CheckArgs) -> Vec<(PathBuf, Option<std::time::SystemTime
         .filter(|p| p.as_os_str() != "-")
         .cloned()
         .collect();
-    roots.extend(args.run.settings.rules.iter().cloned());
-    roots.push(PathBuf::from("rules"));
-    roots.extend(args.run.settings.config.iter().cloned());
+    roots.extend(args.run.settings.rules.rules.iter().cloned());
+    roots.extend(args.run.settings.rules.config.iter().cloned());
     if let Ok(cwd) = std::env::current_dir() {
-        roots.extend(
-            cwd.ancestors()
-                .map(|d| d.join(config::FILE_NAME))
-                .filter(|p| p.is_file())
-                .take(1),
-        );
+        let nearest = cwd
+            .ancestors()
+            .map(|d| d.join(config::FILE_NAME))
+            .find(|p| p.is_file());
+        if let Some(path) = nearest {
+            // The rule folders the settings file names are watched too.
+            if let Ok(config) = Config::load(&path, jiff::Zoned::now().date()) {
+                roots.extend(config.rules);
+            }
+            roots.push(path);
+        }
     }
     let mut out = Vec::new();
     for root in roots {
@@ -880,31 +791,31 @@ fn progress_bar(letters: usize, off: bool) -> indicatif::ProgressBar {
 }
 
 fn run_rules_test(args: RulesArgs) -> ExitCode {
-    let rules = match load_rules(&args.rules) {
-        Ok(r) => r,
+    let linter = match open_linter(&args.rules) {
+        Ok(l) => l,
         Err(code) => return code,
     };
-    // Example letters are named relative to the folder that holds the rules folder.
-    let base = args
+    // Example letters are named relative to the folder that holds the first rules folder read
+    // (`cases/seed-000.txt` beside `rules/`), else to the working folder.
+    let base = linter
         .rules
-        .first()
-        .or(Some(&PathBuf::from("rules")).filter(|p| p.is_dir()))
-        .and_then(|p| p.parent().map(std::path::Path::to_path_buf))
-        .unwrap_or_default();
-    let base = if base.as_os_str().is_empty() {
-        PathBuf::from(".")
-    } else {
-        base
-    };
+        .sources
+        .iter()
+        .find_map(|s| match s {
+            RuleSource::Path(p) => p.parent().map(std::path::Path::to_path_buf),
+            _ => None,
+        })
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| PathBuf::from("."));
     let (mut passed, mut skipped, mut failed) = (0, 0, 0);
-    for (rule, example, outcome) in crate::rules::examples::run(&rules, &base) {
+    for (rule, example, outcome) in imrlint::rules::examples::run(&linter, &base) {
         match outcome {
-            crate::rules::examples::Outcome::Passed => passed += 1,
-            crate::rules::examples::Outcome::Skipped(why) => {
+            imrlint::rules::examples::Outcome::Passed => passed += 1,
+            imrlint::rules::examples::Outcome::Skipped(why) => {
                 skipped += 1;
                 eprintln!("imrlint: {rule} example {example} skipped: {why}");
             }
-            crate::rules::examples::Outcome::Failed(e) => {
+            imrlint::rules::examples::Outcome::Failed(e) => {
                 failed += 1;
                 eprintln!("{:?}", miette::Report::new(e));
             }
@@ -919,10 +830,11 @@ fn run_rules_test(args: RulesArgs) -> ExitCode {
 }
 
 fn run_rules_list(args: RulesArgs) -> ExitCode {
-    let rules = match load_rules(&args.rules) {
-        Ok(r) => r,
+    let linter = match open_linter(&args.rules) {
+        Ok(l) => l,
         Err(code) => return code,
     };
+    let rules = &linter.rules;
     for r in &rules.rules {
         let doc = &rules.guidelines.documents[r.document].doc;
         let reasons: Vec<String> = r
@@ -942,10 +854,11 @@ fn run_rules_list(args: RulesArgs) -> ExitCode {
 }
 
 fn run_explain(args: ExplainArgs) -> ExitCode {
-    let rules = match load_rules(&args.rules) {
-        Ok(r) => r,
+    let linter = match open_linter(&args.rules) {
+        Ok(l) => l,
         Err(code) => return code,
     };
+    let rules = &linter.rules;
     let mut out = String::new();
     if let Some(r) = rules.rules.iter().find(|r| r.rule.id == args.id) {
         let doc = &rules.guidelines.documents[r.document];
@@ -1018,7 +931,7 @@ fn run_explain(args: ExplainArgs) -> ExitCode {
 }
 
 fn run_schema(args: SchemaArgs) -> ExitCode {
-    use crate::rules::*;
+    use imrlint::rules::*;
     let schema = match args.kind.as_str() {
         "rules" => schemars::schema_for!(checks::RulesFile),
         "drugs" => schemars::schema_for!(drugs::DrugsFile),
@@ -1030,8 +943,8 @@ fn run_schema(args: SchemaArgs) -> ExitCode {
         "requests" => schemars::schema_for!(requests::RequestsFile),
         "reasons" => schemars::schema_for!(reasons::ReasonsFile),
         "definitions" => schemars::schema_for!(definitions::DefinitionsFile),
-        "config" => schemars::schema_for!(crate::config::ConfigFile),
-        "gold" => schemars::schema_for!(crate::gold::GoldFile),
+        "config" => schemars::schema_for!(imrlint::config::ConfigFile),
+        "gold" => schemars::schema_for!(imrlint::gold::GoldFile),
         other => {
             eprintln!(
                 "imrlint: no schema `{other}`; kinds: rules, drugs, concepts, context, guidelines, categories, anatomy, requests, reasons, definitions, config, gold"
@@ -1043,7 +956,7 @@ fn run_schema(args: SchemaArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn print_gold_errors(errors: &[crate::gold::GoldError]) {
+fn print_gold_errors(errors: &[imrlint::gold::GoldError]) {
     for e in errors {
         eprintln!("imrlint: {e}");
     }
@@ -1063,7 +976,7 @@ fn print_json(value: &impl Serialize) {
 /// `imrlint eval`: checks the letters gold names (or those given), scores them, prints the
 /// evaluation, and holds it to the thresholds given.
 fn run_eval(args: &EvalArgs) -> ExitCode {
-    use crate::gold::{self, Annotator};
+    use imrlint::gold::{self, Annotator};
     let split = args.split.map(SplitArg::split);
     let golds = match gold::read_dir(&args.gold, Annotator::Adjudicated) {
         Ok(g) => g,
@@ -1072,8 +985,8 @@ fn run_eval(args: &EvalArgs) -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
-    let in_split = |g: &gold::Gold| crate::eval::in_split(g, split);
-    let mut evaluation = crate::eval::Evaluation::default();
+    let in_split = |g: &gold::Gold| imrlint::eval::in_split(g, split);
+    let mut evaluation = imrlint::eval::Evaluation::default();
     let paths: Vec<PathBuf> = if args.paths.is_empty() {
         golds
             .values()
@@ -1096,11 +1009,11 @@ fn run_eval(args: &EvalArgs) -> ExitCode {
             args.corpus.display()
         );
     }
-    let session = match Session::open(&args.settings) {
-        Ok(s) => s,
+    let linter = match open_linter(&args.settings.rules) {
+        Ok(l) => l,
         Err(code) => return code,
     };
-    session.each(&paths, &args.settings, |result, _| {
+    each_letter(&linter, &paths, &args.settings, |result, _| {
         match golds.get(&gold::stem(std::path::Path::new(&result.path))) {
             Some(g) if in_split(g) => evaluation.add(g, &result),
             // A letter of the other split is left out silently; one with no gold is listed.
@@ -1120,8 +1033,8 @@ fn run_eval(args: &EvalArgs) -> ExitCode {
         return ExitCode::from(EXIT_USAGE);
     }
     match args.format {
-        EvalFormat::Human => print!("{}", crate::eval::human(&evaluation)),
-        EvalFormat::Json => print_json(&crate::eval::json(&evaluation)),
+        EvalFormat::Human => print!("{}", imrlint::eval::human(&evaluation)),
+        EvalFormat::Json => print_json(&imrlint::eval::json(&evaluation)),
     }
     let overall = evaluation.score.overall;
     let mut below = false;
@@ -1155,14 +1068,14 @@ fn run_split(args: &SplitArgs) -> ExitCode {
             Ok(origin) => origin.display_name(),
             Err((path, _)) => path.display().to_string(),
         };
-        let split = crate::gold::split_of(&crate::gold::stem(std::path::Path::new(&path)));
+        let split = imrlint::gold::split_of(&imrlint::gold::stem(std::path::Path::new(&path)));
         println!("{}\t{path}", split.id());
     }
     ExitCode::SUCCESS
 }
 
 fn run_agreement(args: &AgreementArgs) -> ExitCode {
-    use crate::gold::{self, Annotator};
+    use imrlint::gold::{self, Annotator};
     let (a, b) = match (
         gold::read_dir(&args.a, Annotator::A),
         gold::read_dir(&args.b, Annotator::B),
@@ -1174,7 +1087,7 @@ fn run_agreement(args: &AgreementArgs) -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
-    let agreement = crate::eval::agreement::compare(&a, &b);
+    let agreement = imrlint::eval::agreement::compare(&a, &b);
     match args.format {
         EvalFormat::Human => print!("{}", agreement.human()),
         EvalFormat::Json => print_json(&agreement.json()),

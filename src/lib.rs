@@ -8,13 +8,13 @@
 
 pub mod baseline;
 pub mod check;
-pub mod cli;
 pub mod config;
 pub mod eval;
 pub mod facts;
 pub mod gold;
 pub mod input;
 pub mod letter;
+pub mod linter;
 pub mod output;
 pub mod report;
 pub mod rules;

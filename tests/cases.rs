@@ -5,8 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
-use imrlint::cli::facts_of;
 use imrlint::input::Origin;
+use imrlint::linter::Linter;
 use imrlint::rules::RuleSet;
 use serde_yaml::Value;
 
@@ -62,7 +62,7 @@ fn compare(expected: &Value, got: &Value, at: &str, out: &mut Vec<String>) {
 
 #[test]
 fn sample_letters_give_their_hand_checked_facts() {
-    let rules = RuleSet::built_in().expect("built-in rules");
+    let linter = Linter::with_rules(RuleSet::built_in().expect("built-in rules"));
     let cases = cases();
     assert!(
         cases.len() >= 5,
@@ -77,7 +77,7 @@ fn sample_letters_give_their_hand_checked_facts() {
         );
         let expected: Value =
             serde_yaml::from_str(&std::fs::read_to_string(&expected_path).unwrap()).unwrap();
-        let got = serde_yaml::to_value(facts_of(Origin::File(letter.clone()), &rules)).unwrap();
+        let got = serde_yaml::to_value(linter.facts_of(Origin::File(letter.clone()))).unwrap();
         let mut diffs = Vec::new();
         compare(&expected, &got, "", &mut diffs);
         for d in diffs {

@@ -4,8 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
-use imrlint::input::{self, Origin};
+use imrlint::input::Origin;
 use imrlint::letter::{self, Decision};
+use imrlint::linter::Linter;
+use imrlint::rules::RuleSet;
 
 fn corpus(kind: &str) -> Option<Vec<PathBuf>> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -42,18 +44,24 @@ fn labels(text: &str) -> Vec<Decision> {
         .collect()
 }
 
-fn read(path: &Path) -> letter::Letter {
-    let source = input::read(Origin::File(path.to_path_buf()))
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    letter::parse(source.text).unwrap_or_else(|e| panic!("{}: {}", path.display(), e.message))
+fn linter() -> Linter {
+    Linter::with_rules(RuleSet::built_in().unwrap())
+}
+
+fn read(linter: &Linter, path: &Path) -> letter::Letter {
+    linter
+        .read(Origin::File(path.to_path_buf()))
+        .unwrap_or_else(|e| panic!("{}: {}", path.display(), e.message))
+        .1
 }
 
 fn check(kind: &str) {
     let Some(files) = corpus(kind) else { return };
     assert_eq!(files.len(), 97, "letters in the corpus");
     let (mut upheld, mut overturned) = (0, 0);
+    let linter = linter();
     for path in &files {
-        let l = read(path);
+        let l = read(&linter, path);
         let expected = labels(l.text.original());
         let got: Vec<Decision> = l.items.iter().map(|i| i.decision).collect();
         assert_eq!(got, expected, "{}: decisions", path.display());
@@ -113,8 +121,9 @@ fn pdf_and_text_agree() {
     let (Some(texts), Some(pdfs)) = (corpus("text"), corpus("pdf")) else {
         return;
     };
+    let linter = linter();
     for (t, p) in texts.iter().zip(&pdfs) {
-        let (a, b) = (read(t), read(p));
+        let (a, b) = (read(&linter, t), read(&linter, p));
         let treatments = |l: &letter::Letter| {
             l.items
                 .iter()
@@ -131,7 +140,7 @@ fn pdf_and_text_agree() {
     }
 }
 
-fn facts_without_places(path: &Path, rules: &imrlint::rules::RuleSet) -> serde_json::Value {
+fn facts_without_places(path: &Path, linter: &Linter) -> serde_json::Value {
     fn strip(v: &mut serde_json::Value) {
         match v {
             serde_json::Value::Object(m) => {
@@ -144,11 +153,7 @@ fn facts_without_places(path: &Path, rules: &imrlint::rules::RuleSet) -> serde_j
             _ => {}
         }
     }
-    let mut v = serde_json::to_value(imrlint::cli::facts_of(
-        Origin::File(path.to_path_buf()),
-        rules,
-    ))
-    .unwrap();
+    let mut v = serde_json::to_value(linter.facts_of(Origin::File(path.to_path_buf()))).unwrap();
     strip(&mut v);
     v.as_object_mut().unwrap().remove("notes");
     v
@@ -160,11 +165,11 @@ fn pdf_and_text_give_the_same_facts() {
     let (Some(texts), Some(pdfs)) = (corpus("text"), corpus("pdf")) else {
         return;
     };
-    let rules = imrlint::rules::RuleSet::built_in().unwrap();
+    let linter = linter();
     for (t, p) in texts.iter().zip(&pdfs) {
         assert_eq!(
-            facts_without_places(t, &rules),
-            facts_without_places(p, &rules),
+            facts_without_places(t, &linter),
+            facts_without_places(p, &linter),
             "{} vs {}",
             t.display(),
             p.display()
@@ -176,10 +181,10 @@ fn pdf_and_text_give_the_same_facts() {
 #[test]
 fn every_corpus_medication_resolves_to_a_drug() {
     let Some(files) = corpus("text") else { return };
-    let rules = imrlint::rules::RuleSet::built_in().unwrap();
+    let linter = linter();
     let mut medications = 0;
     for path in &files {
-        let v = facts_without_places(path, &rules);
+        let v = facts_without_places(path, &linter);
         for item in v["facts"]["items"].as_array().unwrap() {
             if item["category"] == "medication" {
                 medications += 1;

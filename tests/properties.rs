@@ -1,28 +1,25 @@
 //! Property tests: whatever bytes come in, reading never panics and every span of every fact lies
 //! inside the text, on character boundaries.
 
-use imrlint::facts;
-use imrlint::input::{Origin, decode};
-use imrlint::letter;
+use imrlint::input::Origin;
+use imrlint::linter::Linter;
 use imrlint::rules::RuleSet;
 use proptest::prelude::*;
 use std::sync::LazyLock;
 
-static RULES: LazyLock<RuleSet> = LazyLock::new(|| RuleSet::built_in().expect("built-in rules"));
+static LINTER: LazyLock<Linter> =
+    LazyLock::new(|| Linter::with_rules(RuleSet::built_in().expect("built-in rules")));
 
 const SEED: &str = include_str!("../cases/seed-002.txt");
 const LETTER_2016: &str = include_str!("../cases/layout-maximus-2.txt");
 
 /// Reads bytes as far as they go and checks every span in the facts.
 fn read_and_check(bytes: Vec<u8>) -> Result<(), TestCaseError> {
-    let Ok(source) = decode(Origin::File("fuzz.txt".into()), bytes) else {
+    let Ok((_, l)) = LINTER.read_bytes(Origin::File("fuzz.txt".into()), bytes) else {
         return Ok(());
     };
-    let original = source.text.original().to_string();
-    let Ok(l) = letter::parse(source.text) else {
-        return Ok(());
-    };
-    let f = facts::extract(&l, &RULES);
+    let original = l.text.original().to_string();
+    let f = LINTER.facts(&l);
     let value = serde_json::to_value(&f).expect("facts serialize");
     check_spans(&value, &original)
 }

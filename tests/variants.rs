@@ -1,17 +1,19 @@
 //! A real letter with one thing changed: exactly the facts that depend on it change.
 
-use imrlint::cli::facts_of;
-use imrlint::input::{Origin, decode};
+use imrlint::input::Origin;
+use imrlint::linter::Linter;
 use imrlint::rules::RuleSet;
 use std::sync::LazyLock;
 
-static RULES: LazyLock<RuleSet> = LazyLock::new(|| RuleSet::built_in().expect("built-in rules"));
+static LINTER: LazyLock<Linter> =
+    LazyLock::new(|| Linter::with_rules(RuleSet::built_in().expect("built-in rules")));
 const SEED_000: &str = include_str!("../cases/seed-000.txt");
 
 fn facts(text: &str) -> serde_json::Value {
-    let source = decode(Origin::File("variant.txt".into()), text.as_bytes().to_vec()).unwrap();
-    let letter = imrlint::letter::parse(source.text).unwrap();
-    serde_json::to_value(imrlint::facts::extract(&letter, &RULES)).unwrap()
+    let (_, letter) = LINTER
+        .read_bytes(Origin::File("variant.txt".into()), text.as_bytes().to_vec())
+        .unwrap();
+    serde_json::to_value(LINTER.facts(&letter)).unwrap()
 }
 
 /// Facts without their places, for comparing letters whose text moved.
@@ -48,10 +50,9 @@ fn the_original() {
     assert_eq!(item0(&v)["use"]["weeks"], 25);
     assert_eq!(item0(&v)["drug"]["name"], "clonazepam");
     // facts_of reads the same letter from disk the same way.
-    let from_file = facts_of(
-        Origin::File(concat!(env!("CARGO_MANIFEST_DIR"), "/cases/seed-000.txt").into()),
-        &RULES,
-    );
+    let from_file = LINTER.facts_of(Origin::File(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/cases/seed-000.txt").into(),
+    ));
     assert_eq!(serde_json::to_value(from_file.facts).unwrap(), v);
 }
 

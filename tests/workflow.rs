@@ -208,3 +208,56 @@ fn globs_name_letters() {
             .contains("matches no .txt or .pdf file")
     );
 }
+
+/// imrlint.yaml is read the same way by every command: a broken rule file it names stops each one
+/// with exit 2 and the file's name, before any letter is read.
+#[test]
+fn every_command_reads_the_settings_file_the_same_way() {
+    let dir = batch();
+    std::fs::write(dir.path().join("imrlint.yaml"), "rules:\n  - extra.yaml\n").unwrap();
+    std::fs::write(dir.path().join("extra.yaml"), "rules: [\n").unwrap();
+    let commands: &[&[&str]] = &[
+        &["check", "seed-000.txt"],
+        &["facts", "seed-000.txt"],
+        &["report", "seed-000.txt", "--out", "out"],
+        &["eval", "--gold", "."],
+        &["rules", "check"],
+        &["rules", "test"],
+        &["rules", "list"],
+        &["explain", "long-term-use"],
+    ];
+    for args in commands {
+        let out = Command::cargo_bin("imrlint")
+            .unwrap()
+            .current_dir(dir.path())
+            .args(*args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("extra.yaml"), "{args:?}: {stderr}");
+    }
+}
+
+/// A `rules` folder that happens to stand in the working folder is not read unless named; a run
+/// says so, and reads it when named.
+#[test]
+fn a_rules_folder_in_the_working_folder_is_read_only_when_named() {
+    let dir = batch();
+    std::fs::create_dir(dir.path().join("rules")).unwrap();
+    std::fs::write(dir.path().join("rules/reasons.yaml"), "reasons: [\n").unwrap();
+    let (stdout, stderr) = check(dir.path(), &[]);
+    assert!(stdout.contains("seed-001.txt"), "{stdout}");
+    assert!(
+        stderr.contains("the folder ./rules is not read"),
+        "{stderr}"
+    );
+    let out = Command::cargo_bin("imrlint")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["check", "--rules", "rules", "."])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("reasons.yaml"));
+}

@@ -3,22 +3,21 @@
 
 use std::sync::LazyLock;
 
-use imrlint::input::{Origin, decode};
+use imrlint::input::Origin;
+use imrlint::linter::Linter;
 use imrlint::rules::RuleSet;
 use libfuzzer_sys::fuzz_target;
 
-static RULES: LazyLock<RuleSet> =
-    LazyLock::new(|| RuleSet::built_in().expect("the built-in rules load"));
+static LINTER: LazyLock<Linter> = LazyLock::new(|| {
+    Linter::with_rules(RuleSet::built_in().expect("the built-in rules load"))
+});
 
 fuzz_target!(|bytes: &[u8]| {
     // As the binary does: a PDF library's panic is caught and becomes the file's error.
     imrlint::input::quiet_pdf_panics();
-    let Ok(source) = decode(Origin::File("fuzz.txt".into()), bytes.to_vec()) else {
-        return;
-    };
-    if let Ok(letter) = imrlint::letter::parse(source.text) {
-        let facts = imrlint::facts::extract(&letter, &RULES);
-        let checked = imrlint::check::check(&letter, &facts, &RULES);
+    if let Ok((_, letter)) = LINTER.read_bytes(Origin::File("fuzz.txt".into()), bytes.to_vec()) {
+        let facts = LINTER.facts(&letter);
+        let checked = LINTER.evaluate(&letter, &facts);
         assert_eq!(checked.items.len(), letter.items.len());
     }
 });

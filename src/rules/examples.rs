@@ -3,10 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::RuleSet;
 use super::source::RuleError;
-use crate::check;
-use crate::input::{Origin, decode};
+use crate::input::Origin;
+use crate::linter::Linter;
 
 /// The outcome of one example.
 #[derive(Debug)]
@@ -17,9 +16,10 @@ pub enum Outcome {
     Failed(RuleError),
 }
 
-/// Runs every example of every rule. Letter paths are relative to `base` (the folder the rule
-/// set's `rules/` folder stands in: the repository).
-pub fn run(rules: &RuleSet, base: &Path) -> Vec<(String, usize, Outcome)> {
+/// Runs every example of every rule of the linter's rule set. Letter paths are relative to
+/// `base` (the folder the rule set's `rules/` folder stands in: the repository).
+pub fn run(linter: &Linter, base: &Path) -> Vec<(String, usize, Outcome)> {
+    let rules = &linter.rules;
     let mut out = Vec::new();
     for rule in &rules.rules {
         for (e, example) in rule.rule.examples.iter().enumerate() {
@@ -78,7 +78,7 @@ pub fn run(rules: &RuleSet, base: &Path) -> Vec<(String, usize, Outcome)> {
             out.push((
                 rule.rule.id.clone(),
                 e,
-                evaluate(rules, rule, example, bytes, &fail),
+                evaluate(linter, rule, example, bytes, &fail),
             ));
         }
     }
@@ -86,21 +86,18 @@ pub fn run(rules: &RuleSet, base: &Path) -> Vec<(String, usize, Outcome)> {
 }
 
 fn evaluate(
-    rules: &RuleSet,
+    linter: &Linter,
     rule: &super::checks::CompiledRule,
     example: &super::checks::RuleExample,
     bytes: Vec<u8>,
     fail: &dyn Fn(String) -> Outcome,
 ) -> Outcome {
-    let letter = match decode(Origin::File("example.txt".into()), bytes)
-        .map_err(|e| e.message)
-        .and_then(|s| crate::letter::parse(s.text).map_err(|e| e.message))
-    {
-        Ok(l) => l,
-        Err(m) => return fail(format!("the example letter cannot be read: {m}")),
+    let letter = match linter.read_bytes(Origin::File("example.txt".into()), bytes) {
+        Ok((_, l)) => l,
+        Err(e) => return fail(format!("the example letter cannot be read: {}", e.message)),
     };
-    let facts = crate::facts::extract(&letter, rules);
-    let checked = check::check(&letter, &facts, rules);
+    let facts = linter.facts(&letter);
+    let checked = linter.evaluate(&letter, &facts);
     let Some(item) = checked.items.get(example.item) else {
         return fail(format!(
             "the example letter has {} items; item {} does not exist",

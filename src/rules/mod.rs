@@ -1,7 +1,7 @@
 //! The rule set: every YAML file imrlint reads at run time, loaded, checked and compiled once.
 //!
-//! A rule set is built from sources in order: the base (`./rules` when it exists, else the copy
-//! built into the binary), then each `--rules` folder or file. A later file with the same path
+//! A rule set is built from sources in order: the copy built into the binary, then each folder or
+//! file the settings file and `--rules` name (see [`crate::linter::Settings`]). A later file with the same path
 //! relative to its source replaces the earlier one, so a full copy of `rules/` overrides the
 //! defaults file by file, and a folder holding only new files extends them. Knowledge files are
 //! known by their name (`drugs.yaml`, `concepts.yaml`, ... anywhere in a source); files of one
@@ -24,7 +24,7 @@ pub mod reasons;
 pub mod requests;
 pub mod source;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 pub use categories::{Anatomy, Categories};
 pub use concepts::{Concepts, Context, Status};
@@ -86,17 +86,6 @@ const KNOWLEDGE: &[&str] = &[
 ];
 
 impl RuleSet {
-    /// The rule set for a run: the base, overlaid with each of `extra` in order.
-    pub fn load(extra: &[PathBuf]) -> Result<RuleSet, RuleErrors> {
-        let mut sources = vec![if Path::new("rules").is_dir() {
-            RuleSource::Path(PathBuf::from("rules"))
-        } else {
-            RuleSource::BuiltIn
-        }];
-        sources.extend(extra.iter().cloned().map(RuleSource::Path));
-        RuleSet::from_sources(sources)
-    }
-
     /// The rule set built into the binary, alone.
     pub fn built_in() -> Result<RuleSet, RuleErrors> {
         RuleSet::from_sources(vec![RuleSource::BuiltIn])
