@@ -20,12 +20,60 @@ use crate::rules::reasons::ReasonKind;
 use crate::text::{Span, sentences};
 
 /// How a finding ranks, for `--fail-on` and displays.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Note,
     Warning,
     Error,
+}
+
+/// The severity from which a run fails (exit 1), or never.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum FailOn {
+    Error,
+    Warning,
+    Note,
+    Never,
+}
+
+impl FailOn {
+    /// Every threshold by its name on the command line and in settings.
+    pub const ALL: [(FailOn, &'static str); 4] = [
+        (FailOn::Error, "error"),
+        (FailOn::Warning, "warning"),
+        (FailOn::Note, "note"),
+        (FailOn::Never, "never"),
+    ];
+
+    pub fn from_name(name: &str) -> Option<FailOn> {
+        FailOn::ALL
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(f, _)| *f)
+    }
+
+    /// The lowest severity that fails the run.
+    pub fn threshold(self) -> Option<Severity> {
+        match self {
+            FailOn::Error => Some(Severity::Error),
+            FailOn::Warning => Some(Severity::Warning),
+            FailOn::Note => Some(Severity::Note),
+            FailOn::Never => None,
+        }
+    }
 }
 
 impl Severity {

@@ -4,12 +4,13 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::builder::TypedValueParser;
 use clap::{Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 use serde_json::json;
 
 use imrlint::baseline::{self, Baseline};
-use imrlint::check::Severity;
+use imrlint::check::FailOn;
 use imrlint::config::{self, Config};
 use imrlint::input::{self, Inputs};
 use imrlint::linter::{ConfigChoice, Failure, FileFacts, Linter, Settings, SetupError};
@@ -88,6 +89,21 @@ pub struct EvalArgs {
     pub min_recall: Option<f64>,
     #[command(flatten)]
     pub settings: SettingsArgs,
+}
+
+/// The report formats the library knows, with their help, as clap offers them.
+fn format_parser() -> impl TypedValueParser<Value = Format> {
+    let names = Format::ALL
+        .iter()
+        .map(|(_, name, help)| clap::builder::PossibleValue::new(*name).help(*help));
+    clap::builder::PossibleValuesParser::new(names)
+        .map(|name| Format::from_name(&name).expect("clap offers only the formats' names"))
+}
+
+fn fail_on_parser() -> impl TypedValueParser<Value = FailOn> {
+    let names = FailOn::ALL.iter().map(|(_, name)| *name);
+    clap::builder::PossibleValuesParser::new(names)
+        .map(|name| FailOn::from_name(&name).expect("clap offers only the thresholds' names"))
 }
 
 /// A share from 0 to 1, as `--min-precision` and `--min-recall` take it.
@@ -199,11 +215,11 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub run: RunArgs,
     /// Output format (default: human).
-    #[arg(long, value_enum, default_value_t = Format::Human)]
+    #[arg(long, default_value = "human", value_parser = format_parser())]
     pub format: Format,
     /// Exit with 1 when a finding reaches this severity [default: imrlint.yaml's fail-on, else
     /// warning].
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = fail_on_parser())]
     pub fail_on: Option<FailOn>,
     /// Write the report to this file instead of standard output.
     #[arg(long, value_name = "FILE")]
@@ -255,25 +271,6 @@ pub struct ReportArgs {
     /// The folder to write the report into (created if missing).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FailOn {
-    Error,
-    Warning,
-    Note,
-    Never,
-}
-
-impl FailOn {
-    fn threshold(self) -> Option<Severity> {
-        match self {
-            FailOn::Error => Some(Severity::Error),
-            FailOn::Warning => Some(Severity::Warning),
-            FailOn::Note => Some(Severity::Note),
-            FailOn::Never => None,
-        }
-    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -500,11 +497,11 @@ fn run_check(args: &CheckArgs) -> ExitCode {
     let color = args.output.is_none()
         && std::env::var_os("NO_COLOR").is_none()
         && std::io::IsTerminal::is_terminal(&std::io::stdout());
-    let fail_at = match (args.fail_on, config.fail_on) {
-        (Some(f), _) => f.threshold(),
-        (None, Some(configured)) => configured,
-        (None, None) => FailOn::Warning.threshold(),
-    };
+    let fail_at = args
+        .fail_on
+        .or(config.fail_on)
+        .unwrap_or(FailOn::Warning)
+        .threshold();
     let mut baseline_entries = Vec::new();
     let mut reporter = Reporter::new(args.format, rules, color, fail_at);
     let mut out = match Output::open(args.output.as_deref()) {

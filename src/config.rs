@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 
-use crate::check::{Finding, Severity};
+use crate::check::{FailOn, Finding, Severity};
 use crate::rules::{RuleError, RuleFile};
 
 pub const FILE_NAME: &str = "imrlint.yaml";
@@ -33,32 +33,15 @@ pub struct ConfigFile {
     pub ignore: Vec<String>,
     /// A severity per selector; the most specific selector wins (code, then reason, rule, kind).
     #[serde(default)]
-    pub severity: BTreeMap<String, SeverityName>,
+    pub severity: BTreeMap<String, Severity>,
     /// Exit with 1 when a finding reaches this severity (the command line's --fail-on wins).
     #[serde(default)]
-    pub fail_on: Option<FailOnName>,
+    pub fail_on: Option<FailOn>,
     /// Letters to leave out: globs relative to this file (`archive/**`).
     #[serde(default)]
     pub exclude: Vec<String>,
     #[serde(default)]
     pub suppressions: Vec<Suppression>,
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum SeverityName {
-    Error,
-    Warning,
-    Note,
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum FailOnName {
-    Error,
-    Warning,
-    Note,
-    Never,
 }
 
 /// Findings not to report, and why.
@@ -86,7 +69,7 @@ pub struct Config {
     select: Vec<String>,
     ignore: Vec<String>,
     severity: BTreeMap<String, Severity>,
-    pub fail_on: Option<Option<Severity>>,
+    pub fail_on: Option<FailOn>,
     exclude: GlobSet,
     base: PathBuf,
     suppressions: Vec<ActiveSuppression>,
@@ -182,27 +165,13 @@ impl Config {
         if !errors.is_empty() {
             return Err(errors);
         }
-        let level = |s: SeverityName| match s {
-            SeverityName::Error => Severity::Error,
-            SeverityName::Warning => Severity::Warning,
-            SeverityName::Note => Severity::Note,
-        };
         Ok(Config {
             path: Some(path.to_path_buf()),
             rules: raw.rules.iter().map(|r| base.join(r)).collect(),
             select: raw.select,
             ignore: raw.ignore,
-            severity: raw
-                .severity
-                .into_iter()
-                .map(|(k, v)| (k, level(v)))
-                .collect(),
-            fail_on: raw.fail_on.map(|f| match f {
-                FailOnName::Error => Some(Severity::Error),
-                FailOnName::Warning => Some(Severity::Warning),
-                FailOnName::Note => Some(Severity::Note),
-                FailOnName::Never => None,
-            }),
+            severity: raw.severity,
+            fail_on: raw.fail_on,
             exclude,
             base,
             suppressions,

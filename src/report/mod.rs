@@ -133,35 +133,175 @@ impl Counts {
 }
 
 /// How `check` reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
-    /// miette diagnostics pointing into each letter.
     Human,
-    /// One line per finding: `path:line:col: severity code message`.
     Concise,
-    /// The `imrlint/check/v1` document.
     Json,
-    /// One `imrlint/check/v1` file object per line.
     Jsonl,
-    /// SARIF 2.1.0, for code-scanning dashboards.
     Sarif,
-    /// GitHub Actions workflow commands (annotations).
     Github,
-    /// JUnit XML: a test case per letter.
     Junit,
-    /// CSV: a row per finding.
     Csv,
 }
 
-/// A report written as the letters come: each letter's part as soon as it is checked, and what
-/// only the whole run knows (summaries, SARIF rules, the JUnit suite) at the end.
-pub struct Reporter<'r> {
-    format: Format,
-    rules: &'r RuleSet,
-    handler: GraphicalReportHandler,
-    counts: Counts,
+impl Format {
+    /// Every format: its name on the command line and in settings, and what it is for.
+    pub const ALL: [(Format, &'static str, &'static str); 8] = [
+        (
+            Format::Human,
+            "human",
+            "miette diagnostics pointing into each letter",
+        ),
+        (
+            Format::Concise,
+            "concise",
+            "one line per finding: `path:line:col: severity code message`",
+        ),
+        (Format::Json, "json", "the `imrlint/check/v1` document"),
+        (
+            Format::Jsonl,
+            "jsonl",
+            "one `imrlint/check/v1` file object per line",
+        ),
+        (
+            Format::Sarif,
+            "sarif",
+            "SARIF 2.1.0, for code-scanning dashboards",
+        ),
+        (
+            Format::Github,
+            "github",
+            "GitHub Actions workflow commands (annotations)",
+        ),
+        (Format::Junit, "junit", "JUnit XML: a test case per letter"),
+        (Format::Csv, "csv", "CSV: a row per finding"),
+    ];
+
+    pub fn from_name(name: &str) -> Option<Format> {
+        Format::ALL
+            .iter()
+            .find(|(_, n, _)| *n == name)
+            .map(|(f, _, _)| *f)
+    }
+}
+
+/// One report format: what it writes before the first letter, for each letter as it comes, and
+/// after the last (what only the whole run knows: summaries, SARIF rules, the JUnit suite).
+trait Emitter {
+    fn begin(&mut self) -> Result<String, String> {
+        Ok(String::new())
+    }
+    /// A letter's part; `counts` already include it.
+    fn letter(&mut self, r: &LetterResult, counts: &Counts) -> Result<String, String>;
+    fn end(self: Box<Self>, _counts: &Counts) -> Result<String, String> {
+        Ok(String::new())
+    }
+}
+
+struct HumanEmitter(GraphicalReportHandler);
+
+impl Emitter for HumanEmitter {
+    fn letter(&mut self, r: &LetterResult, _: &Counts) -> Result<String, String> {
+        Ok(human(r, &self.0))
+    }
+    fn end(self: Box<Self>, counts: &Counts) -> Result<String, String> {
+        Ok(counts.line())
+    }
+}
+
+struct ConciseEmitter;
+
+impl Emitter for ConciseEmitter {
+    fn letter(&mut self, r: &LetterResult, _: &Counts) -> Result<String, String> {
+        Ok(concise(r))
+    }
+}
+
+struct GithubEmitter;
+
+impl Emitter for GithubEmitter {
+    fn letter(&mut self, r: &LetterResult, _: &Counts) -> Result<String, String> {
+        Ok(lines::github(r))
+    }
+}
+
+struct CsvEmitter;
+
+impl Emitter for CsvEmitter {
+    fn begin(&mut self) -> Result<String, String> {
+        lines::csv_header()
+    }
+    fn letter(&mut self, r: &LetterResult, _: &Counts) -> Result<String, String> {
+        lines::csv(r)
+    }
+}
+
+struct JsonlEmitter;
+
+impl Emitter for JsonlEmitter {
+    fn letter(&mut self, r: &LetterResult, _: &Counts) -> Result<String, String> {
+        Ok(format!("{}\n", file_json(r)))
+    }
+}
+
+/// The JSON document, written a file at a time: `files` first, the summary at the end.
+struct JsonEmitter;
+
+impl Emitter for JsonEmitter {
+    fn begin(&mut self) -> Result<String, String> {
+        Ok("{\n  \"files\": [".into())
+    }
+    fn letter(&mut self, r: &LetterResult, counts: &Counts) -> Result<String, String> {
+        let pretty = format!("{:#}", file_json(r));
+        let indented: Vec<String> = pretty.lines().map(|l| format!("    {l}")).collect();
+        let first = counts.files == 1;
+        Ok(format!(
+            "{}\n{}",
+            if first { "" } else { "," },
+            indented.join("\n")
+        ))
+    }
+    fn end(self: Box<Self>, counts: &Counts) -> Result<String, String> {
+        let summary = format!("{:#}", counts.json()).replace('\n', "\n  ");
+        let close = if counts.files == 0 { "]" } else { "\n  ]" };
+        Ok(format!(
+            "{close},\n  \"schema\": \"imrlint/check/v1\",\n  \"summary\": {summary}\n}}\n"
+        ))
+    }
+}
+
+struct SarifEmitter<'r> {
     sarif: Sarif,
-    junit: Junit,
+    rules: &'r RuleSet,
+}
+
+impl Emitter for SarifEmitter<'_> {
+    fn letter(&mut self, r: &LetterResult, _: &Counts) -> Result<String, String> {
+        self.sarif.add(r, self.rules).map(|()| String::new())
+    }
+    fn end(self: Box<Self>, _: &Counts) -> Result<String, String> {
+        self.sarif.finish()
+    }
+}
+
+struct JunitEmitter(Junit);
+
+impl Emitter for JunitEmitter {
+    fn letter(&mut self, r: &LetterResult, _: &Counts) -> Result<String, String> {
+        self.0.add(r);
+        Ok(String::new())
+    }
+    fn end(self: Box<Self>, _: &Counts) -> Result<String, String> {
+        self.0.finish()
+    }
+}
+
+/// A report written as the letters come: each letter's part as soon as it is checked, and what
+/// only the whole run knows at the end.
+pub struct Reporter<'r> {
+    emitter: Box<dyn Emitter + 'r>,
+    counts: Counts,
 }
 
 impl<'r> Reporter<'r> {
@@ -171,67 +311,39 @@ impl<'r> Reporter<'r> {
         } else {
             GraphicalTheme::unicode_nocolor()
         };
+        let emitter: Box<dyn Emitter + 'r> = match format {
+            Format::Human => Box::new(HumanEmitter(GraphicalReportHandler::new_themed(theme))),
+            Format::Concise => Box::new(ConciseEmitter),
+            Format::Json => Box::new(JsonEmitter),
+            Format::Jsonl => Box::new(JsonlEmitter),
+            Format::Sarif => Box::new(SarifEmitter {
+                sarif: Sarif::default(),
+                rules,
+            }),
+            Format::Github => Box::new(GithubEmitter),
+            Format::Junit => Box::new(JunitEmitter(Junit::new(fail_at))),
+            Format::Csv => Box::new(CsvEmitter),
+        };
         Reporter {
-            format,
-            rules,
-            handler: GraphicalReportHandler::new_themed(theme),
+            emitter,
             counts: Counts::default(),
-            sarif: Sarif::default(),
-            junit: Junit::new(fail_at),
         }
     }
 
     /// What comes before the first letter.
-    pub fn begin(&self) -> Result<String, String> {
-        match self.format {
-            Format::Csv => lines::csv_header(),
-            Format::Json => Ok("{\n  \"files\": [".into()),
-            _ => Ok(String::new()),
-        }
+    pub fn begin(&mut self) -> Result<String, String> {
+        self.emitter.begin()
     }
 
     /// A letter's part of the report.
     pub fn letter(&mut self, r: &LetterResult) -> Result<String, String> {
-        let first = self.counts.files == 0;
         self.counts.add(r);
-        match self.format {
-            Format::Human => Ok(human(r, &self.handler)),
-            Format::Concise => Ok(concise(r)),
-            Format::Github => Ok(lines::github(r)),
-            Format::Csv => lines::csv(r),
-            Format::Jsonl => Ok(format!("{}\n", file_json(r))),
-            Format::Json => {
-                let pretty = format!("{:#}", file_json(r));
-                let indented: Vec<String> = pretty.lines().map(|l| format!("    {l}")).collect();
-                Ok(format!(
-                    "{}\n{}",
-                    if first { "" } else { "," },
-                    indented.join("\n")
-                ))
-            }
-            Format::Sarif => self.sarif.add(r, self.rules).map(|()| String::new()),
-            Format::Junit => {
-                self.junit.add(r);
-                Ok(String::new())
-            }
-        }
+        self.emitter.letter(r, &self.counts)
     }
 
     /// What comes after the last letter.
     pub fn end(self) -> Result<String, String> {
-        match self.format {
-            Format::Human => Ok(self.counts.line()),
-            Format::Json => {
-                let summary = format!("{:#}", self.counts.json()).replace('\n', "\n  ");
-                let close = if self.counts.files == 0 { "]" } else { "\n  ]" };
-                Ok(format!(
-                    "{close},\n  \"schema\": \"imrlint/check/v1\",\n  \"summary\": {summary}\n}}\n"
-                ))
-            }
-            Format::Sarif => self.sarif.finish(),
-            Format::Junit => self.junit.finish(),
-            _ => Ok(String::new()),
-        }
+        self.emitter.end(&self.counts)
     }
 }
 
