@@ -208,10 +208,23 @@ pub struct ItemResult {
     /// Each definition's value for this item (for `--trace`): true, false, or unknown.
     #[serde(skip)]
     pub definitions: Vec<(String, Option<bool>)>,
+    /// Conditions that failed on their own account, not for a missing fact: each counted as
+    /// unknown, and shown to the rule author.
+    #[serde(skip)]
+    pub errors: Vec<ConditionError>,
     pub reasons: Vec<ReasonResult>,
     /// The decision the rationale's conclusion states, and where.
     #[serde(skip)]
     pub conclusion: Option<(Decision, Range<usize>)>,
+}
+
+/// A condition that could not be evaluated because of itself (an undeclared name, a function
+/// given a value of the wrong kind, a bad regex), not because a fact is missing.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ConditionError {
+    /// Which condition: `rule `x` applies_to`, `rule `x`, reason `y`: when`, `definition `z``.
+    pub condition: String,
+    pub message: String,
 }
 
 /// A letter checked: its items' evaluations and its findings, in letter order.
@@ -230,7 +243,18 @@ pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet) -> Checked {
     let mut rationales = Vec::new();
     let letter_context = letter_context(facts, &concepts);
     for (item, item_facts) in letter.items.iter().zip(&facts.items) {
-        let (ctx, definitions) = item_context(&letter_context, item_facts, rules);
+        let (ctx, definitions, mut errors) = item_context(&letter_context, item_facts, rules);
+        let mut truth_of =
+            |program: &cel::Program, condition: &dyn Fn() -> String| match truth(program, &ctx) {
+                Ok(value) => value,
+                Err(message) => {
+                    errors.push(ConditionError {
+                        condition: condition(),
+                        message,
+                    });
+                    None
+                }
+            };
         let rationale = item
             .rationale
             .clone()
@@ -242,7 +266,12 @@ pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet) -> Checked {
         let applied: Vec<(String, Option<bool>)> = rules
             .rules
             .iter()
-            .map(|r| (r.rule.id.clone(), truth(&r.applies_to, &ctx)))
+            .map(|r| {
+                let applies = truth_of(&r.applies_to, &|| {
+                    format!("rule `{}` applies_to", r.rule.id)
+                });
+                (r.rule.id.clone(), applies)
+            })
             .collect();
         for rule in rules
             .rules
@@ -253,11 +282,15 @@ pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet) -> Checked {
         {
             for r in &rule.reasons {
                 let cite = cites.of(r.reason);
+                let reason = &rules.reasons.reasons[r.reason].id;
+                let applies = truth_of(&r.when, &|| {
+                    format!("rule `{}`, reason `{reason}`: when", rule.rule.id)
+                });
                 reasons.push(ReasonResult {
-                    reason: rules.reasons.reasons[r.reason].id.clone(),
+                    reason: reason.clone(),
                     rule: rule.rule.id.clone(),
                     role: r.role,
-                    applies: truth(&r.when, &ctx),
+                    applies,
                     cited: cite.is_some(),
                     cite,
                     claim: cites.claim(r.reason),
@@ -287,6 +320,7 @@ pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet) -> Checked {
             index: item.index,
             rules: applied,
             definitions,
+            errors,
             reasons,
             conclusion,
         });
@@ -342,12 +376,17 @@ fn letter_context(
 }
 
 /// The CEL variables for one item, in a scope of the letter's, with the values of the shared
-/// definitions.
+/// definitions, and the definitions that failed on their own account.
+#[allow(clippy::type_complexity)]
 fn item_context<'a>(
     letter: &'a Context<'static, 'static>,
     item: &ItemFacts,
     rules: &RuleSet,
-) -> (Context<'a, 'static>, Vec<(String, Option<bool>)>) {
+) -> (
+    Context<'a, 'static>,
+    Vec<(String, Option<bool>)>,
+    Vec<ConditionError>,
+) {
     let mut ctx = letter.new_inner_scope();
     ctx.add_variable_as_val("item", value_of_fields(item, &rules.item_fields));
     match &item.drug_use {
@@ -360,8 +399,20 @@ fn item_context<'a>(
     }
     // In order: a definition may use the ones above it. An unknown fact makes it null.
     let mut values = Vec::new();
+    let mut errors = Vec::new();
     for (d, program) in &rules.definitions.list {
-        let value = program.execute(&ctx).unwrap_or(Value::Null);
+        let value = match program.execute(&ctx) {
+            Ok(value) => value,
+            Err(e) => {
+                if !missing_fact(&e) {
+                    errors.push(ConditionError {
+                        condition: format!("definition `{}`", d.name),
+                        message: e.to_string(),
+                    });
+                }
+                Value::Null
+            }
+        };
         values.push((
             d.name.clone(),
             match value {
@@ -371,7 +422,7 @@ fn item_context<'a>(
         ));
         ctx.add_variable_from_value(d.name.as_str(), value);
     }
-    (ctx, values)
+    (ctx, values, errors)
 }
 
 fn add_variable<T: Serialize + ?Sized>(ctx: &mut Context, name: &str, value: &T) {
@@ -382,11 +433,33 @@ fn json_of<T: Serialize>(v: &T) -> serde_json::Value {
     serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
 }
 
-/// A condition's truth: a boolean, or unknown when a fact it needs is missing.
-pub fn truth(program: &cel::Program, ctx: &Context) -> Option<bool> {
+/// A condition's truth: true or false; unknown (`None`) when a fact it needs is missing; an
+/// error when the condition itself is at fault.
+pub fn truth(program: &cel::Program, ctx: &Context) -> Result<Option<bool>, String> {
     match program.execute(ctx) {
-        Ok(Value::Bool(b)) => Some(b),
-        _ => None,
+        Ok(Value::Bool(b)) => Ok(Some(b)),
+        Ok(Value::Null) => Ok(None),
+        Ok(other) => Err(format!("it gives {}, not true or false", other.type_of())),
+        Err(e) if missing_fact(&e) => Ok(None),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Whether an evaluation failed for a fact the letter does not give: an operator or function
+/// met a null, or a key the facts leave out. Every other failure is the condition's own.
+fn missing_fact(e: &cel::ExecutionError) -> bool {
+    use cel::ExecutionError as E;
+    match e {
+        E::NoSuchKey(_) => true,
+        E::NoSuchOverload(o) => o.argument_types().iter().any(|t| t == "null_type"),
+        E::ValuesNotComparable(a, b) | E::UnsupportedBinaryOperator(_, a, b) => {
+            matches!(a, Value::Null) || matches!(b, Value::Null)
+        }
+        E::UnsupportedTargetType { target } | E::NotSupportedAsMethod { target, .. } => {
+            matches!(target, Value::Null)
+        }
+        E::UnexpectedType { got, .. } => got == "null",
+        _ => false,
     }
 }
 
@@ -1121,4 +1194,38 @@ fn contradictions(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `item.weeks` is a missing fact (null), `item.count` is 90, `item.name` a word.
+    fn truth_of(condition: &str) -> Result<Option<bool>, String> {
+        let mut ctx = Context::default();
+        ctx.add_variable_as_val(
+            "item",
+            value_of(&json!({"weeks": null, "count": 90, "name": "Norco", "drug": null})),
+        );
+        truth(&cel::Program::compile(condition).unwrap(), &ctx)
+    }
+
+    #[test]
+    fn a_missing_fact_is_unknown() {
+        assert_eq!(truth_of("item.weeks > 4"), Ok(None));
+        assert_eq!(truth_of("item.drug.class == 'opioid'"), Ok(None));
+        assert_eq!(truth_of("size(item.drug) > 0"), Ok(None));
+        assert_eq!(truth_of("item.weeks"), Ok(None));
+        assert_eq!(truth_of("item.weeks == null"), Ok(Some(true)));
+        assert_eq!(truth_of("item.count > 4 || item.weeks > 4"), Ok(Some(true)));
+    }
+
+    #[test]
+    fn a_fault_of_the_condition_is_an_error() {
+        assert!(truth_of("item.count > 'ninety'").is_err());
+        assert!(truth_of("item.name + 1 == 2").is_err());
+        assert!(truth_of("item.name.matches('[')").is_err());
+        let e = truth_of("item.count").unwrap_err();
+        assert!(e.contains("not true or false"), "{e}");
+    }
 }

@@ -15,7 +15,7 @@ use imrlint::config::{self, Config};
 use imrlint::input::{self, Inputs};
 use imrlint::linter::{ConfigChoice, Failure, FileFacts, Linter, Settings, SetupError};
 use imrlint::output::{AtomicFile, Output};
-use imrlint::report::{self, Format, LetterResult, Reporter};
+use imrlint::report::{self, Format, LetterResult, Outcome, Reporter};
 use imrlint::rules::{RuleErrors, RuleSet, RuleSource};
 use imrlint::run;
 
@@ -455,6 +455,7 @@ fn run_facts(args: FactsArgs) -> ExitCode {
 
 /// Checks every letter (leaving out those imrlint.yaml excludes) and hands each result to
 /// `each` in input order. The progress bar is `each`'s to suspend while it writes to a terminal.
+/// A rule condition that fails on its own account is said once, where it first fails.
 fn each_letter(
     linter: &Linter,
     paths: &[PathBuf],
@@ -463,6 +464,7 @@ fn each_letter(
 ) {
     let inputs = Inputs::expand(paths, |path| !linter.config.excludes(path));
     let progress = progress_bar(inputs.len(), run.no_progress);
+    let mut said = std::collections::HashSet::new();
     run::in_order(
         inputs.len(),
         run.jobs.unwrap_or_else(run::default_jobs),
@@ -471,6 +473,18 @@ fn each_letter(
             Err((path, why)) => Linter::unlisted(&path, why),
         },
         |result| {
+            if let Outcome::Checked { checked, .. } = &result.outcome {
+                for item in &checked.items {
+                    for e in item.errors.iter().filter(|e| said.insert((*e).clone())) {
+                        progress.suspend(|| {
+                            eprintln!(
+                                "imrlint: warning: {} cannot be evaluated ({}); it counts as unknown (first on {}, item {}); fix the rule file",
+                                e.condition, e.message, result.path, item.index
+                            )
+                        });
+                    }
+                }
+            }
             each(result, &progress);
             progress.inc(1);
         },

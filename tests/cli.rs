@@ -722,3 +722,43 @@ fn a_service_follows_its_procedure() {
     assert_ne!(certified, letter);
     assert!(inconsistent(certified).is_empty());
 }
+
+/// A condition that fails on its own account (comparing a number with a word) is said once and
+/// shown in --trace; one that meets a missing fact is unknown, silently.
+#[test]
+fn a_condition_that_cannot_be_evaluated_is_said_not_silently_unknown() {
+    let dir = tempfile::tempdir().unwrap();
+    let rule = |when: &str| {
+        format!(
+            "{RULE}    applies_to: item.drug.class == 'benzodiazepine'\n    reasons:\n      - {{reason: dosing-frequency-missing, role: primary, when: \"{when}\", message: m, help: h}}\n"
+        )
+    };
+    let run = |when: &str| {
+        std::fs::write(dir.path().join("extra.yaml"), rule(when)).unwrap();
+        let out = imrlint()
+            .args(["check", "--trace", "--format", "concise", "--rules"])
+            .arg(dir.path().join("extra.yaml"))
+            .arg(case("seed-000.txt"))
+            .arg(case("seed-004.txt"))
+            .output()
+            .unwrap();
+        String::from_utf8(out.stderr).unwrap()
+    };
+    // seed-000 asks for #90: a number compared with a word is the condition's own error.
+    let stderr = run("item.request.quantity > 'ninety'");
+    assert_eq!(
+        stderr.matches("imrlint: warning: rule `x`, reason `dosing-frequency-missing`: when cannot be evaluated").count(),
+        1,
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "error: rule `x`, reason `dosing-frequency-missing`: when failed, counted as unknown"
+        ),
+        "{stderr}"
+    );
+    // The request gives no frequency: a missing fact, so unknown and nothing said.
+    let stderr = run("item.request.frequency.size() > 2");
+    assert!(!stderr.contains("cannot be evaluated"), "{stderr}");
+    assert!(!stderr.contains("error:"), "{stderr}");
+}

@@ -537,6 +537,12 @@ pub fn trace(r: &LetterResult) -> String {
                 .collect();
             out.push_str(&format!("    definitions: {}\n", values.join(", ")));
         }
+        for e in &item.errors {
+            out.push_str(&format!(
+                "    error: {} failed, counted as unknown: {}\n",
+                e.condition, e.message
+            ));
+        }
         for (rule, applies) in &item.rules {
             let v = match applies {
                 Some(true) => "applies",
