@@ -13,10 +13,10 @@ use serde_json::json;
 use crate::facts::context::{self as concept_context, Scan};
 use crate::facts::{Facts, ItemFacts};
 use crate::letter::{Decision, Item, Letter};
-use crate::rules::RuleSet;
 use crate::rules::checks::{Role, Template, TemplatePart};
 use crate::rules::environment::{value_of, value_of_fields};
 use crate::rules::reasons::ReasonKind;
+use crate::rules::{RuleSet, Status};
 use crate::text::{Span, sentences};
 
 /// How a finding ranks, for `--fail-on` and displays.
@@ -333,29 +333,26 @@ pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet) -> Checked {
     Checked { items, findings }
 }
 
-/// Each concept's status over the whole summary: documented if any mention affirms it.
+/// Each concept's status over the whole summary: its firmest mention's (documented if any
+/// mention affirms it), `absent` when none mentions it.
 fn letter_concepts(facts: &Facts, rules: &RuleSet) -> BTreeMap<String, &'static str> {
-    let mut out: BTreeMap<String, &'static str> = rules
+    let mut firmest: BTreeMap<&str, Option<Status>> = rules
         .concepts
         .concepts
         .iter()
-        .map(|c| (c.id.clone(), "absent"))
+        .map(|c| (c.id.as_str(), None))
         .collect();
-    let rank = |s: &str| {
-        ["absent", "negated", "uncertain", "historical", "affirmed"]
-            .iter()
-            .position(|x| *x == s)
-            .unwrap_or(0)
-    };
     for m in &facts.concepts {
-        let status = m.status.id();
-        if let Some(slot) = out.get_mut(&m.concept)
-            && rank(status) > rank(slot)
+        if let Some(slot) = firmest.get_mut(m.concept.as_str())
+            && slot.is_none_or(|s| m.status.documents() > s.documents())
         {
-            *slot = status;
+            *slot = Some(m.status);
         }
     }
-    out
+    firmest
+        .into_iter()
+        .map(|(id, s)| (id.to_string(), s.map_or("absent", Status::id)))
+        .collect()
 }
 
 /// The CEL variables of the whole letter, converted once and shared by its items.

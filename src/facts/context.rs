@@ -87,7 +87,7 @@ impl<'a> Scan<'a> {
                 if opens_next(&t.range)
                     && best
                         .as_ref()
-                        .is_none_or(|(s, _)| rank(trigger.status) > rank(*s))
+                        .is_none_or(|(s, _)| trigger.status.overrides() > s.overrides())
                 {
                     best = Some((trigger.status, t.range.clone()));
                 }
@@ -108,7 +108,7 @@ impl<'a> Scan<'a> {
             if (forward || backward)
                 && best
                     .as_ref()
-                    .is_none_or(|(s, _)| rank(trigger.status) > rank(*s))
+                    .is_none_or(|(s, _)| trigger.status.overrides() > s.overrides())
             {
                 best = Some((trigger.status, t.range.clone()));
             }
@@ -161,15 +161,6 @@ pub fn mentions_in(concepts: &Concepts, scan: &Scan, sentences: &[Range<usize>])
         }
     }
     out
-}
-
-fn rank(s: Status) -> u8 {
-    match s {
-        Status::Affirmed => 0,
-        Status::Historical => 1,
-        Status::Uncertain => 2,
-        Status::Negated => 3,
-    }
 }
 
 fn words(s: &str) -> usize {

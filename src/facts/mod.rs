@@ -445,12 +445,6 @@ fn relate_body_parts(
     let folded = text.folded();
     let parts = rules.anatomy.part_patterns.find_all(folded, whole.clone());
     let sides = rules.anatomy.side_patterns.find_all(folded, whole);
-    let rank = |s: Status| match s {
-        Status::Negated => 0,
-        Status::Uncertain => 1,
-        Status::Historical => 2,
-        Status::Affirmed => 3,
-    };
     for item in &mut items {
         let wanted: Vec<usize> = item
             .request
@@ -496,7 +490,7 @@ fn relate_body_parts(
             if item
                 .related
                 .get(&id)
-                .is_some_and(|r| rank(r.status) >= rank(m.status))
+                .is_some_and(|r| r.status.documents() >= m.status.documents())
             {
                 continue;
             }
@@ -857,7 +851,7 @@ fn medications(
                 // Within one drug, an affirmed statement stands over a negated one only if no
                 // sentence negates it: the stronger status of the two is kept.
                 let entry = med.concepts.entry(id).or_insert(c.status);
-                if status_strength(c.status) > status_strength(*entry) {
+                if c.status.definite() > entry.definite() {
                     *entry = c.status;
                 }
             }
@@ -914,15 +908,6 @@ fn dates_of_each_drug<'d>(
             }
         })
         .collect()
-}
-
-fn status_strength(s: Status) -> u8 {
-    match s {
-        Status::Uncertain => 0,
-        Status::Historical => 1,
-        Status::Negated => 2,
-        Status::Affirmed => 3,
-    }
 }
 
 fn item_facts(

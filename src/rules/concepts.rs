@@ -71,6 +71,42 @@ pub enum Status {
 }
 
 impl Status {
+    /// How firmly a mention with this status documents its concept, to keep the firmest of
+    /// several mentions: affirmed, then historical, uncertain, negated.
+    pub fn documents(self) -> u8 {
+        match self {
+            Status::Negated => 0,
+            Status::Uncertain => 1,
+            Status::Historical => 2,
+            Status::Affirmed => 3,
+        }
+    }
+
+    /// Which of several triggers around one mention decides its status: a negation over an
+    /// uncertainty over a historical trigger (a mention no trigger reaches is affirmed). Not the
+    /// order of [`Status::documents`]: one negation in a sentence outweighs a hedge beside it.
+    pub fn overrides(self) -> u8 {
+        match self {
+            Status::Affirmed => 0,
+            Status::Historical => 1,
+            Status::Uncertain => 2,
+            Status::Negated => 3,
+        }
+    }
+
+    /// How definite a statement is, to keep the most definite of several about one drug:
+    /// affirmed, then negated, then historical, then uncertain. Not the order of
+    /// [`Status::documents`]: of what one drug did, "no relief" is a finding and "may have helped"
+    /// is not.
+    pub fn definite(self) -> u8 {
+        match self {
+            Status::Uncertain => 0,
+            Status::Historical => 1,
+            Status::Negated => 2,
+            Status::Affirmed => 3,
+        }
+    }
+
     pub fn id(self) -> &'static str {
         match self {
             Status::Affirmed => "affirmed",
@@ -267,5 +303,32 @@ impl super::Knowledge for ContextFile {
 
     fn compile(self, file: &RuleFile) -> Result<Context, Vec<RuleError>> {
         Context::compile(file, self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Status::{self, *};
+
+    fn sorted(key: fn(Status) -> u8) -> Vec<Status> {
+        let mut all = vec![Affirmed, Negated, Uncertain, Historical];
+        all.sort_by_key(|s| std::cmp::Reverse(key(*s)));
+        all
+    }
+
+    #[test]
+    fn the_three_precedences_of_a_status() {
+        assert_eq!(
+            sorted(Status::documents),
+            [Affirmed, Historical, Uncertain, Negated]
+        );
+        assert_eq!(
+            sorted(Status::overrides),
+            [Negated, Uncertain, Historical, Affirmed]
+        );
+        assert_eq!(
+            sorted(Status::definite),
+            [Affirmed, Negated, Historical, Uncertain]
+        );
     }
 }
