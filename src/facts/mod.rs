@@ -9,7 +9,6 @@ pub mod request;
 
 use std::collections::BTreeMap;
 use std::ops::Range;
-use std::sync::LazyLock;
 
 use jiff::civil::Date;
 use regex::Regex;
@@ -18,6 +17,7 @@ use serde::Serialize;
 use crate::letter::{Decision, Layout, Letter};
 use crate::rules::categories::Counts;
 use crate::rules::patterns::PatternMatch;
+use crate::rules::requests::Summary;
 use crate::rules::{RuleSet, Status};
 use crate::text::{Span, Text, sentences};
 use citations::GuidelineLine;
@@ -311,9 +311,12 @@ pub fn extract(letter: &Letter, rules: &RuleSet) -> Facts {
             .field(name)
             .and_then(|f| dates::parse_value(folded, f.value.clone()))
     };
-    let injury = field_date("Date of Injury").or_else(|| injury_date(folded, &summary_sentences));
+    let phrases = &rules.requests.summary;
+    let injury =
+        field_date("Date of Injury").or_else(|| injury_date(folded, &summary_sentences, phrases));
     let reference_date = reference_date(
         letter,
+        phrases,
         &summary_sentences,
         &summary_dates,
         injury.as_ref(),
@@ -321,7 +324,7 @@ pub fn extract(letter: &Letter, rules: &RuleSet) -> Facts {
         field_date("Decision Date"),
     );
     let medications = medications(text, rules, &summary_sentences, &mentions);
-    let (age, sex) = age_and_sex(text, &summary_sentences);
+    let (age, sex) = age_and_sex(text, &summary_sentences, phrases);
     let on = reference_date
         .as_ref()
         .map(|r| r.value)
@@ -362,7 +365,7 @@ pub fn extract(letter: &Letter, rules: &RuleSet) -> Facts {
             weeks_since_injury,
             treatment_weeks: treatment_weeks(text, rules, &mentions),
         },
-        diagnoses: diagnoses(text, &summary_sentences),
+        diagnoses: diagnoses(text, &summary_sentences, phrases),
         work_status,
         medications,
         concepts,
@@ -645,21 +648,15 @@ fn date_fact(text: &Text, d: &FoundDate) -> DateFact {
     }
 }
 
-static RFA: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)\b(?:request for authori[sz]ation|RFA)\b").unwrap());
-static UR: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)\b(?:utilization review|UR)\b").unwrap());
-/// Sentences about the request and its review: their dates are not dates of use.
-static ABOUT_THE_REQUEST: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:request(?:ed|s)?|RFA|utilization review|UR|non-?certifi(?:ed|cation)|denied|appeal(?:ed)?|modified|authori[sz]ation)\b").unwrap()
-});
-static INJURY: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)\binjur(?:y|ed|ies)\b").unwrap());
+/// Whether any of the patterns matches in the text.
+fn any_match(patterns: &[Regex], text: &str) -> bool {
+    patterns.iter().any(|re| re.is_match(text))
+}
 
-fn injury_date(folded: &str, sentences: &[Range<usize>]) -> Option<FoundDate> {
+fn injury_date(folded: &str, sentences: &[Range<usize>], phrases: &Summary) -> Option<FoundDate> {
     sentences
         .iter()
-        .filter(|s| INJURY.is_match(&folded[(*s).clone()]))
+        .filter(|s| any_match(&phrases.injury, &folded[(*s).clone()]))
         .find_map(|s| dates::find(folded, s.clone()).into_iter().next())
 }
 
@@ -667,6 +664,7 @@ fn injury_date(folded: &str, sentences: &[Range<usize>]) -> Option<FoundDate> {
 /// note, else the decision date.
 fn reference_date(
     letter: &Letter,
+    phrases: &Summary,
     sentences: &[Range<usize>],
     summary_dates: &[FoundDate],
     injury: Option<&FoundDate>,
@@ -677,10 +675,10 @@ fn reference_date(
     let not_injury = |d: &FoundDate| {
         injury.is_none_or(|i| i.earliest != d.earliest) && d.precision == Precision::Day
     };
-    let latest_in = |re: &Regex| {
+    let latest_in = |patterns: &[Regex]| {
         sentences
             .iter()
-            .filter(|s| re.is_match(&folded[(*s).clone()]))
+            .filter(|s| any_match(patterns, &folded[(*s).clone()]))
             .flat_map(|s| dates::find(folded, s.clone()))
             .filter(not_injury)
             .max_by_key(|d| d.earliest)
@@ -691,10 +689,10 @@ fn reference_date(
         span: letter.text.span(d.range.clone()),
         value: d.earliest,
     };
-    if let Some(d) = latest_in(&RFA) {
+    if let Some(d) = latest_in(&phrases.request_for_authorization) {
         return Some(make(d, ReferenceSource::RequestForAuthorization));
     }
-    if let Some(d) = ur_field.or_else(|| latest_in(&UR)) {
+    if let Some(d) = ur_field.or_else(|| latest_in(&phrases.utilization_review)) {
         return Some(make(d, ReferenceSource::UtilizationReview));
     }
     let limit = decision.as_ref().map(|d| d.earliest);
@@ -708,30 +706,26 @@ fn reference_date(
     decision.map(|d| make(d, ReferenceSource::Decision))
 }
 
-static AGE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)\b(?P<age>\d{1,3})[\s-]years?[\s-]old\b").unwrap());
-static SEX: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)\b(?P<sex>male|female|man|woman|gentleman|lady)\b").unwrap());
-
 /// The patient's age (`40-year-old`) and sex, from the sentence that gives the age (or the
 /// summary's first sentence): a sex word elsewhere may be about someone else.
 fn age_and_sex(
     text: &Text,
     sentences: &[Range<usize>],
+    phrases: &Summary,
 ) -> (Option<Spanned<u32>>, Option<Spanned<String>>) {
     let folded = text.folded();
-    let find_in = |re: &Regex, within: &Range<usize>| {
-        re.captures(&folded[within.clone()])
-            .and_then(|c| c.get(1))
-            .map(|m| within.start + m.start()..within.start + m.end())
-    };
     let Some(whole) = sentences
         .first()
         .map(|f| f.start..sentences[sentences.len() - 1].end)
     else {
         return (None, None);
     };
-    let age_at = find_in(&AGE, &whole);
+    let age_at = phrases
+        .age
+        .iter()
+        .filter_map(|re| re.captures(&folded[whole.clone()])?.name("age"))
+        .min_by_key(|m| m.start())
+        .map(|m| whole.start + m.start()..whole.start + m.end());
     let age = age_at.clone().and_then(|r| {
         folded[r.clone()].parse().ok().map(|value| Spanned {
             value,
@@ -744,38 +738,48 @@ fn age_and_sex(
             .find(|s| s.start <= r.start && r.end <= s.end),
         None => sentences.first(),
     };
-    let sex = sentence.and_then(|s| find_in(&SEX, s)).map(|r| Spanned {
-        value: sex_word(&folded[r.clone()]),
-        span: text.span(r),
-    });
+    let sex = sentence
+        .and_then(|s| {
+            phrases
+                .sex
+                .iter()
+                .filter_map(|(re, means)| re.find(&folded[s.clone()]).map(|m| (m, *means)))
+                .min_by_key(|(m, _)| m.start())
+                .map(|(m, means)| (s.start + m.start()..s.start + m.end(), means))
+        })
+        .map(|(r, means)| Spanned {
+            value: means.id().to_string(),
+            span: text.span(r),
+        });
     (age, sex)
 }
 
-fn sex_word(s: &str) -> String {
-    match s.to_ascii_lowercase().as_str() {
-        "man" | "gentleman" | "male" => "male".into(),
-        _ => "female".into(),
-    }
-}
-
-static DIAGNOSES: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:diagnos(?:es|is|ed)(?:\s(?:have|has|had|were|was|are|is))?(?:\s(?:been\s)?(?:included|include|includes|listed as|of|with|consist(?:ed|s)? of))?|being treated for|treated for)\b:?\s(?P<list>[^.;]+)").unwrap()
-});
-static LIST_SEPARATOR: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r",\s(?:and\s)?|\sand\s").unwrap());
-
 /// Diagnoses listed after `The diagnoses included`, `diagnosed with`, `being treated for`.
-fn diagnoses(text: &Text, sentences: &[Range<usize>]) -> Vec<Spanned<String>> {
+fn diagnoses(text: &Text, sentences: &[Range<usize>], phrases: &Summary) -> Vec<Spanned<String>> {
     let folded = text.folded();
     let mut out: Vec<Spanned<String>> = Vec::new();
     for s in sentences {
-        for c in DIAGNOSES.captures_iter(&folded[s.clone()]) {
-            let list = c.name("list").unwrap();
+        let lists = phrases
+            .diagnoses
+            .iter()
+            .flat_map(|re| re.captures_iter(&folded[s.clone()]));
+        for c in lists {
+            let Some(list) = c.name("list") else { continue };
             let base = s.start + list.start();
             let mut at = 0;
             let l = list.as_str();
+            let mut separators: Vec<regex::Match> = phrases
+                .list_separator
+                .iter()
+                .flat_map(|re| re.find_iter(l))
+                .collect();
+            separators.sort_by_key(|m| m.start());
             let mut parts: Vec<Range<usize>> = Vec::new();
-            for sep in LIST_SEPARATOR.find_iter(l) {
+            // Separators of several patterns may overlap: each starts after the one before.
+            for sep in separators {
+                if sep.start() < at {
+                    continue;
+                }
                 parts.push(at..sep.start());
                 at = sep.end();
             }
@@ -812,7 +816,7 @@ fn medications(
         if found.is_empty() {
             continue;
         }
-        let about_request = ABOUT_THE_REQUEST.is_match(&folded[s.clone()]);
+        let about_request = any_match(&rules.requests.about_the_request, &folded[s.clone()]);
         let sentence_dates = if about_request {
             Vec::new()
         } else {

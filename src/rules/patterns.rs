@@ -282,9 +282,19 @@ fn prepare(pattern: &str) -> Result<String, String> {
     Ok(word_bounded(&ascii))
 }
 
-/// Compiles one rule pattern now: case-insensitive, with the size limit.
+/// Compiles one rule pattern now: case-insensitive, whole words, with the size limit.
 pub fn compile_one(pattern: &str) -> Result<Regex, String> {
-    RegexBuilder::new(&prepare(pattern)?)
+    compile_as_written(&prepare(pattern)?)
+}
+
+/// Compiles a pattern exactly as written (its author marks word boundaries): case-insensitive,
+/// with the size limit. For patterns whose own ends matter, such as a list that runs to a full
+/// stop.
+pub fn compile_as_written(pattern: &str) -> Result<Regex, String> {
+    if pattern.trim().is_empty() {
+        return Err("empty pattern (it would match everywhere)".into());
+    }
+    RegexBuilder::new(pattern)
         .case_insensitive(true)
         .size_limit(PATTERN_SIZE_LIMIT)
         .build()

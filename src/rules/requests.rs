@@ -4,7 +4,7 @@
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
-use super::patterns::{compile_one, find_words};
+use super::patterns::{compile_as_written, compile_one, find_words};
 use super::source::{RuleError, RuleFile};
 
 #[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
@@ -32,6 +32,75 @@ pub struct RequestsFile {
     /// number, `{number}` as in `completed_sessions`) and a group `unit` (days, weeks, months).
     #[serde(default)]
     pub treatment_duration: Vec<String>,
+    /// The case summary's own account of the patient and of the request, as written (these
+    /// patterns are used exactly as written: mark word boundaries with `\b`).
+    #[serde(default)]
+    pub summary: SummaryPhrases,
+}
+
+/// How a case summary states the patient's age, sex, injury and diagnoses, and names the request
+/// for authorization and its utilization review, whose dates decide the reference date.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SummaryPhrases {
+    /// A sentence naming the request for authorization: its latest date is the reference date.
+    #[serde(default)]
+    pub request_for_authorization: Vec<String>,
+    /// A sentence naming utilization review: its latest date is the reference date when no
+    /// request for authorization is dated.
+    #[serde(default)]
+    pub utilization_review: Vec<String>,
+    /// A sentence about the injury: its first date is the date of injury when the header has none.
+    #[serde(default)]
+    pub injury: Vec<String>,
+    /// The patient's age: a pattern with a group `age` (`40-year-old`); the earliest match wins.
+    #[serde(default)]
+    pub age: Vec<String>,
+    /// The patient's sex, by the words that say it, in the sentence that gives the age.
+    #[serde(default)]
+    pub sex: Vec<SexWords>,
+    /// Where diagnoses are listed: patterns with a group `list` (`The diagnoses included ...`).
+    #[serde(default)]
+    pub diagnoses: Vec<String>,
+    /// What separates the diagnoses of a list (`, `, ` and `).
+    #[serde(default)]
+    pub list_separator: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SexWords {
+    /// A pattern of the words (`male|man|gentleman`).
+    pub pattern: String,
+    pub means: Sex,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Sex {
+    Male,
+    Female,
+}
+
+impl Sex {
+    pub fn id(self) -> &'static str {
+        match self {
+            Sex::Male => "male",
+            Sex::Female => "female",
+        }
+    }
+}
+
+/// The summary's phrases, compiled.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    pub request_for_authorization: Vec<Regex>,
+    pub utilization_review: Vec<Regex>,
+    pub injury: Vec<Regex>,
+    pub age: Vec<Regex>,
+    pub sex: Vec<(Regex, Sex)>,
+    pub diagnoses: Vec<Regex>,
+    pub list_separator: Vec<Regex>,
 }
 
 /// A number in digits or English words, as requests write them.
@@ -56,6 +125,7 @@ pub struct Requests {
     pub prior_treatment: Vec<Regex>,
     pub about_the_request: Vec<Regex>,
     pub treatment_duration: Vec<Regex>,
+    pub summary: Summary,
 }
 
 /// The units as one regex alternation, longest first so `mg/ml` wins over `mg`.
@@ -146,6 +216,7 @@ impl Requests {
             &["n", "unit"],
             &mut errors,
         );
+        let summary = Summary::compile(file, &f.summary, &mut errors);
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -174,6 +245,7 @@ impl Requests {
             prior_treatment,
             about_the_request,
             treatment_duration,
+            summary,
         })
     }
 
@@ -211,6 +283,50 @@ impl Requests {
     }
 }
 
+impl Summary {
+    fn compile(file: &RuleFile, f: &SummaryPhrases, errors: &mut Vec<RuleError>) -> Summary {
+        let mut list = |key: &str, patterns: &[&str], group: Option<&str>| -> Vec<Regex> {
+            let mut out = Vec::new();
+            for (i, p) in patterns.iter().enumerate() {
+                let at = format!("summary.{key}[{i}]");
+                match compile_as_written(p) {
+                    Ok(re) if group.is_some_and(|g| !re.capture_names().any(|n| n == Some(g))) => {
+                        let g = group.unwrap_or_default();
+                        errors.push(file.error(
+                            &at,
+                            format!("the pattern has no group `{g}`"),
+                            Some(format!("name it (?P<{g}>...)")),
+                        ))
+                    }
+                    Ok(re) => out.push(re),
+                    Err(m) => errors.push(file.error(&at, format!("invalid pattern: {m}"), None)),
+                }
+            }
+            out
+        };
+        fn strs(v: &[String]) -> Vec<&str> {
+            v.iter().map(String::as_str).collect()
+        }
+        let sex_patterns: Vec<&str> = f.sex.iter().map(|s| s.pattern.as_str()).collect();
+        Summary {
+            request_for_authorization: list(
+                "request_for_authorization",
+                &strs(&f.request_for_authorization),
+                None,
+            ),
+            utilization_review: list("utilization_review", &strs(&f.utilization_review), None),
+            injury: list("injury", &strs(&f.injury), None),
+            age: list("age", &strs(&f.age), Some("age")),
+            sex: list("sex", &sex_patterns, None)
+                .into_iter()
+                .zip(f.sex.iter().map(|s| s.means))
+                .collect(),
+            diagnoses: list("diagnoses", &strs(&f.diagnoses), Some("list")),
+            list_separator: list("list_separator", &strs(&f.list_separator), None),
+        }
+    }
+}
+
 impl super::Knowledge for RequestsFile {
     const KIND: &'static str = "requests";
     type Compiled = Requests;
@@ -223,6 +339,15 @@ impl super::Knowledge for RequestsFile {
         self.prior_treatment.extend(later.prior_treatment);
         self.about_the_request.extend(later.about_the_request);
         self.treatment_duration.extend(later.treatment_duration);
+        let (s, l) = (&mut self.summary, later.summary);
+        s.request_for_authorization
+            .extend(l.request_for_authorization);
+        s.utilization_review.extend(l.utilization_review);
+        s.injury.extend(l.injury);
+        s.age.extend(l.age);
+        s.sex.extend(l.sex);
+        s.diagnoses.extend(l.diagnoses);
+        s.list_separator.extend(l.list_separator);
     }
 
     fn compile(self, file: &RuleFile) -> Result<Requests, Vec<RuleError>> {
@@ -245,5 +370,42 @@ mod tests {
         assert_eq!(text, "1 tab twice a day, 2 every 6 hours");
         assert_eq!(origin[text.find("every").unwrap()], 13);
         assert_eq!(origin.len(), text.len() + 1);
+    }
+
+    fn summary(yaml: &str) -> Result<Summary, Vec<RuleError>> {
+        let text = format!(
+            "abbreviations: []\nstrength_units: [mg]\ncount_units: [tablets]\nsummary:\n{yaml}"
+        );
+        let file = RuleFile::new("r.yaml", text);
+        Requests::compile(&file, file.parse().unwrap()).map(|r| r.summary)
+    }
+
+    #[test]
+    fn summary_phrases_are_used_as_written() {
+        let s = summary(
+            "  age: ['\\b(?P<age>\\d+)-year-old\\b']\n  sex: [{pattern: '\\bwoman\\b', means: female}]\n  diagnoses: ['diagnoses: (?P<list>[^.]+)']\n",
+        )
+        .unwrap();
+        // Case-insensitive, and no word boundary added at the end of a list that runs to a stop.
+        let c = s.diagnoses[0].captures("Diagnoses: strain (L4).").unwrap();
+        assert_eq!(&c["list"], "strain (L4)");
+        assert_eq!(s.sex[0].1, Sex::Female);
+        assert!(s.age[0].is_match("A 40-YEAR-OLD man"));
+    }
+
+    #[test]
+    fn a_summary_pattern_without_its_group_is_an_error_at_its_place() {
+        let errors = summary("  age: ['\\d+ years old']\n").unwrap_err();
+        assert!(
+            errors[0].to_string().contains("no group `age`"),
+            "{}",
+            errors[0]
+        );
+        let errors = summary("  injury: ['(']\n").unwrap_err();
+        assert!(
+            errors[0].to_string().contains("invalid pattern"),
+            "{}",
+            errors[0]
+        );
     }
 }
