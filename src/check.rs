@@ -1134,8 +1134,9 @@ fn contradictions(
                     )
                 })
                 .filter(|m| {
-                    let group = rules.concepts.concepts[m.concept].group.as_deref();
-                    matches!(group, Some("finding" | "history" | "risk"))
+                    rules
+                        .concepts
+                        .has_role(m.concept, crate::rules::concepts::GroupRole::RecordFact)
                         && rationale.about_patient(&m.sentence)
                         && rules.drugs.find(folded, m.sentence.clone()).is_empty()
                 })

@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use crate::letter::{Decision, Layout, Letter};
 use crate::rules::categories::Counts;
+use crate::rules::concepts::GroupRole;
 use crate::rules::patterns::PatternMatch;
 use crate::rules::requests::Summary;
 use crate::rules::{RuleSet, Status};
@@ -302,7 +303,7 @@ pub fn extract(letter: &Letter, rules: &RuleSet) -> Facts {
     let concepts: Vec<ConceptFact> = mentions.iter().map(concept_fact).collect();
     let work_status = mentions
         .iter()
-        .filter(|m| rules.concepts.concepts[m.concept].group.as_deref() == Some("work-status"))
+        .filter(|m| rules.concepts.has_role(m.concept, GroupRole::WorkStatus))
         .map(concept_fact)
         .collect();
 
@@ -392,7 +393,11 @@ fn treatment_weeks(
     };
     let mut sentences: Vec<Range<usize>> = mentions
         .iter()
-        .filter(|m| rules.concepts.concepts[m.concept].group.as_deref() == Some("treatment"))
+        .filter(|m| {
+            rules
+                .concepts
+                .has_role(m.concept, GroupRole::TreatmentGiven)
+        })
         .map(|m| m.sentence.clone())
         .filter(|s| !about_request(s))
         .collect();

@@ -9,7 +9,35 @@ use super::source::{RuleError, RuleFile};
 #[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConceptsFile {
+    /// The groups concepts belong to, with what imrlint does with each group's concepts.
+    #[serde(default)]
+    pub groups: Vec<Group>,
     pub concepts: Vec<Concept>,
+}
+
+/// A group of concepts. Its `roles` are the only way a group changes what imrlint reads; a group
+/// without roles is for readers.
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Group {
+    pub id: String,
+    pub title: String,
+    #[serde(default)]
+    pub roles: Vec<GroupRole>,
+}
+
+/// What imrlint does with the concepts of a group, beyond what rules do with any concept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum GroupRole {
+    /// Their mentions in the summary are the patient's work status (`work_status` in the facts).
+    WorkStatus,
+    /// A summary sentence that mentions one may say how long treatment lasted
+    /// (`patient.treatment_weeks`).
+    TreatmentGiven,
+    /// What a rationale says of one about the patient is compared across the letter's
+    /// rationales: two that say opposite things make a `contradiction`.
+    RecordFact,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
@@ -17,7 +45,7 @@ pub struct ConceptsFile {
 pub struct Concept {
     pub id: String,
     pub title: String,
-    /// A grouping for readers (documentation, symptom, finding, work-status, ...).
+    /// The group it belongs to (one of `groups`), which may give it roles.
     #[serde(default)]
     pub group: Option<String>,
     /// Regexes (case-insensitive, whole words, on whitespace-folded text).
@@ -172,6 +200,8 @@ pub struct ContextExample {
 pub struct Concepts {
     pub concepts: Vec<Concept>,
     pub patterns: PatternSet,
+    /// Each concept's roles, by its group.
+    roles: Vec<Vec<GroupRole>>,
 }
 
 impl Concepts {
@@ -187,6 +217,32 @@ impl Concepts {
                 ));
             }
         }
+        let mut roles = Vec::new();
+        for (i, c) in f.concepts.iter().enumerate() {
+            let group = c
+                .group
+                .as_ref()
+                .map(|g| (g, f.groups.iter().find(|x| &x.id == g)));
+            match group {
+                None => roles.push(Vec::new()),
+                Some((_, Some(g))) => roles.push(g.roles.clone()),
+                Some((name, None)) => {
+                    roles.push(Vec::new());
+                    errors.push(file.error(
+                        &format!("concepts[{i}].group"),
+                        format!("no group `{name}` in `groups`"),
+                        Some(format!(
+                            "add it to `groups`, or use one of: {}",
+                            f.groups
+                                .iter()
+                                .map(|g| g.id.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )),
+                    ));
+                }
+            }
+        }
         let sources = named_patterns(
             "concepts",
             "patterns",
@@ -197,6 +253,7 @@ impl Concepts {
             Ok(patterns) if errors.is_empty() => Ok(Concepts {
                 concepts: f.concepts,
                 patterns,
+                roles,
             }),
             Ok(_) => Err(errors),
             Err(mut e) => {
@@ -208,6 +265,11 @@ impl Concepts {
 
     pub fn index(&self, id: &str) -> Option<usize> {
         self.concepts.iter().position(|c| c.id == id)
+    }
+
+    /// Whether the concept's group gives it this role.
+    pub fn has_role(&self, concept: usize, role: GroupRole) -> bool {
+        self.roles[concept].contains(&role)
     }
 }
 
@@ -280,6 +342,7 @@ impl super::Knowledge for ConceptsFile {
     type Compiled = Concepts;
 
     fn merge(&mut self, later: Self) {
+        self.groups.extend(later.groups);
         self.concepts.extend(later.concepts);
     }
 
@@ -329,6 +392,31 @@ mod tests {
         assert_eq!(
             sorted(Status::definite),
             [Affirmed, Negated, Historical, Uncertain]
+        );
+    }
+
+    #[test]
+    fn a_group_gives_roles_and_must_be_declared() {
+        use super::super::source::RuleFile;
+        use super::{Concepts, ConceptsFile, GroupRole};
+        let compile = |yaml: &str| {
+            let file = RuleFile::new("c.yaml", yaml.to_string());
+            let f: ConceptsFile = file.parse().unwrap();
+            Concepts::compile(&file, f)
+        };
+        let c = compile(
+            "groups: [{id: treatment, title: T, roles: [treatment-given]}, {id: symptom, title: S}]\nconcepts:\n  - {id: pt, title: PT, group: treatment, patterns: [therapy]}\n  - {id: ache, title: A, group: symptom, patterns: [ache]}\n",
+        )
+        .unwrap();
+        assert!(c.has_role(0, GroupRole::TreatmentGiven));
+        assert!(!c.has_role(1, GroupRole::TreatmentGiven));
+        let errors =
+            compile("concepts:\n  - {id: pt, title: PT, group: treatmnet, patterns: [therapy]}\n")
+                .unwrap_err();
+        assert!(
+            errors[0].to_string().contains("no group `treatmnet`"),
+            "{}",
+            errors[0]
         );
     }
 }
