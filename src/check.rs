@@ -462,16 +462,11 @@ fn missing_fact(e: &cel::ExecutionError) -> bool {
 
 /// The document and topic a rule rests on, for help texts.
 fn guideline_name(rules: &RuleSet, rule: &crate::rules::checks::CompiledRule) -> String {
-    let doc = &rules.guidelines.documents[rule.document].doc;
-    let topic = &doc.topics[rule.topic];
-    match topic.pages.is_empty() {
-        true => format!("{}, {}", doc.title, topic.title),
-        false => format!(
-            "{}, {}, 2009 p. {}",
-            doc.title,
-            topic.title,
-            topic.pages.join(", ")
-        ),
+    let document = &rules.guidelines.documents[rule.document];
+    let (doc, topic) = (&document.doc, &document.doc.topics[rule.topic]);
+    match document.pages_label(rule.topic) {
+        None => format!("{}, {}", doc.title, topic.title),
+        Some(pages) => format!("{}, {}, {pages}", doc.title, topic.title),
     }
 }
 

@@ -879,8 +879,8 @@ fn run_explain(args: ExplainArgs) -> ExitCode {
             out.push_str(&format!("{}\n\n", d.trim()));
         }
         out.push_str(&format!("Guideline: {}, {}", doc.doc.title, topic.title));
-        if !topic.pages.is_empty() {
-            out.push_str(&format!(" (2009 pages {})", topic.pages.join(", ")));
+        if let Some(pages) = doc.pages_label(r.topic) {
+            out.push_str(&format!(" ({pages})"));
         }
         out.push_str(&format!(
             "\nApplies to: {}\nDefined in: {}\n\nReasons:\n",

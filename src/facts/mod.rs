@@ -1140,9 +1140,8 @@ fn line_facts(
                 CitationFact {
                     text: folded[c.range.clone()].to_string(),
                     mtus: !c.non_mtus
-                        && doc.is_none_or(|d| {
-                            d.authority == crate::rules::guidelines::Authority::Mtus
-                        }),
+                        && c.document
+                            .is_none_or(|d| rules.guidelines.documents[d].binding),
                     document: doc.map(|d| d.id.clone()),
                     edition: c.edition.as_ref().map(|e| e.0.clone()),
                     edition_stated: c.edition.as_ref().is_some_and(|e| e.1),

@@ -9,7 +9,22 @@ use super::source::{RuleError, RuleFile};
 #[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GuidelinesFile {
+    /// Who issues the documents.
+    #[serde(default)]
+    pub authorities: Vec<AuthorityEntry>,
     pub documents: Vec<Document>,
+}
+
+/// Who issues guideline documents.
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuthorityEntry {
+    pub id: String,
+    pub title: String,
+    /// The schedule itself, presumed correct in review (8 CCR 9792.21.1): a citation of one of
+    /// its documents is an MTUS citation (`mtus: true` in the facts).
+    #[serde(default)]
+    pub binding: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
@@ -17,7 +32,8 @@ pub struct GuidelinesFile {
 pub struct Document {
     pub id: String,
     pub title: String,
-    pub authority: Authority,
+    /// Who issues it: an id of `authorities`.
+    pub authority: String,
     /// Regexes for how a citation names the document.
     pub names: Vec<String>,
     pub editions: Vec<Edition>,
@@ -25,15 +41,6 @@ pub struct Document {
     pub chapters: Vec<Chapter>,
     #[serde(default)]
     pub topics: Vec<Topic>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Authority {
-    Mtus,
-    Acoem,
-    Odg,
-    Other,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
@@ -107,6 +114,8 @@ pub struct CompiledDocument {
     pub edition_patterns: PatternSet,
     /// Page ranges of each topic, parsed.
     pub topic_pages: Vec<Vec<(u32, u32)>>,
+    /// Whether its authority is binding (the MTUS itself).
+    pub binding: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -127,6 +136,21 @@ impl Guidelines {
                     &format!("{base}.id"),
                     format!("document `{}` is defined twice", doc.id),
                     None,
+                ));
+            }
+            let authority = f.authorities.iter().find(|a| a.id == doc.authority);
+            if authority.is_none() {
+                errors.push(file.error(
+                    &format!("{base}.authority"),
+                    format!("no authority `{}` in `authorities`", doc.authority),
+                    Some(format!(
+                        "add it to `authorities`, or use one of: {}",
+                        f.authorities
+                            .iter()
+                            .map(|a| a.id.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
                 ));
             }
             if doc.editions.is_empty() {
@@ -207,6 +231,7 @@ impl Guidelines {
                         chapter_patterns,
                         edition_patterns,
                         topic_pages,
+                        binding: authority.is_some_and(|a| a.binding),
                     })
                 }
                 (a, b, c) => {
@@ -237,6 +262,25 @@ impl Guidelines {
 }
 
 impl CompiledDocument {
+    /// The edition topics' `pages` belong to: the one cited by page, else (a book cited by
+    /// section whose pages are still known) the first.
+    fn paged_edition(&self) -> Option<&Edition> {
+        let editions = &self.doc.editions;
+        editions
+            .iter()
+            .find(|e| e.cites_by == CitesBy::Page)
+            .or(editions.first())
+    }
+
+    /// A topic's pages for a reader, with the edition they belong to: `2009 p. 63-66`.
+    pub fn pages_label(&self, topic: usize) -> Option<String> {
+        let pages = &self.doc.topics[topic].pages;
+        (!pages.is_empty()).then(|| match self.paged_edition() {
+            Some(e) => format!("{} p. {}", e.id, pages.join(", ")),
+            None => format!("p. {}", pages.join(", ")),
+        })
+    }
+
     /// The edition in force on a date.
     pub fn edition_on(&self, date: Date) -> Option<&Edition> {
         let eds = &self.doc.editions;
@@ -264,6 +308,7 @@ impl super::Knowledge for GuidelinesFile {
     type Compiled = Guidelines;
 
     fn merge(&mut self, later: Self) {
+        self.authorities.extend(later.authorities);
         self.documents.extend(later.documents);
     }
 
@@ -289,6 +334,7 @@ mod tests {
         let file = RuleFile::new(
             "g.yaml",
             r#"
+authorities: [{id: mtus, title: MTUS, binding: true}]
 documents:
   - id: cp
     title: Chronic Pain
@@ -306,5 +352,59 @@ documents:
         assert_eq!(on("2016-12-21"), Some("2016"));
         assert_eq!(on("2018-01-02"), None);
         assert_eq!(on("2001-01-01"), None);
+    }
+
+    fn compile(yaml: &str) -> Result<Guidelines, Vec<RuleError>> {
+        let file = RuleFile::new("g.yaml", yaml.to_string());
+        Guidelines::compile(&file, file.parse().unwrap())
+    }
+
+    const TWO_DOCUMENTS: &str = r#"
+authorities:
+  - {id: mtus, title: MTUS, binding: true}
+  - {id: acoem, title: ACOEM}
+documents:
+  - id: cp
+    title: Chronic Pain
+    authority: mtus
+    names: ['chronic pain']
+    editions:
+      - {id: '2009', effective: 2009-07-18, cites_by: page}
+      - {id: '2016', effective: 2016-07-28, cites_by: section}
+    topics:
+      - {id: benzodiazepines, title: Benzodiazepines, names: [benzodiazepines], pages: ['24']}
+  - id: low-back
+    title: Low Back
+    authority: acoem
+    names: ['low back']
+    editions:
+      - {id: '2004', effective: 2007-06-15, cites_by: section}
+    topics:
+      - {id: imaging, title: Special studies, names: [special studies], pages: ['303-305']}
+"#;
+
+    #[test]
+    fn pages_are_labelled_with_the_edition_they_belong_to() {
+        let g = compile(TWO_DOCUMENTS).unwrap();
+        assert_eq!(g.documents[0].pages_label(0).as_deref(), Some("2009 p. 24"));
+        // A book cited by section whose pages are known: its own edition, not another document's.
+        assert_eq!(
+            g.documents[1].pages_label(0).as_deref(),
+            Some("2004 p. 303-305")
+        );
+    }
+
+    #[test]
+    fn authorities_are_declared_and_say_which_is_binding() {
+        let g = compile(TWO_DOCUMENTS).unwrap();
+        assert!(g.documents[0].binding);
+        assert!(!g.documents[1].binding);
+        let errors =
+            compile(&TWO_DOCUMENTS.replace("authority: acoem", "authority: acoem-2")).unwrap_err();
+        assert!(
+            errors[0].to_string().contains("no authority `acoem-2`"),
+            "{}",
+            errors[0]
+        );
     }
 }
