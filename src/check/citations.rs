@@ -1,0 +1,214 @@
+//! The guideline lines against the item and the rationale: citation-mismatch,
+//! guideline-mismatch and no-guideline.
+
+use super::finding::{Finding, Kind, Label, Severity, label};
+use super::rationale::Cites;
+use crate::facts::ItemFacts;
+use crate::letter::{Item, Letter};
+use crate::rules::RuleSet;
+
+/// Citation checks: no evidence cited (unless the rationale rests on another item's decision),
+/// pages outside the cited topic, a rationale page that differs from the guideline line's, and a
+/// cited topic that does not fit the item.
+pub(super) fn guideline_findings(
+    letter: &Letter,
+    item: &Item,
+    facts: &ItemFacts,
+    cites: &Cites,
+    rules: &RuleSet,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let Some(line) = &facts.guideline.reviewer else {
+        return out;
+    };
+    let follows_another_decision = cites
+        .first
+        .keys()
+        .any(|&r| rules.reasons.reasons[r].follows_another_decision);
+    let line_range = item
+        .reviewer_guideline
+        .clone()
+        .unwrap_or(item.heading.clone());
+    let finding = |kind, severity, message: String, help: &str, labels| Finding {
+        kind,
+        severity,
+        rule: None,
+        reason: None,
+        item: Some(item.index),
+        message,
+        help: help.into(),
+        labels,
+    };
+    if line.no_evidence {
+        if follows_another_decision {
+            return out;
+        }
+        out.push(finding(
+            Kind::NoGuideline,
+            Severity::Warning,
+            "the reviewer cited no medical evidence for the decision".into(),
+            "cite the MTUS topic the decision rests on (or ACOEM or ODG where the MTUS is silent)",
+            vec![label(letter, &line_range, "no evidence cited")],
+        ));
+        return out;
+    }
+    let mut line_pages: Vec<(u32, u32)> = Vec::new();
+    for c in &line.citations {
+        let Some(doc) = c
+            .document
+            .as_ref()
+            .and_then(|d| rules.guidelines.document(d))
+        else {
+            continue;
+        };
+        let cited_topics: Vec<usize> = c
+            .topics
+            .iter()
+            .filter_map(|t| doc.doc.topics.iter().position(|x| x.id == t.value))
+            .collect();
+        let page_cited = c
+            .edition
+            .as_ref()
+            .and_then(|e| doc.doc.editions.iter().find(|x| &x.id == e))
+            .is_some_and(|e| e.cites_by == crate::rules::guidelines::CitesBy::Page);
+        for p in &c.pages {
+            let Some(range) = crate::rules::guidelines::parse_page_range(&p.value) else {
+                continue;
+            };
+            line_pages.push(range);
+            let topic_pages: Vec<(u32, u32)> = cited_topics
+                .iter()
+                .flat_map(|t| doc.topic_pages[*t].iter().copied())
+                .collect();
+            if page_cited
+                && !topic_pages.is_empty()
+                && !topic_pages.iter().any(|t| overlaps(*t, range))
+            {
+                out.push(finding(
+                    Kind::CitationMismatch,
+                    Severity::Warning,
+                    format!(
+                        "page {} is not a page of the cited topic ({})",
+                        p.value,
+                        pages_text(&topic_pages)
+                    ),
+                    "cite the page(s) of the topic the decision rests on",
+                    vec![Label {
+                        span: p.span,
+                        text: "this page".into(),
+                    }],
+                ));
+            }
+        }
+        // A topic that does not fit the item: every cited topic says what it covers, none covers it.
+        let covers: Vec<&crate::rules::guidelines::Covers> = cited_topics
+            .iter()
+            .filter_map(|t| doc.doc.topics[*t].covers.as_ref())
+            .collect();
+        if !covers.is_empty()
+            && covers.len() == cited_topics.len()
+            && !covers.iter().any(|cv| fits(cv, facts))
+        {
+            let topic_names: Vec<&str> = cited_topics
+                .iter()
+                .map(|t| doc.doc.topics[*t].title.as_str())
+                .collect();
+            out.push(finding(
+                Kind::GuidelineMismatch,
+                Severity::Warning,
+                format!(
+                    "the cited topic ({}) does not cover {}",
+                    topic_names.join(", "),
+                    facts
+                        .drug
+                        .as_ref()
+                        .map_or(facts.category.clone(), |d| format!(
+                            "{} ({})",
+                            d.name, d.class
+                        ))
+                ),
+                "cite the guideline topic that addresses the requested treatment",
+                c.topics
+                    .iter()
+                    .map(|t| Label {
+                        span: t.span,
+                        text: "cited topic".into(),
+                    })
+                    .collect(),
+            ));
+        }
+    }
+    // The rationale cites a page that is neither on the guideline line nor of any topic of the
+    // cited documents.
+    if !line_pages.is_empty() {
+        let known: Vec<(u32, u32)> = line
+            .citations
+            .iter()
+            .filter_map(|c| {
+                c.document
+                    .as_ref()
+                    .and_then(|d| rules.guidelines.document(d))
+            })
+            .flat_map(|d| d.topic_pages.iter().flatten().copied())
+            .chain(line_pages.iter().copied())
+            .collect();
+        for p in &facts.guideline.rationale_pages {
+            let Some(range) = crate::rules::guidelines::parse_page_range(&p.value) else {
+                continue;
+            };
+            if !known.iter().any(|k| overlaps(*k, range)) {
+                let mut labels = vec![Label {
+                    span: p.span,
+                    text: format!("page {}", p.value),
+                }];
+                labels.push(label(
+                    letter,
+                    &line_range,
+                    format!("the guideline line cites {}", pages_text(&line_pages)),
+                ));
+                out.push(finding(
+                    Kind::CitationMismatch,
+                    Severity::Warning,
+                    format!(
+                        "the rationale cites page {}, which the guideline line does not cite ({})",
+                        p.value,
+                        pages_text(&line_pages)
+                    ),
+                    "make the rationale's page and the guideline line's page agree",
+                    labels,
+                ));
+            }
+        }
+    }
+    out
+}
+
+pub(super) fn fits(covers: &crate::rules::guidelines::Covers, facts: &ItemFacts) -> bool {
+    let drug = facts.drug.as_ref();
+    covers.categories.contains(&facts.category)
+        || drug.is_some_and(|d| {
+            covers.classes.contains(&d.class)
+                || d.own_class
+                    .as_ref()
+                    .is_some_and(|c| covers.classes.contains(c))
+        })
+        || facts.drugs.iter().any(|d| covers.drugs.contains(&d.name))
+}
+
+pub(super) fn overlaps(a: (u32, u32), b: (u32, u32)) -> bool {
+    a.0 <= b.1 && b.0 <= a.1
+}
+
+pub(super) fn pages_text(pages: &[(u32, u32)]) -> String {
+    let parts: Vec<String> = pages
+        .iter()
+        .map(|(a, b)| {
+            if a == b {
+                format!("p. {a}")
+            } else {
+                format!("pp. {a}-{b}")
+            }
+        })
+        .collect();
+    parts.join(", ")
+}

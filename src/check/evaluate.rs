@@ -1,0 +1,235 @@
+//! Rule conditions evaluated: the CEL variables of a letter and of each item, shared
+//! definitions, conditions' truth (unknown for a missing fact, an error for a fault of the
+//! condition), message templates and evidence.
+
+use std::collections::BTreeMap;
+
+use cel::{Context, Value};
+use serde::Serialize;
+use serde_json::json;
+
+use super::ConditionError;
+use super::finding::Label;
+use crate::facts::{Facts, ItemFacts};
+use crate::rules::checks::{Template, TemplatePart};
+use crate::rules::environment::{value_of, value_of_fields};
+use crate::rules::{RuleSet, Status};
+
+/// Each concept's status over the whole summary: its firmest mention's (documented if any
+/// mention affirms it), `absent` when none mentions it.
+pub(super) fn letter_concepts(facts: &Facts, rules: &RuleSet) -> BTreeMap<String, &'static str> {
+    let mut firmest: BTreeMap<&str, Option<Status>> = rules
+        .concepts
+        .concepts
+        .iter()
+        .map(|c| (c.id.as_str(), None))
+        .collect();
+    for m in &facts.concepts {
+        if let Some(slot) = firmest.get_mut(m.concept.as_str())
+            && slot.is_none_or(|s| m.status.documents() > s.documents())
+        {
+            *slot = Some(m.status);
+        }
+    }
+    firmest
+        .into_iter()
+        .map(|(id, s)| (id.to_string(), s.map_or("absent", Status::id)))
+        .collect()
+}
+
+/// The CEL variables of the whole letter, converted once and shared by its items.
+pub(super) fn letter_context(
+    facts: &Facts,
+    concepts: &BTreeMap<String, &'static str>,
+) -> Context<'static, 'static> {
+    let mut ctx = Context::with_env(crate::rules::environment::environment());
+    add_variable(&mut ctx, "concepts", concepts);
+    add_variable(&mut ctx, "patient", &facts.patient);
+    add_variable(&mut ctx, "medications", &facts.medications);
+    add_variable(
+        &mut ctx,
+        "letter",
+        &json!({"layout": facts.layout, "header": json_of(&facts.header), "reference_date": json_of(&facts.reference_date)}),
+    );
+    ctx
+}
+
+/// The CEL variables for one item, in a scope of the letter's, with the values of the shared
+/// definitions, and the definitions that failed on their own account.
+#[allow(clippy::type_complexity)]
+pub(super) fn item_context<'a>(
+    letter: &'a Context<'static, 'static>,
+    item: &ItemFacts,
+    rules: &RuleSet,
+) -> (
+    Context<'a, 'static>,
+    Vec<(String, Option<bool>)>,
+    Vec<ConditionError>,
+) {
+    let mut ctx = letter.new_inner_scope();
+    ctx.add_variable_as_val("item", value_of_fields(item, &rules.item_fields));
+    match &item.drug_use {
+        Some(drug_use) => add_variable(&mut ctx, "use", drug_use),
+        None => add_variable(
+            &mut ctx,
+            "use",
+            &json!({"first_documented": null, "weeks": null, "concepts": {}}),
+        ),
+    }
+    // In order: a definition may use the ones above it. An unknown fact makes it null.
+    let mut values = Vec::new();
+    let mut errors = Vec::new();
+    for (d, program) in &rules.definitions.list {
+        let value = match program.execute(&ctx) {
+            Ok(value) => value,
+            Err(e) => {
+                if !missing_fact(&e) {
+                    errors.push(ConditionError {
+                        condition: format!("definition `{}`", d.name),
+                        message: e.to_string(),
+                    });
+                }
+                Value::Null
+            }
+        };
+        values.push((
+            d.name.clone(),
+            match value {
+                Value::Bool(b) => Some(b),
+                _ => None,
+            },
+        ));
+        ctx.add_variable_from_value(d.name.as_str(), value);
+    }
+    (ctx, values, errors)
+}
+
+pub(super) fn add_variable<T: Serialize + ?Sized>(ctx: &mut Context, name: &str, value: &T) {
+    ctx.add_variable_as_val(name, value_of(value));
+}
+
+pub(super) fn json_of<T: Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+}
+
+/// A condition's truth: true or false; unknown (`None`) when a fact it needs is missing; an
+/// error when the condition itself is at fault.
+pub fn truth(program: &cel::Program, ctx: &Context) -> Result<Option<bool>, String> {
+    match program.execute(ctx) {
+        Ok(Value::Bool(b)) => Ok(Some(b)),
+        Ok(Value::Null) => Ok(None),
+        Ok(other) => Err(format!("it gives {}, not true or false", other.type_of())),
+        Err(e) if missing_fact(&e) => Ok(None),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Whether an evaluation failed for a fact the letter does not give: an operator or function
+/// met a null, or a key the facts leave out. Every other failure is the condition's own.
+pub(super) fn missing_fact(e: &cel::ExecutionError) -> bool {
+    use cel::ExecutionError as E;
+    match e {
+        E::NoSuchKey(_) => true,
+        E::NoSuchOverload(o) => o.argument_types().iter().any(|t| t == "null_type"),
+        E::ValuesNotComparable(a, b) | E::UnsupportedBinaryOperator(_, a, b) => {
+            matches!(a, Value::Null) || matches!(b, Value::Null)
+        }
+        E::UnsupportedTargetType { target } | E::NotSupportedAsMethod { target, .. } => {
+            matches!(target, Value::Null)
+        }
+        E::UnexpectedType { got, .. } => got == "null",
+        _ => false,
+    }
+}
+
+/// The document and topic a rule rests on, for help texts.
+pub(super) fn guideline_name(rules: &RuleSet, rule: &crate::rules::checks::CompiledRule) -> String {
+    let document = &rules.guidelines.documents[rule.document];
+    let (doc, topic) = (&document.doc, &document.doc.topics[rule.topic]);
+    match document.pages_label(rule.topic) {
+        None => format!("{}, {}", doc.title, topic.title),
+        Some(pages) => format!("{}, {}, {pages}", doc.title, topic.title),
+    }
+}
+
+/// A fact named by an evidence expression, as a label: facts with a place carry their offsets.
+pub(super) fn evidence(
+    program: &cel::Program,
+    ctx: &Context,
+    text: &crate::text::Text,
+) -> Option<Label> {
+    let Ok(Value::Map(map)) = program.execute(ctx) else {
+        return None;
+    };
+    let get = |k: &str| map.map.get(&cel::objects::Key::from(k)).cloned();
+    let int = |k: &str| match get(k) {
+        Some(Value::Int(i)) => usize::try_from(i).ok(),
+        Some(Value::UInt(u)) => usize::try_from(u).ok(),
+        _ => None,
+    };
+    let (start, end) = (int("start")?, int("end")?);
+    if start > end || end > text.original().len() {
+        return None;
+    }
+    let shown = match get("text").or_else(|| get("value")) {
+        Some(Value::String(s)) => s.to_string(),
+        Some(Value::Int(i)) => i.to_string(),
+        _ => text.original().get(start..end).unwrap_or("").to_string(),
+    };
+    Some(Label {
+        span: text.span_of_original(start..end),
+        text: format!("fact: {shown}"),
+    })
+}
+
+pub(super) fn render(t: &Template, ctx: &Context) -> String {
+    t.parts
+        .iter()
+        .map(|p| match p {
+            TemplatePart::Text(s) => s.clone(),
+            TemplatePart::Expr(source, program) => match program.execute(ctx) {
+                Ok(Value::String(s)) => s.to_string(),
+                Ok(Value::Int(i)) => i.to_string(),
+                Ok(Value::UInt(i)) => i.to_string(),
+                Ok(Value::Float(f)) => f.to_string(),
+                Ok(Value::Bool(b)) => b.to_string(),
+                Ok(Value::Null) | Err(_) => format!("(unknown {source})"),
+                Ok(other) => format!("{other:?}"),
+            },
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `item.weeks` is a missing fact (null), `item.count` is 90, `item.name` a word.
+    fn truth_of(condition: &str) -> Result<Option<bool>, String> {
+        let mut ctx = Context::default();
+        ctx.add_variable_as_val(
+            "item",
+            value_of(&json!({"weeks": null, "count": 90, "name": "Norco", "drug": null})),
+        );
+        truth(&cel::Program::compile(condition).unwrap(), &ctx)
+    }
+
+    #[test]
+    fn a_missing_fact_is_unknown() {
+        assert_eq!(truth_of("item.weeks > 4"), Ok(None));
+        assert_eq!(truth_of("item.drug.class == 'opioid'"), Ok(None));
+        assert_eq!(truth_of("size(item.drug) > 0"), Ok(None));
+        assert_eq!(truth_of("item.weeks"), Ok(None));
+        assert_eq!(truth_of("item.weeks == null"), Ok(Some(true)));
+        assert_eq!(truth_of("item.count > 4 || item.weeks > 4"), Ok(Some(true)));
+    }
+
+    #[test]
+    fn a_fault_of_the_condition_is_an_error() {
+        assert!(truth_of("item.count > 'ninety'").is_err());
+        assert!(truth_of("item.name + 1 == 2").is_err());
+        assert!(truth_of("item.name.matches('[')").is_err());
+        let e = truth_of("item.count").unwrap_err();
+        assert!(e.contains("not true or false"), "{e}");
+    }
+}

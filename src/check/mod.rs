@@ -1,0 +1,191 @@
+//! The Evaluation and Findings stages: each rule's CEL conditions over an item's facts give the
+//! reasons that apply (true, false or unknown); each reason's cites over the item's rationale say
+//! whether it is cited; the two together, with the rationale's conclusion and citations, give
+//! the findings.
+
+use std::ops::Range;
+
+use serde::Serialize;
+
+use crate::facts::Facts;
+use crate::letter::{Decision, Letter};
+use crate::rules::RuleSet;
+use crate::rules::checks::Role;
+
+mod citations;
+mod contradictions;
+mod decision;
+mod evaluate;
+mod finding;
+mod misspellings;
+mod rationale;
+mod reasons;
+
+use citations::guideline_findings;
+use contradictions::contradictions;
+use decision::{decision_finding, procedure_finding};
+pub use evaluate::truth;
+use evaluate::{evidence, guideline_name, item_context, letter_concepts, letter_context, render};
+pub use finding::{FailOn, Finding, Kind, Label, Severity};
+use misspellings::misspellings;
+use rationale::{Cites, Rationale, conclusion};
+use reasons::reason_findings;
+
+/// What one rule said of one reason for one item.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReasonResult {
+    pub reason: String,
+    pub rule: String,
+    pub role: Role,
+    pub applies: Option<bool>,
+    pub cited: bool,
+    /// Where the rationale cites it.
+    #[serde(skip)]
+    pub cite: Option<Range<usize>>,
+    /// Where it cites it in a sentence about the patient or the record: only that is a claim
+    /// the facts can contradict.
+    #[serde(skip)]
+    pub claim: Option<Range<usize>>,
+    #[serde(skip)]
+    pub message: String,
+    #[serde(skip)]
+    pub help: String,
+    /// Where the facts that decide it stand, with what they say.
+    #[serde(skip)]
+    pub evidence: Vec<Label>,
+}
+
+/// The evaluation of one item.
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemResult {
+    pub index: usize,
+    /// Every rule's `applies_to` for this item, in rule order (for `--trace`).
+    #[serde(skip)]
+    pub rules: Vec<(String, Option<bool>)>,
+    /// Each definition's value for this item (for `--trace`): true, false, or unknown.
+    #[serde(skip)]
+    pub definitions: Vec<(String, Option<bool>)>,
+    /// Conditions that failed on their own account, not for a missing fact: each counted as
+    /// unknown, and shown to the rule author.
+    #[serde(skip)]
+    pub errors: Vec<ConditionError>,
+    pub reasons: Vec<ReasonResult>,
+    /// The decision the rationale's conclusion states, and where.
+    #[serde(skip)]
+    pub conclusion: Option<(Decision, Range<usize>)>,
+}
+
+/// A condition that could not be evaluated because of itself (an undeclared name, a function
+/// given a value of the wrong kind, a bad regex), not because a fact is missing.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ConditionError {
+    /// Which condition: `rule `x` applies_to`, `rule `x`, reason `y`: when`, `definition `z``.
+    pub condition: String,
+    pub message: String,
+}
+
+/// A letter checked: its items' evaluations and its findings, in letter order.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub items: Vec<ItemResult>,
+    pub findings: Vec<Finding>,
+}
+
+/// Checks a letter whose facts are read.
+pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet) -> Checked {
+    let folded = letter.text.folded();
+    let concepts = letter_concepts(facts, rules);
+    let mut items = Vec::new();
+    let mut findings = Vec::new();
+    let mut rationales = Vec::new();
+    let letter_context = letter_context(facts, &concepts);
+    for (item, item_facts) in letter.items.iter().zip(&facts.items) {
+        let (ctx, definitions, mut errors) = item_context(&letter_context, item_facts, rules);
+        let mut truth_of =
+            |program: &cel::Program, condition: &dyn Fn() -> String| match truth(program, &ctx) {
+                Ok(value) => value,
+                Err(message) => {
+                    errors.push(ConditionError {
+                        condition: condition(),
+                        message,
+                    });
+                    None
+                }
+            };
+        let rationale = item
+            .rationale
+            .clone()
+            .unwrap_or(item.heading.end..item.heading.end);
+        let read = Rationale::read(rules, folded, rationale.clone());
+        let cites = Cites::find(rules, folded, &read);
+        let conclusion = conclusion(rules, folded, rationale.clone());
+        let mut reasons = Vec::new();
+        let applied: Vec<(String, Option<bool>)> = rules
+            .rules
+            .iter()
+            .map(|r| {
+                let applies = truth_of(&r.applies_to, &|| {
+                    format!("rule `{}` applies_to", r.rule.id)
+                });
+                (r.rule.id.clone(), applies)
+            })
+            .collect();
+        for rule in rules
+            .rules
+            .iter()
+            .zip(&applied)
+            .filter(|(_, (_, a))| *a == Some(true))
+            .map(|(r, _)| r)
+        {
+            for r in &rule.reasons {
+                let cite = cites.of(r.reason);
+                let reason = &rules.reasons.reasons[r.reason].id;
+                let applies = truth_of(&r.when, &|| {
+                    format!("rule `{}`, reason `{reason}`: when", rule.rule.id)
+                });
+                reasons.push(ReasonResult {
+                    reason: reason.clone(),
+                    rule: rule.rule.id.clone(),
+                    role: r.role,
+                    applies,
+                    cited: cite.is_some(),
+                    cite,
+                    claim: cites.claim(r.reason),
+                    message: render(&r.message, &ctx),
+                    help: format!(
+                        "{} (guideline: {})",
+                        render(&r.help, &ctx),
+                        guideline_name(rules, rule)
+                    ),
+                    evidence: r
+                        .evidence
+                        .iter()
+                        .filter_map(|e| evidence(e, &ctx, &letter.text))
+                        .collect(),
+                });
+            }
+        }
+        findings.extend(reason_findings(letter, item, &reasons, rules));
+        findings.extend(decision_finding(letter, item, conclusion.as_ref()));
+        findings.extend(procedure_finding(letter, item, item_facts));
+        findings.extend(guideline_findings(letter, item, item_facts, &cites, rules));
+        let parts: Vec<Range<usize>> = std::iter::once(item.treatment.clone())
+            .chain(item.rationale.clone())
+            .collect();
+        findings.extend(misspellings(letter, &parts, Some(item.index), rules));
+        items.push(ItemResult {
+            index: item.index,
+            rules: applied,
+            definitions,
+            errors,
+            reasons,
+            conclusion,
+        });
+        if item.rationale.is_some() {
+            rationales.push((item.index, read));
+        }
+    }
+    findings.extend(misspellings(letter, letter.summary.as_slice(), None, rules));
+    findings.extend(contradictions(letter, &rationales, rules));
+    Checked { items, findings }
+}

@@ -1,0 +1,157 @@
+//! A rationale read once: its sentences, those about the patient, its concepts, where it cites
+//! each reason, and the decision it concludes with.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use crate::facts::context::{self as concept_context, Scan};
+use crate::letter::Decision;
+use crate::rules::RuleSet;
+use crate::text::sentences;
+
+/// A rationale read once for all that is asked of it: its sentences, which of them are about the
+/// patient, its context triggers, and the concepts it mentions with their status.
+pub(super) struct Rationale<'a> {
+    pub(super) range: Range<usize>,
+    pub(super) sentences: Vec<Range<usize>>,
+    pub(super) about_patient: Vec<Range<usize>>,
+    pub(super) scan: Scan<'a>,
+    pub(super) mentions: Vec<concept_context::Mention>,
+}
+
+impl<'a> Rationale<'a> {
+    pub(super) fn read(rules: &'a RuleSet, folded: &'a str, range: Range<usize>) -> Rationale<'a> {
+        let sentences = sentences(folded, range.clone());
+        let mut about_patient: Vec<Range<usize>> = rules
+            .context
+            .about_the_patient
+            .find_all(folded, range.clone())
+            .into_iter()
+            .filter_map(|m| {
+                sentences
+                    .iter()
+                    .find(|s| s.start <= m.range.start && m.range.end <= s.end)
+                    .cloned()
+            })
+            .collect();
+        about_patient.dedup();
+        let scan = Scan::new(&rules.context, folded, range.clone());
+        let mentions = concept_context::mentions_in(&rules.concepts, &scan, &sentences);
+        Rationale {
+            range,
+            sentences,
+            about_patient,
+            scan,
+            mentions,
+        }
+    }
+
+    pub(super) fn about_patient(&self, at: &Range<usize>) -> bool {
+        self.about_patient
+            .iter()
+            .any(|s| s.start <= at.start && at.end <= s.end)
+    }
+}
+
+/// Where a rationale cites each reason.
+pub(super) struct Cites {
+    pub(super) first: BTreeMap<usize, Range<usize>>,
+    /// The first cite of each reason in a sentence about the patient or the record: a claim.
+    pub(super) claims: BTreeMap<usize, Range<usize>>,
+}
+
+impl Cites {
+    pub(super) fn find(rules: &RuleSet, folded: &str, rationale: &Rationale) -> Cites {
+        let reasons = &rules.reasons;
+        // Words in quotation marks are the guideline's ("not recommended for long-term use"), not
+        // the reviewer's finding about this patient.
+        let quotes = quoted(folded, rationale.range.clone());
+        let mut first: BTreeMap<usize, Range<usize>> = BTreeMap::new();
+        let mut claims: BTreeMap<usize, Range<usize>> = BTreeMap::new();
+        let mut note = |reason: usize, at: Range<usize>| {
+            if quotes
+                .iter()
+                .any(|q| q.start <= at.start && at.end <= q.end)
+            {
+                return;
+            }
+            if rationale.about_patient(&at) {
+                claims.entry(reason).or_insert(at.clone());
+            }
+            first.entry(reason).or_insert(at);
+        };
+        for m in reasons
+            .cite_patterns
+            .find_all(folded, rationale.range.clone())
+        {
+            let (reason, cite) = reasons.cite_owner[m.owner];
+            let Some(sentence) = rationale
+                .sentences
+                .iter()
+                .find(|s| s.start <= m.range.start && m.range.end <= s.end)
+            else {
+                continue;
+            };
+            let (status, _) = rationale.scan.status(sentence, &m.range);
+            if reasons.reasons[reason].cites[cite]
+                .status
+                .iter()
+                .any(|e| e.holds(&[status]))
+            {
+                note(reason, m.range);
+            }
+        }
+        for (reason, cites) in reasons.concept_cites.iter().enumerate() {
+            for (concept, cite) in cites {
+                let wanted = &reasons.reasons[reason].cites[*cite].status;
+                if let Some(m) = rationale
+                    .mentions
+                    .iter()
+                    .find(|m| m.concept == *concept && wanted.iter().any(|e| e.holds(&[m.status])))
+                {
+                    note(reason, m.range.clone());
+                }
+            }
+        }
+        Cites { first, claims }
+    }
+
+    pub(super) fn of(&self, reason: usize) -> Option<Range<usize>> {
+        self.first.get(&reason).cloned()
+    }
+
+    pub(super) fn claim(&self, reason: usize) -> Option<Range<usize>> {
+        self.claims.get(&reason).cloned()
+    }
+}
+
+/// The stretches between paired double quotes in `range`; an unpaired last quote opens nothing.
+pub(super) fn quoted(folded: &str, range: Range<usize>) -> Vec<Range<usize>> {
+    let marks: Vec<usize> = folded[range.clone()]
+        .match_indices('"')
+        .map(|(i, _)| range.start + i)
+        .collect();
+    marks.chunks_exact(2).map(|p| p[0]..p[1] + 1).collect()
+}
+
+/// The decision the rationale concludes with: its last conclusion phrase.
+pub(super) fn conclusion(
+    rules: &RuleSet,
+    folded: &str,
+    rationale: Range<usize>,
+) -> Option<(Decision, Range<usize>)> {
+    rules
+        .reasons
+        .conclusions
+        .find_longest(folded, rationale)
+        .into_iter()
+        .last()
+        .map(|m| {
+            let d = if m.owner == 0 {
+                Decision::Upheld
+            } else {
+                Decision::Overturned
+            };
+            (d, m.range)
+        })
+}
