@@ -1,0 +1,380 @@
+//! Each disputed item's facts: its drug, request, use, guideline lines, related concepts of its
+//! body part, and the procedure a service belongs to.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use jiff::civil::Date;
+
+use super::citations::GuidelineLine;
+use super::dates::FoundDate;
+use crate::letter::Letter;
+use crate::rules::RuleSet;
+use crate::rules::categories::Counts;
+use crate::text::Text;
+
+use super::treatment::{completed_sessions, prior_treatment};
+use super::*;
+
+/// For each item naming a body part, the concepts of the summary sentences that name it too.
+pub(super) fn relate_body_parts(
+    mut items: Vec<ItemFacts>,
+    text: &Text,
+    rules: &RuleSet,
+    mentions: &[context::Mention],
+    dates: &[FoundDate],
+) -> Vec<ItemFacts> {
+    let Some(whole) = mentions
+        .iter()
+        .map(|m| m.sentence.clone())
+        .reduce(|a, b| a.start.min(b.start)..a.end.max(b.end))
+    else {
+        return items;
+    };
+    let folded = text.folded();
+    let parts = rules.anatomy.part_patterns.find_all(folded, whole.clone());
+    let sides = rules.anatomy.side_patterns.find_all(folded, whole);
+    for item in &mut items {
+        let wanted: Vec<usize> = item
+            .request
+            .body_parts
+            .iter()
+            .filter_map(|b| {
+                rules
+                    .anatomy
+                    .body_parts
+                    .iter()
+                    .position(|x| x.id == b.value)
+            })
+            .collect();
+        let wanted_sides: Vec<usize> = item
+            .request
+            .sides
+            .iter()
+            .filter_map(|s| rules.anatomy.sides.iter().position(|x| x.id == s.value))
+            .collect();
+        for m in mentions {
+            let inside = |r: &Range<usize>| m.sentence.start <= r.start && r.end <= m.sentence.end;
+            let names_part = parts
+                .iter()
+                .any(|p| wanted.contains(&p.owner) && inside(&p.range));
+            // A sentence about the other side is not about this item ('an MRI of the left knee'
+            // for a request for the right knee).
+            let sentence_sides: Vec<usize> = sides
+                .iter()
+                .filter(|s| inside(&s.range))
+                .map(|s| s.owner)
+                .collect();
+            // Sides that cover both ('bilateral') agree with either.
+            let both = |i: &usize| rules.anatomy.sides[*i].both;
+            let other_side = !wanted_sides.is_empty()
+                && !sentence_sides.is_empty()
+                && !wanted_sides.iter().any(both)
+                && !sentence_sides.iter().any(both)
+                && !sentence_sides.iter().any(|s| wanted_sides.contains(s));
+            if !names_part || other_side {
+                continue;
+            }
+            let id = rules.concepts.concepts[m.concept].id.clone();
+            if item
+                .related
+                .get(&id)
+                .is_some_and(|r| r.status.documents() >= m.status.documents())
+            {
+                continue;
+            }
+            let date = dates
+                .iter()
+                .find(|d| m.sentence.start <= d.range.start && d.range.end <= m.sentence.end)
+                .map(|d| date_fact(text, d));
+            item.related.insert(
+                id,
+                RelatedConcept {
+                    status: m.status,
+                    text: folded[m.range.clone()].to_string(),
+                    date,
+                    line: text.span(m.range.clone()).line,
+                },
+            );
+        }
+    }
+    items
+}
+
+/// Each service's procedure, for categories that follow another.
+pub(super) fn link_procedures(mut items: Vec<ItemFacts>, rules: &RuleSet) -> Vec<ItemFacts> {
+    let follows = |category: &str| {
+        rules
+            .categories
+            .index(category)
+            .and_then(|i| rules.categories.categories[i].follows.clone())
+    };
+    for i in 0..items.len() {
+        let Some(wanted) = follows(&items[i].category) else {
+            continue;
+        };
+        let before = (0..i).rev().find(|&j| items[j].category == wanted);
+        let after = (i + 1..items.len()).find(|&j| items[j].category == wanted);
+        items[i].procedure = before.or(after).map(|j| Procedure {
+            index: items[j].index,
+            treatment: items[j].treatment.value.clone(),
+            category: items[j].category.clone(),
+            decision: items[j].decision.value,
+        });
+    }
+    items
+}
+
+pub(super) fn item_facts(
+    letter: &Letter,
+    rules: &RuleSet,
+    item: &crate::letter::Item,
+    medications: &[Medication],
+    earlier: &TreatmentSentences,
+    reference: Option<&ReferenceDate>,
+    on: Option<Date>,
+) -> ItemFacts {
+    let text = &letter.text;
+    let folded = text.folded();
+    let spanned_text = |r: &Range<usize>| Spanned {
+        value: folded[r.clone()].to_string(),
+        span: text.span(r.clone()),
+    };
+    let treatment = item.treatment.clone();
+    let found = rules.drugs.find(folded, treatment.clone());
+    let routes = rules.drugs.find_routes(folded, treatment.clone());
+    let drugs: Vec<ItemDrug> = {
+        let mut seen = Vec::new();
+        found
+            .iter()
+            .filter(|m| {
+                let new = !seen.contains(&m.drug);
+                seen.push(m.drug);
+                new
+            })
+            .map(|m| {
+                let d = &rules.drugs.drugs[m.drug];
+                let route_class = routes
+                    .iter()
+                    .map(|(r, _)| &rules.drugs.routes[*r])
+                    .find(|r| !r.keeps.contains(&d.class))
+                    .map(|r| r.class.clone());
+                let class = route_class.clone().unwrap_or_else(|| d.class.clone());
+                ItemDrug {
+                    name: d.name.clone(),
+                    own_class: (class != d.class).then(|| d.class.clone()),
+                    class,
+                    written: folded[m.range.clone()].to_string(),
+                    misspelled: m.kind == crate::rules::drugs::NameKind::Misspelling,
+                    span: text.span(m.range.clone()),
+                    drug_index: m.drug,
+                }
+            })
+            .collect()
+    };
+    let drug = drugs.first().map(|first| {
+        if drugs.len() == 1 {
+            first.clone()
+        } else {
+            ItemDrug {
+                name: drugs
+                    .iter()
+                    .map(|d| d.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" + "),
+                ..first.clone()
+            }
+        }
+    });
+    let category = rules
+        .categories
+        .classify(&folded[treatment.clone()], !drugs.is_empty());
+    let category_index = rules.categories.index(&category.id);
+    let parsed = request::parse(
+        &rules.requests,
+        &folded[treatment.clone()],
+        treatment.start,
+        category.counts == Counts::Sessions,
+    );
+    let at = |r: &Range<usize>| text.span(r.clone());
+    let anatomy = &rules.anatomy;
+    let mut body_parts: Vec<Spanned<String>> = Vec::new();
+    for m in anatomy
+        .part_patterns
+        .find_longest(folded, treatment.clone())
+    {
+        let id = anatomy.body_parts[m.owner].id.clone();
+        if !body_parts.iter().any(|b| b.value == id) {
+            body_parts.push(Spanned {
+                value: id,
+                span: at(&m.range),
+            });
+        }
+    }
+    let mut sides: Vec<Spanned<String>> = Vec::new();
+    for m in anatomy
+        .side_patterns
+        .find_longest(folded, treatment.clone())
+    {
+        let id = anatomy.sides[m.owner].id.clone();
+        if !sides.iter().any(|b| b.value == id) {
+            sides.push(Spanned {
+                value: id,
+                span: at(&m.range),
+            });
+        }
+    }
+    let request = RequestFacts {
+        strength: parsed.strength.map(|a| placed(text, a)),
+        quantity: parsed.quantity.map(|a| placed(text, a)),
+        quantity_unit: parsed.quantity_unit,
+        frequency: parsed.frequency.map(|f| FrequencyFact {
+            per_day: f.value.per_day.map(|(a, b)| [a, b]),
+            per_week: f.value.per_week.map(|(a, b)| [a, b]),
+            as_needed: f.value.as_needed,
+            text: folded[f.range.clone()].to_string(),
+            span: at(&f.range),
+        }),
+        refills: parsed.refills.map(|a| placed(text, a)),
+        days_supply: parsed.days_supply.map(|a| placed(text, a)),
+        sessions: parsed.sessions.map(|a| placed(text, a)),
+        weeks: parsed.weeks.map(|a| placed(text, a)),
+        body_parts,
+        sides,
+    };
+    let drug_use = drug
+        .as_ref()
+        .and_then(|d| medications.iter().find(|m| m.drug_index == d.drug_index))
+        .map(|m| {
+            let weeks = match (&m.first_documented, reference) {
+                (Some(first), Some(r)) if first.latest <= r.value => {
+                    Some((r.value - first.latest).get_days() as i64 / 7)
+                }
+                _ => None,
+            };
+            DrugUse {
+                first_documented: m.first_documented.clone(),
+                weeks,
+                concepts: m.concepts.clone(),
+            }
+        });
+    let line = |r: &Option<Range<usize>>| {
+        r.as_ref().map(|r| {
+            line_facts(
+                text,
+                rules,
+                citations::parse_line(&rules.guidelines, folded, r.clone(), on),
+                r,
+            )
+        })
+    };
+    let rationale_pages = item
+        .rationale
+        .as_ref()
+        .map(|r| {
+            citations::pages(folded, r.clone())
+                .into_iter()
+                .map(|(p, r)| Spanned {
+                    value: page_text(p),
+                    span: at(&r),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    ItemFacts {
+        index: item.index,
+        treatment: spanned_text(&treatment),
+        original_request: item.original_request.as_ref().map(spanned_text),
+        authorized: item.authorized.as_ref().map(spanned_text),
+        decision: Spanned {
+            value: item.decision,
+            span: at(&item.decision_label),
+        },
+        category: category.id.clone(),
+        drug,
+        drugs,
+        request,
+        drug_use,
+        guideline: ItemGuideline {
+            claims_administrator: line(&item.claims_guideline),
+            reviewer: line(&item.reviewer_guideline),
+            rationale_pages,
+        },
+        rationale: item.rationale.as_ref().map(at),
+        completed_sessions: category_index
+            .filter(|_| category.counts == Counts::Sessions)
+            .and_then(|i| completed_sessions(text, rules, earlier, i)),
+        prior_treatment: category_index
+            .filter(|_| category.counts == Counts::Sessions)
+            .and_then(|i| prior_treatment(text, rules, earlier, i)),
+        procedure: None,
+        related: BTreeMap::new(),
+    }
+}
+
+pub(super) fn line_facts(
+    text: &Text,
+    rules: &RuleSet,
+    line: GuidelineLine,
+    range: &Range<usize>,
+) -> LineFacts {
+    let folded = text.folded();
+    let at = |r: &Range<usize>| text.span(r.clone());
+    LineFacts {
+        no_evidence: line.no_evidence.is_some(),
+        citations: line
+            .citations
+            .iter()
+            .map(|c| {
+                let doc = c.document.map(|d| &rules.guidelines.documents[d].doc);
+                CitationFact {
+                    text: folded[c.range.clone()].to_string(),
+                    mtus: !c.non_mtus
+                        && c.document
+                            .is_none_or(|d| rules.guidelines.documents[d].binding),
+                    document: doc.map(|d| d.id.clone()),
+                    edition: c.edition.as_ref().map(|e| e.0.clone()),
+                    edition_stated: c.edition.as_ref().is_some_and(|e| e.1),
+                    chapters: c
+                        .chapters
+                        .iter()
+                        .filter_map(|(i, r)| {
+                            Some(Spanned {
+                                value: doc?.chapters[*i].id.clone(),
+                                span: at(r),
+                            })
+                        })
+                        .collect(),
+                    topics: c
+                        .topics
+                        .iter()
+                        .filter_map(|(i, r)| {
+                            Some(Spanned {
+                                value: doc?.topics[*i].id.clone(),
+                                span: at(r),
+                            })
+                        })
+                        .collect(),
+                    sections: c
+                        .sections
+                        .iter()
+                        .map(|r| Spanned {
+                            value: folded[r.clone()].to_string(),
+                            span: at(r),
+                        })
+                        .collect(),
+                    pages: c
+                        .pages
+                        .iter()
+                        .map(|(p, r)| Spanned {
+                            value: page_text(*p),
+                            span: at(r),
+                        })
+                        .collect(),
+                    span: at(&c.range),
+                }
+            })
+            .collect(),
+        span: at(range),
+    }
+}

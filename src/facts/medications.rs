@@ -1,0 +1,123 @@
+//! The summary's drugs, each with its first documented use and what is said of it.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use super::dates::FoundDate;
+use crate::rules::RuleSet;
+use crate::text::Text;
+
+use super::*;
+
+/// The drugs of the summary, each with its first documented use and the concepts said of it.
+pub(super) fn medications(
+    text: &Text,
+    rules: &RuleSet,
+    sentences: &[Range<usize>],
+    mentions: &[context::Mention],
+) -> Vec<Medication> {
+    let folded = text.folded();
+    let mut by_drug: BTreeMap<usize, Medication> = BTreeMap::new();
+    let mut order: Vec<usize> = Vec::new();
+    for s in sentences {
+        let found = rules.drugs.find(folded, s.clone());
+        if found.is_empty() {
+            continue;
+        }
+        let about_request = any_match(&rules.requests.about_the_request, &folded[s.clone()]);
+        let sentence_dates = if about_request {
+            Vec::new()
+        } else {
+            dates::find(folded, s.clone())
+        };
+        let use_dates = dates_of_each_drug(folded, &found, &sentence_dates, s.start);
+        for (m, own_dates) in found.into_iter().zip(use_dates) {
+            let d = &rules.drugs.drugs[m.drug];
+            let med = by_drug.entry(m.drug).or_insert_with(|| {
+                order.push(m.drug);
+                Medication {
+                    drug: d.name.clone(),
+                    class: d.class.clone(),
+                    names: Vec::new(),
+                    first_documented: None,
+                    concepts: BTreeMap::new(),
+                    mentions: Vec::new(),
+                    drug_index: m.drug,
+                }
+            });
+            let written = folded[m.range.clone()].to_string();
+            if !med.names.iter().any(|n| n.eq_ignore_ascii_case(&written)) {
+                med.names.push(written);
+            }
+            med.mentions.push(text.span(m.range.clone()));
+            if let Some(earliest) = own_dates.iter().min_by_key(|d| d.latest)
+                && med
+                    .first_documented
+                    .as_ref()
+                    .is_none_or(|f| earliest.latest < f.latest)
+            {
+                med.first_documented = Some(date_fact(text, earliest));
+            }
+            for c in mentions.iter().filter(|c| c.sentence == *s) {
+                let id = rules.concepts.concepts[c.concept].id.clone();
+                // Within one drug, an affirmed statement stands over a negated one only if no
+                // sentence negates it: the stronger status of the two is kept.
+                let entry = med.concepts.entry(id).or_insert(c.status);
+                if c.status.definite() > entry.definite() {
+                    *entry = c.status;
+                }
+            }
+        }
+    }
+    order
+        .into_iter()
+        .filter_map(|d| by_drug.remove(&d))
+        .collect()
+}
+
+/// Which dates of a sentence belong to each drug it names. `Norco since 3-8-2016 and alprazolam
+/// since November 14, 2017`: each drug takes the dates between it and the next drug. A drug with
+/// none takes those of the next drug when the two are listed together (`Klonopin and Norco since
+/// 2013`), else the dates before the sentence's first drug (`On 09/30/2014, ... Lyrica, Klonopin`).
+pub(super) fn dates_of_each_drug<'d>(
+    folded: &str,
+    drugs: &[crate::rules::drugs::DrugMention],
+    dates: &'d [FoundDate],
+    sentence_start: usize,
+) -> Vec<Vec<&'d FoundDate>> {
+    let segment_end = |i: usize| drugs.get(i + 1).map_or(usize::MAX, |n| n.range.start);
+    let in_segment = |i: usize| -> Vec<&'d FoundDate> {
+        dates
+            .iter()
+            .filter(|d| d.range.start >= drugs[i].range.end && d.range.start < segment_end(i))
+            .collect()
+    };
+    let before_first: Vec<&FoundDate> = match drugs.first() {
+        Some(first) => dates
+            .iter()
+            .filter(|d| d.range.start >= sentence_start && d.range.end <= first.range.start)
+            .collect(),
+        None => Vec::new(),
+    };
+    let listed_with_next = |i: usize| {
+        drugs.get(i + 1).is_some_and(|n| {
+            let gap = folded[drugs[i].range.end..n.range.start].trim();
+            gap.is_empty() || matches!(gap, "," | "and" | ", and" | "or" | ", or" | "/" | "&")
+        })
+    };
+    (0..drugs.len())
+        .map(|i| {
+            let mut j = i;
+            loop {
+                let own = in_segment(j);
+                if !own.is_empty() {
+                    return own;
+                }
+                if !listed_with_next(j) {
+                    return before_first.clone();
+                }
+                j += 1;
+            }
+        })
+        .collect()
+}

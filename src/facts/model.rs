@@ -1,0 +1,241 @@
+//! The facts as the rules and the reports see them: plain serializable types, each fact with its
+//! place in the letter.
+
+use std::collections::BTreeMap;
+
+use jiff::civil::Date;
+use serde::Serialize;
+
+use super::dates::Precision;
+use crate::letter::{Decision, Layout};
+use crate::rules::Status;
+use crate::text::Span;
+
+/// A value and the place in the letter it comes from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Spanned<T> {
+    pub value: T,
+    #[serde(flatten)]
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Facts {
+    pub layout: Layout,
+    pub header: BTreeMap<&'static str, Spanned<String>>,
+    pub reviewer: BTreeMap<&'static str, Spanned<String>>,
+    pub reference_date: Option<ReferenceDate>,
+    pub patient: Patient,
+    pub diagnoses: Vec<Spanned<String>>,
+    pub work_status: Vec<ConceptFact>,
+    pub medications: Vec<Medication>,
+    pub concepts: Vec<ConceptFact>,
+    pub dates: Vec<DateFact>,
+    pub items: Vec<ItemFacts>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DateFact {
+    /// The date, or the first day of the month or year the text gives.
+    pub date: String,
+    pub precision: Precision,
+    pub text: String,
+    #[serde(flatten)]
+    pub span: Span,
+    #[serde(skip)]
+    pub earliest: Date,
+    #[serde(skip)]
+    pub latest: Date,
+}
+
+/// Which date a letter's request is judged at, and why that one.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReferenceDate {
+    pub date: String,
+    pub source: ReferenceSource,
+    #[serde(flatten)]
+    pub span: Span,
+    #[serde(skip)]
+    pub value: Date,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReferenceSource {
+    RequestForAuthorization,
+    UtilizationReview,
+    LatestNote,
+    Decision,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Patient {
+    pub age: Option<Spanned<u32>>,
+    pub sex: Option<Spanned<String>>,
+    pub date_of_injury: Option<DateFact>,
+    /// Whole weeks from the injury to the reference date: how long the condition has lasted.
+    pub weeks_since_injury: Option<i64>,
+    /// The longest treatment the summary gives a duration for, in weeks ('physical therapy for
+    /// six weeks', 'three months of conservative care'), in a sentence that mentions treatment.
+    pub treatment_weeks: Option<Spanned<u32>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ConceptFact {
+    pub concept: String,
+    pub status: Status,
+    pub text: String,
+    #[serde(flatten)]
+    pub span: Span,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trigger: Option<String>,
+}
+
+/// A drug the summary names, with what the summary says of its use.
+#[derive(Debug, Clone, Serialize)]
+pub struct Medication {
+    pub drug: String,
+    pub class: String,
+    /// The names the letter uses for it.
+    pub names: Vec<String>,
+    /// The earliest date in a sentence naming the drug (not counting sentences about the
+    /// request or its review, whose dates are not use).
+    pub first_documented: Option<DateFact>,
+    /// Concepts in the sentences naming the drug (`long-term-use`, `ongoing-use`, `efficacy`, ...).
+    pub concepts: BTreeMap<String, Status>,
+    pub mentions: Vec<Span>,
+    #[serde(skip)]
+    pub(super) drug_index: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemFacts {
+    pub index: usize,
+    pub treatment: Spanned<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub original_request: Option<Spanned<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorized: Option<Spanned<String>>,
+    pub decision: Spanned<Decision>,
+    pub category: String,
+    pub drug: Option<ItemDrug>,
+    /// Every drug the treatment names (compounded products name several).
+    pub drugs: Vec<ItemDrug>,
+    pub request: RequestFacts,
+    /// Use of the item's drug before the request, from the summary.
+    #[serde(rename = "use")]
+    pub drug_use: Option<DrugUse>,
+    pub guideline: ItemGuideline,
+    pub rationale: Option<Span>,
+    /// Sessions of this item's treatment the summary says were already completed (the largest
+    /// count stated).
+    pub completed_sessions: Option<Spanned<u32>>,
+    /// Where the summary says this item's kind of treatment was already given, count or not.
+    pub prior_treatment: Option<Span>,
+    /// For a service that belongs to a procedure (its category `follows` another): the item of
+    /// the letter it belongs to.
+    pub procedure: Option<Procedure>,
+    /// What the summary says in the sentences naming the item's body part: per concept, its
+    /// strongest status (affirmed over historical, uncertain, negated) and the first date of the
+    /// sentence that gave it ('an MRI of the lumbar spine dated 08/02/2016 showed ...').
+    pub related: BTreeMap<String, RelatedConcept>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RelatedConcept {
+    pub status: Status,
+    /// The words that mention it ('MRI of the lumbar spine dated').
+    pub text: String,
+    pub date: Option<DateFact>,
+    pub line: usize,
+}
+
+/// The item a service belongs to: the nearest earlier item of the followed category, else the
+/// nearest later one.
+#[derive(Debug, Clone, Serialize)]
+pub struct Procedure {
+    pub index: usize,
+    pub treatment: String,
+    pub category: String,
+    pub decision: Decision,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemDrug {
+    pub name: String,
+    pub class: String,
+    /// The class of the drug itself, when the dosage form puts the item in another one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub own_class: Option<String>,
+    pub written: String,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub misspelled: bool,
+    #[serde(flatten)]
+    pub span: Span,
+    #[serde(skip)]
+    pub drug_index: usize,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RequestFacts {
+    pub strength: Option<Spanned<String>>,
+    pub quantity: Option<Spanned<f64>>,
+    pub quantity_unit: Option<String>,
+    pub frequency: Option<FrequencyFact>,
+    pub refills: Option<Spanned<u32>>,
+    pub days_supply: Option<Spanned<u32>>,
+    pub sessions: Option<Spanned<u32>>,
+    pub weeks: Option<Spanned<u32>>,
+    pub body_parts: Vec<Spanned<String>>,
+    pub sides: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FrequencyFact {
+    pub per_day: Option<[f64; 2]>,
+    pub per_week: Option<[f64; 2]>,
+    pub as_needed: bool,
+    pub text: String,
+    #[serde(flatten)]
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DrugUse {
+    pub first_documented: Option<DateFact>,
+    /// Whole weeks from the first documented use to the reference date.
+    pub weeks: Option<i64>,
+    pub concepts: BTreeMap<String, Status>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ItemGuideline {
+    pub claims_administrator: Option<LineFacts>,
+    pub reviewer: Option<LineFacts>,
+    /// Pages the rationale itself cites.
+    pub rationale_pages: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LineFacts {
+    pub no_evidence: bool,
+    pub citations: Vec<CitationFact>,
+    #[serde(flatten)]
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CitationFact {
+    pub text: String,
+    pub mtus: bool,
+    pub document: Option<String>,
+    pub edition: Option<String>,
+    /// Whether the edition is named in the citation (else the letter's date implies it).
+    pub edition_stated: bool,
+    pub chapters: Vec<Spanned<String>>,
+    pub topics: Vec<Spanned<String>>,
+    pub sections: Vec<Spanned<String>>,
+    pub pages: Vec<Spanned<String>>,
+    #[serde(flatten)]
+    pub span: Span,
+}

@@ -1,0 +1,169 @@
+//! The patient and the request's dates from the summary: injury date, reference date, age, sex
+//! and diagnoses.
+
+use std::ops::Range;
+
+use regex::Regex;
+
+use super::dates::{FoundDate, Precision};
+use crate::letter::Letter;
+use crate::rules::requests::Summary;
+use crate::text::Text;
+
+use super::*;
+
+pub(super) fn injury_date(
+    folded: &str,
+    sentences: &[Range<usize>],
+    phrases: &Summary,
+) -> Option<FoundDate> {
+    sentences
+        .iter()
+        .filter(|s| any_match(&phrases.injury, &folded[(*s).clone()]))
+        .find_map(|s| dates::find(folded, s.clone()).into_iter().next())
+}
+
+/// The request-for-authorization date, else the utilization-review date, else the latest dated
+/// note, else the decision date.
+pub(super) fn reference_date(
+    letter: &Letter,
+    phrases: &Summary,
+    sentences: &[Range<usize>],
+    summary_dates: &[FoundDate],
+    injury: Option<&FoundDate>,
+    ur_field: Option<FoundDate>,
+    decision: Option<FoundDate>,
+) -> Option<ReferenceDate> {
+    let folded = letter.text.folded();
+    let not_injury = |d: &FoundDate| {
+        injury.is_none_or(|i| i.earliest != d.earliest) && d.precision == Precision::Day
+    };
+    let latest_in = |patterns: &[Regex]| {
+        sentences
+            .iter()
+            .filter(|s| any_match(patterns, &folded[(*s).clone()]))
+            .flat_map(|s| dates::find(folded, s.clone()))
+            .filter(not_injury)
+            .max_by_key(|d| d.earliest)
+    };
+    let make = |d: FoundDate, source| ReferenceDate {
+        date: d.earliest.to_string(),
+        source,
+        span: letter.text.span(d.range.clone()),
+        value: d.earliest,
+    };
+    if let Some(d) = latest_in(&phrases.request_for_authorization) {
+        return Some(make(d, ReferenceSource::RequestForAuthorization));
+    }
+    if let Some(d) = ur_field.or_else(|| latest_in(&phrases.utilization_review)) {
+        return Some(make(d, ReferenceSource::UtilizationReview));
+    }
+    let limit = decision.as_ref().map(|d| d.earliest);
+    if let Some(d) = summary_dates
+        .iter()
+        .filter(|d| not_injury(d) && limit.is_none_or(|l| d.earliest <= l))
+        .max_by_key(|d| d.earliest)
+    {
+        return Some(make(d.clone(), ReferenceSource::LatestNote));
+    }
+    decision.map(|d| make(d, ReferenceSource::Decision))
+}
+
+/// The patient's age (`40-year-old`) and sex, from the sentence that gives the age (or the
+/// summary's first sentence): a sex word elsewhere may be about someone else.
+pub(super) fn age_and_sex(
+    text: &Text,
+    sentences: &[Range<usize>],
+    phrases: &Summary,
+) -> (Option<Spanned<u32>>, Option<Spanned<String>>) {
+    let folded = text.folded();
+    let Some(whole) = sentences
+        .first()
+        .map(|f| f.start..sentences[sentences.len() - 1].end)
+    else {
+        return (None, None);
+    };
+    let age_at = phrases
+        .age
+        .iter()
+        .filter_map(|re| re.captures(&folded[whole.clone()])?.name("age"))
+        .min_by_key(|m| m.start())
+        .map(|m| whole.start + m.start()..whole.start + m.end());
+    let age = age_at.clone().and_then(|r| {
+        folded[r.clone()].parse().ok().map(|value| Spanned {
+            value,
+            span: text.span(r),
+        })
+    });
+    let sentence = match &age_at {
+        Some(r) => sentences
+            .iter()
+            .find(|s| s.start <= r.start && r.end <= s.end),
+        None => sentences.first(),
+    };
+    let sex = sentence
+        .and_then(|s| {
+            phrases
+                .sex
+                .iter()
+                .filter_map(|(re, means)| re.find(&folded[s.clone()]).map(|m| (m, *means)))
+                .min_by_key(|(m, _)| m.start())
+                .map(|(m, means)| (s.start + m.start()..s.start + m.end(), means))
+        })
+        .map(|(r, means)| Spanned {
+            value: means.id().to_string(),
+            span: text.span(r),
+        });
+    (age, sex)
+}
+
+/// Diagnoses listed after `The diagnoses included`, `diagnosed with`, `being treated for`.
+pub(super) fn diagnoses(
+    text: &Text,
+    sentences: &[Range<usize>],
+    phrases: &Summary,
+) -> Vec<Spanned<String>> {
+    let folded = text.folded();
+    let mut out: Vec<Spanned<String>> = Vec::new();
+    for s in sentences {
+        let lists = phrases
+            .diagnoses
+            .iter()
+            .flat_map(|re| re.captures_iter(&folded[s.clone()]));
+        for c in lists {
+            let Some(list) = c.name("list") else { continue };
+            let base = s.start + list.start();
+            let mut at = 0;
+            let l = list.as_str();
+            let mut separators: Vec<regex::Match> = phrases
+                .list_separator
+                .iter()
+                .flat_map(|re| re.find_iter(l))
+                .collect();
+            separators.sort_by_key(|m| m.start());
+            let mut parts: Vec<Range<usize>> = Vec::new();
+            // Separators of several patterns may overlap: each starts after the one before.
+            for sep in separators {
+                if sep.start() < at {
+                    continue;
+                }
+                parts.push(at..sep.start());
+                at = sep.end();
+            }
+            parts.push(at..l.len());
+            for p in parts {
+                let item = l[p.clone()].trim();
+                if item.is_empty() || out.iter().any(|o| o.value.eq_ignore_ascii_case(item)) {
+                    continue;
+                }
+                let lead = l[p.clone()].len() - l[p.clone()].trim_start().len();
+                let start = base + p.start + lead;
+                out.push(Spanned {
+                    value: item.to_string(),
+                    span: text.span(start..start + item.len()),
+                });
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,173 @@
+//! Earlier treatment of an item's kind: whether the summary says it was given, how many sessions
+//! were completed, and how long treatment lasted.
+
+use std::ops::Range;
+
+use crate::rules::RuleSet;
+use crate::rules::concepts::GroupRole;
+use crate::rules::patterns::PatternMatch;
+use crate::text::{Span, Text};
+
+use super::*;
+
+/// The longest treatment duration stated in a summary sentence mentioning a treatment concept.
+pub(super) fn treatment_weeks(
+    text: &Text,
+    rules: &RuleSet,
+    mentions: &[context::Mention],
+) -> Option<Spanned<u32>> {
+    let folded = text.folded();
+    // A duration in a sentence about the request ('requested ... a program for 2 weeks') is the
+    // request's, not treatment given.
+    let about_request = |s: &Range<usize>| {
+        rules
+            .requests
+            .about_the_request
+            .iter()
+            .any(|re| re.is_match(&folded[s.clone()]))
+    };
+    let mut sentences: Vec<Range<usize>> = mentions
+        .iter()
+        .filter(|m| {
+            rules
+                .concepts
+                .has_role(m.concept, GroupRole::TreatmentGiven)
+        })
+        .map(|m| m.sentence.clone())
+        .filter(|s| !about_request(s))
+        .collect();
+    sentences.dedup();
+    let mut best: Option<(u32, Range<usize>)> = None;
+    for s in sentences {
+        for re in &rules.requests.treatment_duration {
+            for caps in re.captures_iter(&folded[s.clone()]) {
+                let (Some(whole), Some(n), Some(unit)) =
+                    (caps.get(0), caps.name("n"), caps.name("unit"))
+                else {
+                    continue;
+                };
+                let Some(n) = request::number(n.as_str()) else {
+                    continue;
+                };
+                let unit = unit.as_str().to_ascii_lowercase();
+                let weeks = if unit.starts_with("month") {
+                    n * 52.0 / 12.0
+                } else if unit.starts_with("day") {
+                    n / 7.0
+                } else {
+                    n
+                };
+                let weeks = weeks.floor() as u32;
+                if best.as_ref().is_none_or(|(b, _)| weeks > *b) {
+                    best = Some((weeks, s.start + whole.start()..s.start + whole.end()));
+                }
+            }
+        }
+    }
+    best.map(|(value, r)| Spanned {
+        value,
+        span: text.span(r),
+    })
+}
+
+/// The summary's sentences with the item categories each names, found once per letter for every
+/// item's questions about earlier treatment.
+pub(super) struct TreatmentSentences {
+    sentences: Vec<(Range<usize>, Vec<PatternMatch>)>,
+}
+
+impl TreatmentSentences {
+    pub(super) fn new(
+        folded: &str,
+        rules: &RuleSet,
+        sentences: &[Range<usize>],
+    ) -> TreatmentSentences {
+        TreatmentSentences {
+            sentences: sentences
+                .iter()
+                .map(|s| {
+                    (
+                        s.clone(),
+                        rules.categories.patterns.find_all(folded, s.clone()),
+                    )
+                })
+                .filter(|(_, found)| !found.is_empty())
+                .collect(),
+        }
+    }
+
+    /// The sentences naming the category (its index), with all their category mentions.
+    fn naming(&self, owner: usize) -> impl Iterator<Item = &(Range<usize>, Vec<PatternMatch>)> {
+        self.sentences
+            .iter()
+            .filter(move |(_, found)| found.iter().any(|m| m.owner == owner))
+    }
+}
+
+/// The first summary sentence that names the category as treatment already given, and is not
+/// about the request or its review.
+pub(super) fn prior_treatment(
+    text: &Text,
+    rules: &RuleSet,
+    treatment: &TreatmentSentences,
+    owner: usize,
+) -> Option<Span> {
+    let folded = text.folded();
+    let requests = &rules.requests;
+    treatment.naming(owner).find_map(|(s, found)| {
+        let sentence = &folded[s.clone()];
+        let mention = found.iter().find(|m| m.owner == owner)?;
+        let given = requests
+            .prior_treatment
+            .iter()
+            .any(|re| re.is_match(sentence));
+        let about_request = requests
+            .about_the_request
+            .iter()
+            .any(|re| re.is_match(sentence));
+        (given && !about_request).then(|| text.span(mention.range.clone()))
+    })
+}
+
+/// The largest count of completed sessions the summary states for a category: in a sentence
+/// naming the category, the count whose nearest category mention is this one.
+pub(super) fn completed_sessions(
+    text: &Text,
+    rules: &RuleSet,
+    treatment: &TreatmentSentences,
+    owner: usize,
+) -> Option<Spanned<u32>> {
+    let folded = text.folded();
+    let mut best: Option<(u32, Range<usize>)> = None;
+    for (s, mentions) in treatment.naming(owner) {
+        for re in &rules.requests.completed_sessions {
+            for caps in re.captures_iter(&folded[s.clone()]) {
+                let (Some(whole), Some(n)) = (caps.get(0), caps.name("n")) else {
+                    continue;
+                };
+                let at = s.start + whole.start()..s.start + whole.end();
+                let count_at = s.start + n.start()..s.start + n.end();
+                let distance = |r: &Range<usize>| {
+                    if r.end <= count_at.start {
+                        count_at.start - r.end
+                    } else {
+                        r.start.saturating_sub(count_at.end)
+                    }
+                };
+                let nearest = mentions.iter().min_by_key(|m| distance(&m.range));
+                let Some(count) = request::number(n.as_str()) else {
+                    continue;
+                };
+                if nearest.is_some_and(|m| m.owner == owner)
+                    && best.as_ref().is_none_or(|(b, _)| count as u32 > *b)
+                {
+                    best = Some((count as u32, at));
+                }
+            }
+        }
+    }
+    best.map(|(value, r)| Spanned {
+        value,
+        span: text.span(r),
+    })
+}
