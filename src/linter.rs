@@ -45,7 +45,8 @@ pub enum SetupError {
     Rules(RuleErrors),
 }
 
-/// A letter read into its parts, or why it could not be.
+/// A letter read into its parts, with the reader's notes (lossy decoding, a PDF's text layer), or
+/// why it could not be read.
 pub type Read = Result<(Vec<String>, Letter), Failure>;
 
 /// Why a file is not a letter imrlint can check: a read error's kind (`io`, `pdf`, ...) or

@@ -431,7 +431,7 @@ fn same_treatment(a: &str, b: &str) -> bool {
     shared * 3 >= short.len() * 2
 }
 
-/// The split each gold letter falls in, for a run restricted to one.
+/// Whether a gold letter is in the split a run is restricted to (every letter is, without one).
 pub fn in_split(gold: &Gold, split: Option<Split>) -> bool {
     split.is_none_or(|s| gold.split() == s)
 }

@@ -331,8 +331,7 @@ mod tests {
 
     #[test]
     fn edition_in_force() {
-        let file = RuleFile::new(
-            "g.yaml",
+        let g = compile(
             r#"
 authorities: [{id: mtus, title: MTUS, binding: true}]
 documents:
@@ -344,8 +343,8 @@ documents:
       - {id: '2009', effective: 2009-07-18, cites_by: page}
       - {id: '2016', effective: 2016-07-28, until: 2017-12-01, cites_by: section}
 "#,
-        );
-        let g = Guidelines::compile(&file, file.parse().unwrap()).unwrap();
+        )
+        .unwrap();
         let d = &g.documents[0];
         let on = |s: &str| d.edition_on(s.parse().unwrap()).map(|e| e.id.as_str());
         assert_eq!(on("2014-04-21"), Some("2009"));
