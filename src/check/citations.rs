@@ -212,3 +212,26 @@ pub(super) fn pages_text(pages: &[(u32, u32)]) -> String {
         .collect();
     parts.join(", ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{NO_EVIDENCE, findings, has};
+    use crate::check::Kind;
+
+    #[test]
+    fn no_medical_evidence_is_a_missing_guideline() {
+        let rationale = "The request is not medically necessary.";
+        let found = findings(
+            "A 45 year old male.",
+            &[("Aquatic therapy", "Upheld", NO_EVIDENCE, rationale)],
+        );
+        assert!(has(&found, Kind::NoGuideline), "{found:?}");
+        // Near miss: a guideline line that cites a section.
+        let cited = "Decision based on MTUS Chronic Pain Medical Treatment 2016, Section(s): Aquatic therapy.";
+        let found = findings(
+            "A 45 year old male.",
+            &[("Aquatic therapy", "Upheld", cited, rationale)],
+        );
+        assert!(!has(&found, Kind::NoGuideline), "{found:?}");
+    }
+}

@@ -87,3 +87,39 @@ pub(super) fn contradictions(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{findings, has};
+    use crate::check::Kind;
+
+    const LOW_BACK: &str =
+        "Decision based on MTUS Low Back Complaints 2004, Section(s): Special Studies.";
+
+    fn found(second: &str) -> bool {
+        let items = [
+            (
+                "MRI of the lumbar spine",
+                "Upheld",
+                LOW_BACK,
+                "On examination the patient had no neurologic deficit. The request is not medically necessary.",
+            ),
+            ("EMG of the lower extremities", "Upheld", LOW_BACK, second),
+        ];
+        has(
+            &findings("A 45 year old male with low back pain.", &items),
+            Kind::Contradiction,
+        )
+    }
+
+    #[test]
+    fn two_rationales_saying_opposite_things() {
+        assert!(found(
+            "The patient has a clear neurologic deficit with foot drop. Not medically necessary."
+        ));
+        // Near miss: the second rationale says the same.
+        assert!(!found(
+            "On examination the patient had no neurologic deficit. Not medically necessary."
+        ));
+    }
+}

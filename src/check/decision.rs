@@ -66,3 +66,32 @@ pub(super) fn decision_finding(
         ],
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{NO_EVIDENCE, findings, has};
+    use crate::check::Kind;
+
+    #[test]
+    fn a_conclusion_against_the_label_is_inconsistent() {
+        let item = |rationale| {
+            [(
+                "Aquatic therapy six sessions",
+                "Upheld",
+                NO_EVIDENCE,
+                rationale,
+            )]
+        };
+        let found = findings(
+            "A 45 year old male.",
+            &item("The request is medically necessary."),
+        );
+        assert!(has(&found, Kind::DecisionInconsistent), "{found:?}");
+        // Near miss: the same words negated agree with Upheld.
+        let found = findings(
+            "A 45 year old male.",
+            &item("The request is not medically necessary."),
+        );
+        assert!(!has(&found, Kind::DecisionInconsistent), "{found:?}");
+    }
+}

@@ -75,3 +75,30 @@ pub(super) fn words(text: &str, range: Range<usize>) -> impl Iterator<Item = Ran
             None => start.take().map(|s| s..range.end),
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{NO_EVIDENCE, findings};
+    use crate::check::Kind;
+
+    fn misspelled(summary: &str) -> usize {
+        let item = [(
+            "Aquatic therapy",
+            "Upheld",
+            NO_EVIDENCE,
+            "Not medically necessary.",
+        )];
+        findings(summary, &item)
+            .iter()
+            .filter(|(k, item, _)| *k == Kind::Misspelling && item.is_none())
+            .count()
+    }
+
+    #[test]
+    fn a_near_miss_of_a_drug_name_in_the_summary() {
+        assert_eq!(misspelled("He takes clonzaepam at night."), 1);
+        // Near misses that must not fire: the name spelled right, and an ordinary word.
+        assert_eq!(misspelled("He takes clonazepam at night."), 0);
+        assert_eq!(misspelled("He sleeps poorly at night."), 0);
+    }
+}

@@ -155,3 +155,22 @@ pub(super) fn conclusion(
             (d, m.range)
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::quoted;
+
+    #[test]
+    fn quotes_pair_up_and_an_unpaired_last_one_opens_nothing() {
+        let s = r#"The guideline says "not for long-term use" and "short courses" only. A stray " here."#;
+        let q: Vec<&str> = quoted(s, 0..s.len()).into_iter().map(|r| &s[r]).collect();
+        assert_eq!(q, [r#""not for long-term use""#, r#""short courses""#]);
+        // Within a range that starts after the first quote, pairs are counted from there.
+        let from = s.find("and").unwrap();
+        let q: Vec<&str> = quoted(s, from..s.len())
+            .into_iter()
+            .map(|r| &s[r])
+            .collect();
+        assert_eq!(q, [r#""short courses""#]);
+    }
+}

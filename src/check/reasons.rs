@@ -113,3 +113,52 @@ pub(super) fn reason_findings(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::findings;
+    use crate::check::Kind;
+
+    const BENZODIAZEPINES: &str =
+        "Decision based on MTUS Chronic Pain Medical Treatment 2016, Section(s): Benzodiazepines.";
+    const SUMMARY: &str = "The injured worker is a 45 year old male with anxiety. Clonazepam 1 mg twice daily has been prescribed since 01/2014.";
+
+    fn long_term_use_missing(rationale: &str) -> bool {
+        findings(
+            SUMMARY,
+            &[("Clonazepam 1 mg #60", "Upheld", BENZODIAZEPINES, rationale)],
+        )
+        .iter()
+        .any(|(k, _, r)| *k == Kind::MissingReason && r.as_deref() == Some("long-term-use"))
+    }
+
+    #[test]
+    fn a_deciding_reason_that_applies_and_is_not_given_is_missing() {
+        assert!(long_term_use_missing(
+            "The request is not medically necessary."
+        ));
+        // Near miss: the rationale gives it.
+        assert!(!long_term_use_missing(
+            "The patient has taken clonazepam on a long-term basis. The request is not medically necessary."
+        ));
+    }
+
+    #[test]
+    fn an_overturned_rationale_makes_no_claims() {
+        let found = findings(
+            SUMMARY,
+            &[(
+                "Clonazepam 1 mg #60",
+                "Overturned",
+                BENZODIAZEPINES,
+                "The request is medically necessary.",
+            )],
+        );
+        assert!(
+            !found
+                .iter()
+                .any(|(k, _, _)| matches!(k, Kind::UnsupportedClaim | Kind::UnverifiedClaim)),
+            "{found:?}"
+        );
+    }
+}
