@@ -37,17 +37,15 @@ pub struct GuidelineLine {
     pub citations: Vec<ParsedCitation>,
 }
 
-static NO_EVIDENCE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)did not cite any (?:medical )?evidence").unwrap());
-static DECISION_BASED_ON: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)\bDecision based on\b").unwrap());
-static NON_MTUS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)^\s*Non-?\s?MTUS\b").unwrap());
-static PAGES: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\bpages?\s?(?:\(s\))?\s?:?\s?(?P<list>\d+(?:\s?(?:-|,|and|&|to)\s?\d+)*)")
-        .unwrap()
-});
-static SECTIONS: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)\bSections?\s?(?:\(s\))?\s?:\s?").unwrap());
+/// The leftmost match of any of the patterns.
+fn first_match<'t>(patterns: &[Regex], text: &'t str) -> Option<regex::Match<'t>> {
+    patterns
+        .iter()
+        .filter_map(|re| re.find(text))
+        .min_by_key(|m| m.start())
+}
+
+/// A page number or range inside a list of pages: a number form, not a wording.
 static PAGE_NUMBER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?P<a>\d+)(?:\s?(?:-|to)\s?(?P<b>\d+))?").unwrap());
 
@@ -59,14 +57,22 @@ pub fn parse_line(
     line: Range<usize>,
     on: Option<Date>,
 ) -> GuidelineLine {
+    let wording = &guidelines.line;
     let mut out = GuidelineLine {
-        no_evidence: NO_EVIDENCE
-            .find(&folded[line.clone()])
+        no_evidence: first_match(&wording.no_evidence, &folded[line.clone()])
             .map(|m| line.start + m.start()..line.start + m.end()),
         citations: Vec::new(),
     };
     let text = &folded[line.clone()];
-    let starts: Vec<usize> = DECISION_BASED_ON.find_iter(text).map(|m| m.end()).collect();
+    // Where each citation's words begin, and where the next citation's opening stands.
+    let mut openings: Vec<(usize, usize)> = wording
+        .decision_based_on
+        .iter()
+        .flat_map(|re| re.find_iter(text).map(|m| (m.start(), m.end())))
+        .collect();
+    openings.sort();
+    openings.dedup_by(|b, a| b.0 < a.1);
+    let starts: Vec<usize> = openings.iter().map(|o| o.1).collect();
     let chunks: Vec<Range<usize>> = if starts.is_empty() {
         if out.no_evidence.is_some() {
             Vec::new()
@@ -74,20 +80,17 @@ pub fn parse_line(
             vec![line.clone()]
         }
     } else {
-        starts
+        openings
             .iter()
             .enumerate()
-            .map(|(i, &s)| {
-                let end = DECISION_BASED_ON
-                    .find_at(text, s)
-                    .map_or(text.len(), |m| m.start());
-                let _ = i;
+            .map(|(i, &(_, s))| {
+                let end = openings.get(i + 1).map_or(text.len(), |n| n.0);
                 line.start + s..line.start + end
             })
             .collect()
     };
     for chunk in chunks {
-        let non_mtus = NON_MTUS.is_match(&folded[chunk.clone()]);
+        let non_mtus = first_match(&wording.non_mtus, &folded[chunk.clone()]).is_some();
         let docs = merge_adjacent(
             folded,
             guidelines
@@ -167,8 +170,8 @@ fn cite(
         edition: None,
         chapters: Vec::new(),
         topics: Vec::new(),
-        sections: sections(folded, rest.clone()),
-        pages: pages(folded, rest.clone()),
+        sections: sections(guidelines, folded, rest.clone()),
+        pages: pages(guidelines, folded, rest.clone()),
     };
     if let Some(d) = document.map(|d| &guidelines.documents[d]) {
         let named = d.edition_patterns.find_longest(folded, range.clone());
@@ -211,9 +214,9 @@ fn cite(
 /// Section names after `Section(s):`, split at commas that begin a new name. A comma inside a
 /// name (`NSAIDs, GI symptoms & cardiovascular risk`) is kept when the part after it starts in
 /// lower case or the name would otherwise be a lone word.
-fn sections(folded: &str, within: Range<usize>) -> Vec<Range<usize>> {
+fn sections(guidelines: &Guidelines, folded: &str, within: Range<usize>) -> Vec<Range<usize>> {
     let text = &folded[within.clone()];
-    let Some(m) = SECTIONS.find(text) else {
+    let Some(m) = first_match(&guidelines.line.sections, text) else {
         return Vec::new();
     };
     let start = within.start + m.end();
@@ -243,11 +246,20 @@ fn sections(folded: &str, within: Range<usize>) -> Vec<Range<usize>> {
 }
 
 /// Pages a text cites: `Page(s): 24, 23, 66, 124`, `Page(s): 63-66`, `page 99`, `pages 88-89`.
-pub fn pages(folded: &str, within: Range<usize>) -> Vec<((u32, u32), Range<usize>)> {
+pub fn pages(
+    guidelines: &Guidelines,
+    folded: &str,
+    within: Range<usize>,
+) -> Vec<((u32, u32), Range<usize>)> {
     let text = &folded[within.clone()];
     let mut out = Vec::new();
-    for c in PAGES.captures_iter(text) {
-        let list = c.name("list").unwrap();
+    let lists = guidelines
+        .line
+        .pages
+        .iter()
+        .flat_map(|re| re.captures_iter(text));
+    for c in lists {
+        let Some(list) = c.name("list") else { continue };
         for p in PAGE_NUMBER.captures_iter(list.as_str()) {
             let m = p.get(0).unwrap();
             let Some(r) = parse_page_range(m.as_str()) else {
@@ -359,7 +371,11 @@ mod tests {
     #[test]
     fn pages_in_prose() {
         let s = "As noted on page 24 of the MTUS, and pages 88-89 and page 7";
-        let p: Vec<(u32, u32)> = pages(s, 0..s.len()).into_iter().map(|p| p.0).collect();
+        let guidelines = &RuleSet::for_tests().guidelines;
+        let p: Vec<(u32, u32)> = pages(guidelines, s, 0..s.len())
+            .into_iter()
+            .map(|p| p.0)
+            .collect();
         assert_eq!(p, vec![(24, 24), (88, 89), (7, 7)]);
     }
 }

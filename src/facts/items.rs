@@ -272,7 +272,7 @@ pub(super) fn item_facts(
         .rationale
         .as_ref()
         .map(|r| {
-            citations::pages(folded, r.clone())
+            citations::pages(&rules.guidelines, folded, r.clone())
                 .into_iter()
                 .map(|(p, r)| Spanned {
                     value: page_text(p),

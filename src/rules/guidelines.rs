@@ -3,16 +3,54 @@
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
-use super::patterns::{PatternSet, named_patterns};
+use regex::Regex;
+
+use super::patterns::{PatternSet, as_written_list, named_patterns};
 use super::source::{RuleError, RuleFile};
 
 #[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GuidelinesFile {
+    /// How letters write a guideline line and the pages they cite.
+    #[serde(default)]
+    pub citation_line: CitationLineWording,
     /// Who issues the documents.
     #[serde(default)]
     pub authorities: Vec<AuthorityEntry>,
     pub documents: Vec<Document>,
+}
+
+/// How letters write a guideline line (`Decision based on Non-MTUS Citation ...`, `Section(s):
+/// ...`, `did not cite any medical evidence`) and cite pages anywhere: patterns used exactly as
+/// written, case-insensitive.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CitationLineWording {
+    /// The reviewer cited no medical evidence.
+    #[serde(default)]
+    pub no_evidence: Vec<String>,
+    /// Each citation of a line begins after one of these.
+    #[serde(default)]
+    pub decision_based_on: Vec<String>,
+    /// A citation outside the MTUS (at the start of a citation).
+    #[serde(default)]
+    pub non_mtus: Vec<String>,
+    /// The section names of a citation follow one of these.
+    #[serde(default)]
+    pub sections: Vec<String>,
+    /// Pages cited: a group `list` of page numbers and ranges (`Page(s): 24, 63-66`).
+    #[serde(default)]
+    pub pages: Vec<String>,
+}
+
+/// The wording of guideline lines, compiled.
+#[derive(Debug, Clone)]
+pub struct CitationLine {
+    pub no_evidence: Vec<Regex>,
+    pub decision_based_on: Vec<Regex>,
+    pub non_mtus: Vec<Regex>,
+    pub sections: Vec<Regex>,
+    pub pages: Vec<Regex>,
 }
 
 /// Who issues guideline documents.
@@ -122,6 +160,7 @@ pub struct CompiledDocument {
 pub struct Guidelines {
     pub documents: Vec<CompiledDocument>,
     pub document_names: PatternSet,
+    pub line: CitationLine,
 }
 
 impl Guidelines {
@@ -243,10 +282,28 @@ impl Guidelines {
             file,
             named_patterns("documents", "names", f.documents.iter().map(|d| &d.names)),
         );
+        let wording = &f.citation_line;
+        let mut list = |key: &str, patterns: &[String], group: Option<&str>| {
+            as_written_list(
+                file,
+                &format!("citation_line.{key}"),
+                patterns.iter().map(String::as_str),
+                group,
+                &mut errors,
+            )
+        };
+        let line = CitationLine {
+            no_evidence: list("no_evidence", &wording.no_evidence, None),
+            decision_based_on: list("decision_based_on", &wording.decision_based_on, None),
+            non_mtus: list("non_mtus", &wording.non_mtus, None),
+            sections: list("sections", &wording.sections, None),
+            pages: list("pages", &wording.pages, Some("list")),
+        };
         match document_names {
             Ok(document_names) if errors.is_empty() => Ok(Guidelines {
                 documents,
                 document_names,
+                line,
             }),
             Ok(_) => Err(errors),
             Err(e) => {
@@ -308,6 +365,12 @@ impl super::Knowledge for GuidelinesFile {
     type Compiled = Guidelines;
 
     fn merge(&mut self, later: Self) {
+        let (w, l) = (&mut self.citation_line, later.citation_line);
+        w.no_evidence.extend(l.no_evidence);
+        w.decision_based_on.extend(l.decision_based_on);
+        w.non_mtus.extend(l.non_mtus);
+        w.sections.extend(l.sections);
+        w.pages.extend(l.pages);
         self.authorities.extend(later.authorities);
         self.documents.extend(later.documents);
     }

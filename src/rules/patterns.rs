@@ -312,6 +312,33 @@ pub fn compile_as_written(pattern: &str) -> Result<Regex, String> {
         })
 }
 
+/// Patterns used exactly as written, from the list at `key` of a rule file: each one invalid, or
+/// without the named `group` the caller reads, is an error at its own place.
+pub fn as_written_list<'p>(
+    file: &RuleFile,
+    key: &str,
+    patterns: impl IntoIterator<Item = &'p str>,
+    group: Option<&str>,
+    errors: &mut Vec<RuleError>,
+) -> Vec<Regex> {
+    let mut out = Vec::new();
+    for (i, p) in patterns.into_iter().enumerate() {
+        let at = format!("{key}[{i}]");
+        match compile_as_written(p) {
+            Ok(re) => match group.filter(|g| !re.capture_names().any(|n| n == Some(*g))) {
+                None => out.push(re),
+                Some(g) => errors.push(file.error(
+                    &at,
+                    format!("the pattern has no group `{g}`"),
+                    Some(format!("name it (?P<{g}>...)")),
+                )),
+            },
+            Err(m) => errors.push(file.error(&at, format!("invalid pattern: {m}"), None)),
+        }
+    }
+    out
+}
+
 /// Prepared patterns compiled together, within a size limit.
 fn build_meta(prepared: &[String], size_limit: usize) -> Result<meta::Regex, String> {
     meta::Regex::builder()

@@ -4,7 +4,7 @@
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
-use super::patterns::{compile_as_written, compile_one, find_words};
+use super::patterns::{as_written_list, compile_one, find_words};
 use super::source::{RuleError, RuleFile};
 
 #[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
@@ -285,44 +285,43 @@ impl Requests {
 
 impl Summary {
     fn compile(file: &RuleFile, f: &SummaryPhrases, errors: &mut Vec<RuleError>) -> Summary {
-        let mut list = |key: &str, patterns: &[&str], group: Option<&str>| -> Vec<Regex> {
-            let mut out = Vec::new();
-            for (i, p) in patterns.iter().enumerate() {
-                let at = format!("summary.{key}[{i}]");
-                match compile_as_written(p) {
-                    Ok(re) if group.is_some_and(|g| !re.capture_names().any(|n| n == Some(g))) => {
-                        let g = group.unwrap_or_default();
-                        errors.push(file.error(
-                            &at,
-                            format!("the pattern has no group `{g}`"),
-                            Some(format!("name it (?P<{g}>...)")),
-                        ))
-                    }
-                    Ok(re) => out.push(re),
-                    Err(m) => errors.push(file.error(&at, format!("invalid pattern: {m}"), None)),
-                }
-            }
-            out
+        let mut list = |key: &str, patterns: &[String], group: Option<&str>| {
+            as_written_list(
+                file,
+                &format!("summary.{key}"),
+                patterns.iter().map(String::as_str),
+                group,
+                errors,
+            )
         };
-        fn strs(v: &[String]) -> Vec<&str> {
-            v.iter().map(String::as_str).collect()
-        }
-        let sex_patterns: Vec<&str> = f.sex.iter().map(|s| s.pattern.as_str()).collect();
+        let request_for_authorization = list(
+            "request_for_authorization",
+            &f.request_for_authorization,
+            None,
+        );
+        let utilization_review = list("utilization_review", &f.utilization_review, None);
+        let injury = list("injury", &f.injury, None);
+        let age = list("age", &f.age, Some("age"));
+        let diagnoses = list("diagnoses", &f.diagnoses, Some("list"));
+        let list_separator = list("list_separator", &f.list_separator, None);
+        let sex = as_written_list(
+            file,
+            "summary.sex",
+            f.sex.iter().map(|s| s.pattern.as_str()),
+            None,
+            errors,
+        )
+        .into_iter()
+        .zip(f.sex.iter().map(|s| s.means))
+        .collect();
         Summary {
-            request_for_authorization: list(
-                "request_for_authorization",
-                &strs(&f.request_for_authorization),
-                None,
-            ),
-            utilization_review: list("utilization_review", &strs(&f.utilization_review), None),
-            injury: list("injury", &strs(&f.injury), None),
-            age: list("age", &strs(&f.age), Some("age")),
-            sex: list("sex", &sex_patterns, None)
-                .into_iter()
-                .zip(f.sex.iter().map(|s| s.means))
-                .collect(),
-            diagnoses: list("diagnoses", &strs(&f.diagnoses), Some("list")),
-            list_separator: list("list_separator", &strs(&f.list_separator), None),
+            request_for_authorization,
+            utilization_review,
+            injury,
+            age,
+            sex,
+            diagnoses,
+            list_separator,
         }
     }
 }
