@@ -209,7 +209,7 @@ mod tests {
         let mut ctx = Context::default();
         ctx.add_variable_as_val(
             "item",
-            value_of(&json!({"weeks": null, "count": 90, "name": "Norco", "drug": null})),
+            value_of(&json!({"weeks": null, "count": 90, "name": "tablets", "drug": null})),
         );
         truth(&cel::Program::compile(condition).unwrap(), &ctx)
     }

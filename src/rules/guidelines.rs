@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use regex::Regex;
 
-use super::patterns::{PatternSet, as_written_list, named_patterns};
+use super::patterns::{PatternSet, compile_as_written, compile_list, named_patterns};
 use super::source::{RuleError, RuleFile};
 
 #[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
@@ -283,21 +283,23 @@ impl Guidelines {
             named_patterns("documents", "names", f.documents.iter().map(|d| &d.names)),
         );
         let wording = &f.citation_line;
-        let mut list = |key: &str, patterns: &[String], group: Option<&str>| {
-            as_written_list(
+        let mut list = |key: &str, patterns: &[String], groups: &[&str]| {
+            let key = format!("citation_line.{key}");
+            compile_list(
                 file,
-                &format!("citation_line.{key}"),
-                patterns.iter().map(String::as_str),
-                group,
+                &key,
+                patterns,
+                compile_as_written,
+                groups,
                 &mut errors,
             )
         };
         let line = CitationLine {
-            no_evidence: list("no_evidence", &wording.no_evidence, None),
-            decision_based_on: list("decision_based_on", &wording.decision_based_on, None),
-            non_mtus: list("non_mtus", &wording.non_mtus, None),
-            sections: list("sections", &wording.sections, None),
-            pages: list("pages", &wording.pages, Some("list")),
+            no_evidence: list("no_evidence", &wording.no_evidence, &[]),
+            decision_based_on: list("decision_based_on", &wording.decision_based_on, &[]),
+            non_mtus: list("non_mtus", &wording.non_mtus, &[]),
+            sections: list("sections", &wording.sections, &[]),
+            pages: list("pages", &wording.pages, &["list"]),
         };
         match document_names {
             Ok(document_names) if errors.is_empty() => Ok(Guidelines {

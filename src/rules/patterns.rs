@@ -312,20 +312,24 @@ pub fn compile_as_written(pattern: &str) -> Result<Regex, String> {
         })
 }
 
-/// Patterns used exactly as written, from the list at `key` of a rule file: each one invalid, or
-/// without the named `group` the caller reads, is an error at its own place.
-pub fn as_written_list<'p>(
+/// The patterns of the list at `key` of a rule file, each compiled by `compile`: one that does
+/// not compile, or lacks a named group the caller reads, is an error at its own place.
+pub fn compile_list<S: AsRef<str>>(
     file: &RuleFile,
     key: &str,
-    patterns: impl IntoIterator<Item = &'p str>,
-    group: Option<&str>,
+    patterns: impl IntoIterator<Item = S>,
+    compile: impl Fn(&str) -> Result<Regex, String>,
+    groups: &[&str],
     errors: &mut Vec<RuleError>,
 ) -> Vec<Regex> {
     let mut out = Vec::new();
     for (i, p) in patterns.into_iter().enumerate() {
         let at = format!("{key}[{i}]");
-        match compile_as_written(p) {
-            Ok(re) => match group.filter(|g| !re.capture_names().any(|n| n == Some(*g))) {
+        match compile(p.as_ref()) {
+            Ok(re) => match groups
+                .iter()
+                .find(|g| !re.capture_names().any(|n| n == Some(**g)))
+            {
                 None => out.push(re),
                 Some(g) => errors.push(file.error(
                     &at,

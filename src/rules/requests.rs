@@ -4,7 +4,7 @@
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
-use super::patterns::{as_written_list, compile_one, find_words};
+use super::patterns::{compile_as_written, compile_list, compile_one, find_words};
 use super::source::{RuleError, RuleFile};
 
 #[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
@@ -184,25 +184,10 @@ impl Requests {
         let about_the_request = patterns("about_the_request", &f.about_the_request, &mut errors);
         // Patterns with `{number}` and the named groups they must have.
         let counted = |key: &str, list: &[String], groups: &[&str], errors: &mut Vec<RuleError>| {
-            let mut out = Vec::new();
-            for (i, p) in list.iter().enumerate() {
-                let at = format!("{key}[{i}]");
-                match compile_one(&p.replace("{number}", &format!("(?:{NUMBER})"))) {
-                    Ok(re) => match groups
-                        .iter()
-                        .find(|g| !re.capture_names().any(|n| n == Some(**g)))
-                    {
-                        None => out.push(re),
-                        Some(g) => errors.push(file.error(
-                            &at,
-                            format!("the pattern has no group `{g}`"),
-                            Some(format!("name it (?P<{g}>...)")),
-                        )),
-                    },
-                    Err(m) => errors.push(file.error(&at, format!("invalid pattern: {m}"), None)),
-                }
-            }
-            out
+            let numbered = list
+                .iter()
+                .map(|p| p.replace("{number}", &format!("(?:{NUMBER})")));
+            compile_list(file, key, numbered, compile_one, groups, errors)
         };
         let completed_sessions = counted(
             "completed_sessions",
@@ -285,30 +270,27 @@ impl Requests {
 
 impl Summary {
     fn compile(file: &RuleFile, f: &SummaryPhrases, errors: &mut Vec<RuleError>) -> Summary {
-        let mut list = |key: &str, patterns: &[String], group: Option<&str>| {
-            as_written_list(
-                file,
-                &format!("summary.{key}"),
-                patterns.iter().map(String::as_str),
-                group,
-                errors,
-            )
+        let mut list = |key: &str, patterns: &[String], groups: &[&str]| {
+            let key = format!("summary.{key}");
+            compile_list(file, &key, patterns, compile_as_written, groups, errors)
         };
         let request_for_authorization = list(
             "request_for_authorization",
             &f.request_for_authorization,
-            None,
+            &[],
         );
-        let utilization_review = list("utilization_review", &f.utilization_review, None);
-        let injury = list("injury", &f.injury, None);
-        let age = list("age", &f.age, Some("age"));
-        let diagnoses = list("diagnoses", &f.diagnoses, Some("list"));
-        let list_separator = list("list_separator", &f.list_separator, None);
-        let sex = as_written_list(
+        let utilization_review = list("utilization_review", &f.utilization_review, &[]);
+        let injury = list("injury", &f.injury, &[]);
+        let age = list("age", &f.age, &["age"]);
+        let diagnoses = list("diagnoses", &f.diagnoses, &["list"]);
+        let list_separator = list("list_separator", &f.list_separator, &[]);
+        let sex_patterns = f.sex.iter().map(|s| s.pattern.as_str());
+        let sex = compile_list(
             file,
             "summary.sex",
-            f.sex.iter().map(|s| s.pattern.as_str()),
-            None,
+            sex_patterns,
+            compile_as_written,
+            &[],
             errors,
         )
         .into_iter()
