@@ -205,7 +205,7 @@ pub struct ExplainArgs {
 #[derive(Debug, clap::Args)]
 pub struct SchemaArgs {
     /// Which file: rules (any rule file), drugs, concepts, context, guidelines, categories,
-    /// anatomy, requests, reasons, definitions, config (imrlint.yaml), gold (a gold annotation).
+    /// anatomy, requests, layouts, reasons, definitions, config (imrlint.yaml), gold (a gold annotation).
     #[arg(default_value = "rules")]
     pub kind: String,
 }
@@ -952,13 +952,14 @@ fn run_schema(args: SchemaArgs) -> ExitCode {
         "categories" => schemars::schema_for!(categories::CategoriesFile),
         "anatomy" => schemars::schema_for!(categories::AnatomyFile),
         "requests" => schemars::schema_for!(requests::RequestsFile),
+        "layouts" => schemars::schema_for!(layouts::LayoutsFile),
         "reasons" => schemars::schema_for!(reasons::ReasonsFile),
         "definitions" => schemars::schema_for!(definitions::DefinitionsFile),
         "config" => schemars::schema_for!(imrlint::config::ConfigFile),
         "gold" => schemars::schema_for!(imrlint::gold::GoldFile),
         other => {
             eprintln!(
-                "imrlint: no schema `{other}`; kinds: rules, drugs, concepts, context, guidelines, categories, anatomy, requests, reasons, definitions, config, gold"
+                "imrlint: no schema `{other}`; kinds: rules, drugs, concepts, context, guidelines, categories, anatomy, requests, layouts, reasons, definitions, config, gold"
             );
             return ExitCode::from(EXIT_USAGE);
         }

@@ -1,138 +1,17 @@
 //! The Letter stage: layout, sections, header fields, reviewer credentials and disputed items.
 //!
-//! Headings and item structure are properties of the letters, not of medicine, so they live here.
+//! How letters are laid out (headings, fields, the wording of items) is read from
+//! `rules/layouts.yaml`; this stage knows only how sections, fields and items are delimited.
 //! Everything is found on the folded text and kept as folded ranges; later stages map them back
 //! to the original through [`Text::span`].
 
 use std::ops::Range;
-use std::sync::LazyLock;
 
-use regex::Regex;
 use serde::Serialize;
 
+pub use crate::rules::layouts::{FieldMeaning, SectionKind};
+use crate::rules::layouts::{FieldSpec, ItemsForm, Layouts};
 use crate::text::Text;
-
-/// The letter formats imrlint knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum Layout {
-    /// 2014-2015 MAXIMUS letters: no header table, citations by page.
-    #[serde(rename = "2014")]
-    Y2014,
-    /// 2016-2017 MAXIMUS letters: a case header table, citations by section.
-    #[serde(rename = "2016")]
-    Y2016,
-    /// Later MAXIMUS letters headed `MAXIMUS FEDERAL SERVICES, INC. Independent Medical Review`.
-    #[serde(rename = "maximus")]
-    Maximus,
-    /// Later letters headed `MEDICAL PROFESSIONAL REVIEW`, one issue each.
-    #[serde(rename = "professional-review")]
-    ProfessionalReview,
-}
-
-/// The parts of a letter that later stages read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SectionKind {
-    Header,
-    Determination,
-    DocumentsReviewed,
-    Summary,
-    Decisions,
-    IssueAtDispute,
-    GuidelinesRelied,
-    Rationale,
-    Qualifications,
-}
-
-/// The heading that follows the case header table in MAXIMUS letters.
-const DETERMINATION_HEADING: &str = "HOW THE IMR FINAL DETERMINATION WAS MADE";
-
-struct LayoutSpec {
-    layout: Layout,
-    /// Headings (case-sensitive regexes on folded text), in the order they stand.
-    headings: &'static [(SectionKind, &'static str)],
-}
-
-/// The known layouts, most specific first. A layout is detected when its distinctive headings are
-/// present: every heading of the spec marked in `required` below.
-const LAYOUTS: &[LayoutSpec] = &[
-    LayoutSpec {
-        layout: Layout::ProfessionalReview,
-        headings: &[
-            (SectionKind::Determination, r"MEDICAL PROFESSIONAL REVIEW"),
-            (SectionKind::IssueAtDispute, r"ISSUES? AT DISPUTE:?"),
-            (SectionKind::Summary, r"CASE SUMMARY:?"),
-            (
-                SectionKind::DocumentsReviewed,
-                r"DOCUMENTS REVIEWED FOR DETERMINATION:?",
-            ),
-            (
-                SectionKind::GuidelinesRelied,
-                r"MEDICAL TREATMENT GUIDELINE\(?S?\)? RELIED UPON BY PROFESSIONAL REVIEWER AND WHY:?",
-            ),
-            (
-                SectionKind::Rationale,
-                r"RATIONALE FOR WHY THE REQUESTED TREATMENT/SERVICE IS/WAS (?:NOT )?MEDICALLY NECESSARY:?",
-            ),
-            (
-                SectionKind::Qualifications,
-                r"MEDICAL REVIEWER QUALIFICATIONS:?",
-            ),
-        ],
-    },
-    LayoutSpec {
-        layout: Layout::Maximus,
-        headings: &[
-            (
-                SectionKind::Determination,
-                r"MAXIMUS FEDERAL SERVICES,? INC\.? Independent Medical Review",
-            ),
-            (SectionKind::DocumentsReviewed, r"DOCUMENTS REVIEWED"),
-            (SectionKind::Summary, r"CLINICAL CASE SUMMARY"),
-            (
-                SectionKind::Decisions,
-                r"IMR DECISION\(S\) AND RATIONALE\(S\)",
-            ),
-        ],
-    },
-    LayoutSpec {
-        layout: Layout::Y2016,
-        headings: &[
-            (SectionKind::Determination, DETERMINATION_HEADING),
-            (SectionKind::Summary, r"CLINICAL CASE SUMMARY"),
-            (
-                SectionKind::Decisions,
-                r"IMR ISSUES, DECISIONS AND RATIONALES",
-            ),
-        ],
-    },
-];
-
-/// Which headings must be present for a layout to be detected.
-fn required(layout: Layout, kind: SectionKind) -> bool {
-    match layout {
-        Layout::ProfessionalReview => {
-            matches!(
-                kind,
-                SectionKind::Determination | SectionKind::IssueAtDispute
-            )
-        }
-        Layout::Maximus => matches!(kind, SectionKind::Determination | SectionKind::Decisions),
-        Layout::Y2016 | Layout::Y2014 => matches!(kind, SectionKind::Decisions),
-    }
-}
-
-static HEADINGS: LazyLock<Vec<Vec<(SectionKind, Regex)>>> = LazyLock::new(|| {
-    LAYOUTS
-        .iter()
-        .map(|spec| {
-            spec.headings
-                .iter()
-                .map(|(k, p)| (*k, Regex::new(p).expect("layout heading regex")))
-                .collect()
-        })
-        .collect()
-});
 
 /// A section: its heading (empty for the header before the first heading) and its body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,7 +24,8 @@ pub struct Section {
 /// A labelled field: `Date of Injury: 10/16/2016`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Field {
-    pub name: &'static str,
+    pub name: String,
+    pub meaning: Option<FieldMeaning>,
     pub value: Range<usize>,
 }
 
@@ -189,7 +69,8 @@ pub struct Item {
 #[derive(Debug, Clone)]
 pub struct Letter {
     pub text: Text,
-    pub layout: Layout,
+    /// The id of its layout in `layouts.yaml`.
+    pub layout: String,
     pub sections: Vec<Section>,
     pub header: Vec<Field>,
     pub credentials: Vec<Field>,
@@ -209,58 +90,62 @@ impl Letter {
     }
 
     pub fn field(&self, name: &str) -> Option<&Field> {
-        self.header
-            .iter()
-            .chain(&self.credentials)
-            .find(|f| f.name == name)
+        self.fields().find(|f| f.name == name)
+    }
+
+    /// The first field that means `meaning`, in the header or the credentials.
+    pub fn field_meaning(&self, meaning: FieldMeaning) -> Option<&Field> {
+        self.fields().find(|f| f.meaning == Some(meaning))
+    }
+
+    fn fields(&self) -> impl Iterator<Item = &Field> {
+        self.header.iter().chain(&self.credentials)
     }
 }
 
-/// Reads a text into a letter.
-pub fn parse(text: Text) -> Result<Letter, NotALetter> {
+/// Reads a text into a letter, by the first of `layouts` it matches.
+pub fn parse(text: Text, layouts: &Layouts) -> Result<Letter, NotALetter> {
     if text.folded().trim().is_empty() {
         return Err(NotALetter {
             message: "the file is empty".into(),
         });
     }
-    let (layout, sections) = detect(&text).ok_or_else(|| NotALetter {
-        message: "no decisions section: none of the known IMR letter headings (`IMR ISSUES, DECISIONS AND RATIONALES`, `IMR DECISION(S) AND RATIONALE(S)`, `ISSUE AT DISPUTE:`) was found".into(),
+    let (layout, sections) = detect(&text, layouts).ok_or_else(|| NotALetter {
+        message: format!(
+            "no decisions section: the headings of none of the known letter layouts ({}) were found; a new layout is described in rules/layouts.yaml",
+            layouts.ids().join(", ")
+        ),
     })?;
     let folded = text.folded();
-    // The case header table stands before the first section with content; in the later layouts
-    // that is after the letterhead heading.
+    // The case header table stands before the first section after the letterhead, and before
+    // any text that ends it.
     let header_end = sections
         .iter()
-        .find(|s| {
-            matches!(
-                s.kind,
-                SectionKind::Summary
-                    | SectionKind::Decisions
-                    | SectionKind::IssueAtDispute
-                    | SectionKind::DocumentsReviewed
-            )
-        })
+        .find(|s| !matches!(s.kind, SectionKind::Header | SectionKind::Determination))
         .map_or(folded.len(), |s| s.heading.start);
-    let header_end = folded[..header_end]
-        .find(DETERMINATION_HEADING)
+    let header_end = layouts
+        .header_ends_at
+        .iter()
+        .filter_map(|re| re.find(&folded[..header_end]).map(|m| m.start()))
+        .min()
         .unwrap_or(header_end);
-    let header = fields(folded, 0..header_end, HEADER_FIELDS);
-    let credentials = credentials(folded, &sections);
+    let header = fields(folded, 0..header_end, &layouts.header_fields);
+    let credentials = credentials(folded, &sections, layouts);
     let summary = sections
         .iter()
         .find(|s| s.kind == SectionKind::Summary)
-        .map(|s| skip_summary_preamble(folded, s.body.clone()));
-    let items = match layout {
-        Layout::ProfessionalReview => single_issue(folded, &sections),
-        _ => sections
+        .map(|s| skip_summary_preamble(folded, s.body.clone(), layouts));
+    let items = match layout.items {
+        ItemsForm::SingleIssue => single_issue(folded, &sections, layouts),
+        ItemsForm::Listed => sections
             .iter()
             .find(|s| s.kind == SectionKind::Decisions)
-            .map(|s| listed_items(&text, s.body.clone()))
+            .map(|s| listed_items(&text, s.body.clone(), layouts))
             .unwrap_or_default(),
     };
     Ok(Letter {
+        layout: layout.id.clone(),
         text,
-        layout,
         sections,
         header,
         credentials,
@@ -269,29 +154,36 @@ pub fn parse(text: Text) -> Result<Letter, NotALetter> {
     })
 }
 
-fn detect(text: &Text) -> Option<(Layout, Vec<Section>)> {
+/// The first layout whose required headings stand in the text, in order, with the sections they
+/// divide it into.
+fn detect<'l>(
+    text: &Text,
+    layouts: &'l Layouts,
+) -> Option<(&'l crate::rules::layouts::Layout, Vec<Section>)> {
     let folded = text.folded();
-    for (spec, headings) in LAYOUTS.iter().zip(HEADINGS.iter()) {
+    for layout in &layouts.layouts {
         let mut found: Vec<(SectionKind, Range<usize>)> = Vec::new();
         let mut from = 0;
-        for (kind, re) in headings {
-            if let Some(m) = re.find_at(folded, from) {
-                found.push((*kind, m.range()));
+        for heading in &layout.headings {
+            if let Some(m) = heading.pattern.find_at(folded, from) {
+                found.push((heading.section, m.range()));
                 from = m.end();
             }
         }
-        let complete = headings
+        let complete = layout
+            .headings
             .iter()
-            .filter(|(k, _)| required(spec.layout, *k))
-            .all(|(k, _)| found.iter().any(|(f, _)| f == k));
+            .filter(|h| h.required)
+            .all(|h| found.iter().any(|(f, _)| *f == h.section));
         if !complete {
             continue;
         }
-        let layout = match spec.layout {
-            // The 2014 letters share the 2016 headings but open without the case header table.
-            Layout::Y2016 if !folded[..found[0].1.start].contains("Case Number:") => Layout::Y2014,
-            l => l,
-        };
+        let before_headings = &folded[..found[0].1.start];
+        if let Some(re) = &layout.header_contains
+            && !re.is_match(before_headings)
+        {
+            continue;
+        }
         let mut sections = vec![Section {
             kind: SectionKind::Header,
             heading: 0..0,
@@ -310,28 +202,14 @@ fn detect(text: &Text) -> Option<(Layout, Vec<Section>)> {
     None
 }
 
-const HEADER_FIELDS: &[&str] = &[
-    "Case Number",
-    "Date Assigned",
-    "Date of Injury",
-    "Decision Date",
-    "UR Denial Date",
-    "Priority",
-    "Received",
-    "IMR Case Number",
-    "Claim Number",
-];
-
-const CREDENTIAL_FIELDS: &[&str] = &["State(s) of Licensure", "Certification(s)/Specialty"];
-
 /// `Name: value` fields in `within`: each value runs to the next known field name.
-fn fields(folded: &str, within: Range<usize>, names: &'static [&'static str]) -> Vec<Field> {
+fn fields(folded: &str, within: Range<usize>, specs: &[FieldSpec]) -> Vec<Field> {
     let text = &folded[within.clone()];
-    let mut found: Vec<(&'static str, Range<usize>)> = Vec::new();
-    for name in names {
-        let needle = format!("{name}:");
+    let mut found: Vec<(&FieldSpec, Range<usize>)> = Vec::new();
+    for spec in specs {
+        let needle = format!("{}:", spec.name);
         if let Some(i) = text.find(&needle) {
-            found.push((name, i..i + needle.len()));
+            found.push((spec, i..i + needle.len()));
         }
     }
     found.sort_by_key(|(_, r)| r.start);
@@ -341,7 +219,8 @@ fn fields(folded: &str, within: Range<usize>, names: &'static [&'static str]) ->
         .map(|i| {
             let end = found.get(i + 1).map_or(text.len(), |n| n.1.start);
             Field {
-                name: found[i].0,
+                name: found[i].0.name.clone(),
+                meaning: found[i].0.means,
                 value: trim(folded, within.start + found[i].1.end..within.start + end),
             }
         })
@@ -349,79 +228,45 @@ fn fields(folded: &str, within: Range<usize>, names: &'static [&'static str]) ->
         .collect()
 }
 
-static BOARD_CERTIFIED: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)Board Certified in (?P<specialty>[^,.]+?)(?:,? (?:has a|with a) subspecialty (?:certification )?in (?P<sub>[^,.]+?))?,? and is licensed to practice in (?P<state>[^.]+?)\.").unwrap()
-});
-
-/// The reviewer's licensure and specialty: labelled fields (2016 on), or the 2014 sentence
-/// `The expert reviewer is Board Certified in X, has a subspecialty in Y and is licensed to
-/// practice in Z.`
-fn credentials(folded: &str, sections: &[Section]) -> Vec<Field> {
+/// The reviewer's credentials: labelled fields, or fields read from a sentence
+/// (`The expert reviewer is Board Certified in X ...`), in the sections that state them.
+fn credentials(folded: &str, sections: &[Section], layouts: &Layouts) -> Vec<Field> {
     let within = sections
         .iter()
-        .filter(|s| {
-            matches!(
-                s.kind,
-                SectionKind::Determination | SectionKind::Qualifications
-            )
-        })
+        .filter(|s| layouts.reviewer_sections.contains(&s.kind))
         .map(|s| s.body.clone());
     let mut out = Vec::new();
     for body in within {
-        out.extend(fields(folded, body.clone(), CREDENTIAL_FIELDS));
-        if let Some(c) = BOARD_CERTIFIED.captures(&folded[body.clone()]) {
-            let at = |name: &str| {
-                c.name(name)
-                    .map(|m| body.start + m.start()..body.start + m.end())
+        out.extend(fields(folded, body.clone(), &layouts.reviewer_fields));
+        for (sentence, groups) in &layouts.reviewer_sentences {
+            let Some(c) = sentence.captures(&folded[body.clone()]) else {
+                continue;
             };
-            if let Some(r) = at("specialty") {
-                out.push(Field {
-                    name: "Certification(s)/Specialty",
-                    value: r,
-                });
-            }
-            if let Some(r) = at("sub") {
-                out.push(Field {
-                    name: "Subspecialty",
-                    value: r,
-                });
-            }
-            if let Some(r) = at("state") {
-                out.push(Field {
-                    name: "State(s) of Licensure",
-                    value: r,
-                });
+            for g in groups {
+                if let Some(m) = c.name(&g.group) {
+                    out.push(Field {
+                        name: g.name.clone(),
+                        meaning: g.means,
+                        value: body.start + m.start()..body.start + m.end(),
+                    });
+                }
             }
         }
     }
     out
 }
 
-static SUMMARY_PREAMBLE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^The expert reviewer developed the following clinical case summary based on a review of the case file, including all medical records:\s*").unwrap()
-});
-
-fn skip_summary_preamble(folded: &str, body: Range<usize>) -> Range<usize> {
-    match SUMMARY_PREAMBLE.find(&folded[body.clone()]) {
+fn skip_summary_preamble(folded: &str, body: Range<usize>, layouts: &Layouts) -> Range<usize> {
+    let text = &folded[body.clone()];
+    match layouts
+        .summary_preamble
+        .iter()
+        .find_map(|re| re.find(text).filter(|m| m.start() == 0))
+    {
         Some(m) => body.start + m.end()..body.end,
         None => body,
     }
 }
-
-static DECISION_LABEL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:,? is)?:\s*(?P<label>Upheld|UPHELD|Overturned|OVERTURNED)\b").unwrap()
-});
-
-static ITEM_MARKERS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?P<claims>Claims Administrator guideline:)|(?P<reviewer>(?:MAXIMUS|Expert Reviewer|Reviewer) guideline:)|(?P<rationale>Decision rationale:)").unwrap()
-});
-
-static PARTIAL: LazyLock<Regex> = LazyLock::new(|| {
-    // Two wordings: `Y was authorized by the Claims Administrator. The remaining IMR eligible
-    // portion of the original request, Z is:` and `The Claims Administrator authorized Y, leaving
-    // the original request IMR eligible. The original request, X is:`.
-    Regex::new(r"(?is)^(?P<original>.+?) was the original request\.\s*(?:(?:(?P<authorized>.+?) (?:was|were) authorized by the Claims Administrator\.\s*)?The remaining IMR eligible portion of the original request|The Claims Administrator authorized (?P<authorized2>.+?),? leaving the original request IMR eligible\.\s*The original request),?\s*(?P<treatment>.+?)$").unwrap()
-});
 
 /// Items of the listed layouts: `Treatment: Upheld`, then the guideline lines and rationale.
 ///
@@ -429,24 +274,25 @@ static PARTIAL: LazyLock<Regex> = LazyLock::new(|| {
 /// may wrap over several lines, and a partial authorization spans several sentences. The heading's
 /// start is found on the original lines: walking back from the decision label over lines that do
 /// not end a sentence.
-fn listed_items(text: &Text, body: Range<usize>) -> Vec<Item> {
+fn listed_items(text: &Text, body: Range<usize>, layouts: &Layouts) -> Vec<Item> {
     let folded = text.folded();
     let region = &folded[body.clone()];
-    let labels: Vec<(Range<usize>, Range<usize>, Decision)> = DECISION_LABEL
+    let marks = &layouts.items;
+    let labels: Vec<(Range<usize>, Range<usize>, Decision)> = marks
+        .decision_label
         .captures_iter(region)
-        .map(|c| {
-            let all = c.get(0).unwrap();
-            let label = c.name("label").unwrap();
-            let decision = if label.as_str().eq_ignore_ascii_case("upheld") {
-                Decision::Upheld
-            } else {
-                Decision::Overturned
+        .filter_map(|c| {
+            let all = c.get(0)?;
+            let (label, decision) = match (c.name("upheld"), c.name("overturned")) {
+                (Some(m), _) => (m, Decision::Upheld),
+                (None, Some(m)) => (m, Decision::Overturned),
+                (None, None) => return None,
             };
-            (
+            Some((
                 body.start + all.start()..body.start + all.end(),
                 body.start + label.start()..body.start + label.end(),
                 decision,
-            )
+            ))
         })
         .collect();
     let lines: Vec<Range<usize>> = text
@@ -465,13 +311,15 @@ fn listed_items(text: &Text, body: Range<usize>) -> Vec<Item> {
             .partition_point(|l| l.end < colon_at)
             .min(lines.len().saturating_sub(1));
         let mut start = k;
-        while start > floor && !ends_heading_walk(&text.original()[lines[start - 1].clone()]) {
+        while start > floor
+            && !ends_heading_walk(&text.original()[lines[start - 1].clone()], layouts)
+        {
             start -= 1;
         }
         let heading_text =
             |s: usize| &folded[text.folded_offset(lines[s].start).max(body.start)..colon.start];
-        if PARTIAL_TAIL.is_match(heading_text(start)) {
-            while start > floor && !heading_text(start).contains("was the original request") {
+        if layouts.partial.continued_by.is_match(heading_text(start)) {
+            while start > floor && !layouts.partial.opened_by.is_match(heading_text(start)) {
                 start -= 1;
             }
         }
@@ -489,8 +337,9 @@ fn listed_items(text: &Text, body: Range<usize>) -> Vec<Item> {
         .map(|(index, (colon, label, decision))| {
             let heading = trim(folded, starts[index]..colon.start);
             let block_end = starts.get(index + 1).copied().unwrap_or(body.end);
-            let (original_request, authorized, treatment) = split_partial(folded, heading.clone());
-            let parts = item_parts(folded, label.end..block_end);
+            let (original_request, authorized, treatment) =
+                split_partial(folded, heading.clone(), layouts);
+            let parts = item_parts(folded, label.end..block_end, layouts);
             Item {
                 index,
                 heading,
@@ -507,33 +356,30 @@ fn listed_items(text: &Text, body: Range<usize>) -> Vec<Item> {
         .collect()
 }
 
-static PARTIAL_TAIL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)was authorized by the Claims Administrator|remaining IMR eligible portion|leaving the original request IMR eligible")
-        .unwrap()
-});
-
 /// A line that ends a sentence, or the line that introduces the items, stops the walk back to an
 /// item's heading. Other lines ending in a colon are part of the heading
 /// (`Lidoderm patch, #1 box with 1 refill, DOS:` / `11/11/2016:  Upheld`).
-fn ends_heading_walk(line: &str) -> bool {
+fn ends_heading_walk(line: &str, layouts: &Layouts) -> bool {
     let t = line
         .trim_end()
         .trim_end_matches(['"', '\'', ')', ']', '\u{201d}']);
-    t.ends_with(['.', '?', '!']) || (t.ends_with(':') && HEADING_STOP.is_match(t))
+    t.ends_with(['.', '?', '!'])
+        || (t.ends_with(':') && layouts.items.heading_stops.iter().any(|re| re.is_match(t)))
 }
 
-static HEADING_STOP: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?i)(?:set forth below|guideline|rationale|DECISIONS? AND RATIONALES?|RATIONALE\(S\)):$",
-    )
-    .unwrap()
-});
-
+/// A heading read as a partial authorization: the original request, what was authorized, and
+/// the portion under review (the whole heading when it is not one).
 fn split_partial(
     folded: &str,
     heading: Range<usize>,
+    layouts: &Layouts,
 ) -> (Option<Range<usize>>, Option<Range<usize>>, Range<usize>) {
-    let Some(c) = PARTIAL.captures(&folded[heading.clone()]) else {
+    let Some(c) = layouts
+        .partial
+        .wordings
+        .iter()
+        .find_map(|re| re.captures(&folded[heading.clone()]))
+    else {
         return (None, None, heading);
     };
     let at = |name: &str| {
@@ -541,15 +387,7 @@ fn split_partial(
             .map(|m| heading.start + m.start()..heading.start + m.end())
     };
     let treatment = at("treatment").unwrap_or(heading.clone());
-    let treatment = match folded[treatment.clone()].strip_suffix(" is") {
-        Some(s) => treatment.start..treatment.start + s.len(),
-        None => treatment,
-    };
-    (
-        at("original"),
-        at("authorized").or(at("authorized2")),
-        trim(folded, treatment),
-    )
+    (at("original"), at("authorized"), trim(folded, treatment))
 }
 
 #[derive(Default)]
@@ -560,8 +398,10 @@ struct ItemParts {
 }
 
 /// The guideline lines and the rationale inside one item's block.
-fn item_parts(folded: &str, block: Range<usize>) -> ItemParts {
-    let marks: Vec<(usize, Range<usize>)> = ITEM_MARKERS
+fn item_parts(folded: &str, block: Range<usize>, layouts: &Layouts) -> ItemParts {
+    let marks: Vec<(usize, Range<usize>)> = layouts
+        .items
+        .parts
         .captures_iter(&folded[block.clone()])
         .map(|c| {
             let which = ["claims", "reviewer", "rationale"]
@@ -593,21 +433,18 @@ fn item_parts(folded: &str, block: Range<usize>) -> ItemParts {
     parts
 }
 
-static NECESSITY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:is|was|are|were|be|been)\s+(?P<not>not\s+)?medically\s+necessary\b")
-        .unwrap()
-});
-
-/// The one issue of a professional-review letter: the treatment under `ISSUE AT DISPUTE:`, the
+/// The one issue of a single-issue letter: the treatment under `ISSUE AT DISPUTE:`, the
 /// guidelines relied upon, and the rationale, whose heading or conclusion gives the decision.
-fn single_issue(folded: &str, sections: &[Section]) -> Vec<Item> {
+fn single_issue(folded: &str, sections: &[Section], layouts: &Layouts) -> Vec<Item> {
     let body = |k: SectionKind| sections.iter().find(|s| s.kind == k);
     let Some(issue) = body(SectionKind::IssueAtDispute) else {
         return Vec::new();
     };
     let rationale = body(SectionKind::Rationale);
     let conclusion = rationale.and_then(|r| {
-        NECESSITY
+        layouts
+            .items
+            .conclusion
             .captures_iter(&folded[r.body.clone()])
             .last()
             .map(|c| {
@@ -631,8 +468,12 @@ fn single_issue(folded: &str, sections: &[Section]) -> Vec<Item> {
             .trim_start_matches(|c: char| c.is_ascii_digit() || c == '.' || c == ')' || c == ' ')
             .len();
     let treatment = trim(folded, issue.body.start + lead..issue.body.end);
-    let (original_request, authorized, treatment) = split_partial(folded, treatment);
-    let treatment = match DECISION_LABEL.find(&folded[treatment.clone()]) {
+    let (original_request, authorized, treatment) = split_partial(folded, treatment, layouts);
+    let treatment = match layouts
+        .items
+        .decision_label
+        .find(&folded[treatment.clone()])
+    {
         Some(m) => trim(folded, treatment.start..treatment.start + m.start()),
         None => treatment,
     };
@@ -663,7 +504,11 @@ mod tests {
     use super::*;
 
     fn letter(s: &str) -> Letter {
-        parse(Text::new(s.to_string())).unwrap()
+        parse(Text::new(s.to_string()), layouts()).unwrap()
+    }
+
+    fn layouts() -> &'static Layouts {
+        &crate::rules::RuleSet::for_tests().layouts
     }
 
     const LETTER_2016: &str = "Case Number: CM16-0000001\nDate Assigned: 11/23/2016 Date of Injury:  10/16/2016\nDecision Date: 12/21/2016 UR Denial Date:  10/20/2016\nPriority:  Standard Application\nReceived:\n11/15/2016\n\nHOW THE IMR FINAL DETERMINATION WAS MADE\nMAXIMUS Federal Services sent the case file to an expert reviewer.\nThe Expert Reviewer has the following credentials:\nState(s) of Licensure: California\nCertification(s)/Specialty: Orthopaedic Surgery\n\nCLINICAL CASE SUMMARY\nThe expert reviewer developed the following clinical case summary based on a review of the\ncase file, including all medical records:\n\nThe injured worker is a 45 year old male.\n\nIMR ISSUES, DECISIONS AND RATIONALES\nThe Final Determination was based on decisions for the disputed items/services set forth below:\n\nMRI of the lumbar spine: Upheld\n\nClaims Administrator guideline: The Claims Administrator did not cite any medical evidence\nfor its decision.\n\nMAXIMUS guideline: Decision based on MTUS Low Back Complaints 2004, Section(s): Special\nStudies.\n\nDecision rationale: No red flags. The request is not medically\nnecessary.\nPhysical therapy to the low back eight sessions was the original request. Physical therapy to\nthe low back six sessions was authorized by the Claims Administrator. The remaining IMR\neligible portion of the original request, Physical therapy to the low back two sessions is:\nUpheld\n\nClaims Administrator guideline: none.\n\nMAXIMUS guideline: Decision based on MTUS Chronic Pain Medical Treatment 2016, Section(s): Physical medicine treatment.\n\nDecision rationale: Therapy beyond the course. Not medically necessary.\nReferral to chiropractor for evaluation of low back pain, twice a week\nfor 3 weeks: Overturned\n\nDecision rationale: It is medically necessary.\n";
@@ -671,7 +516,7 @@ mod tests {
     #[test]
     fn reads_a_2016_letter() {
         let l = letter(LETTER_2016);
-        assert_eq!(l.layout, Layout::Y2016);
+        assert_eq!(l.layout, "2016");
         assert_eq!(
             l.folded(&l.field("Case Number").unwrap().value),
             "CM16-0000001"
@@ -733,7 +578,7 @@ mod tests {
         let l = letter(
             "HOW THE IMR FINAL DETERMINATION WAS MADE\n\nThe expert reviewer is Board Certified in Anesthesiology, has a subspecialty in Pain \n\nMedicine and is licensed to practice in Florida. He/she\n\nCLINICAL CASE SUMMARY\n\nx.\n\nIMR ISSUES, DECISIONS AND RATIONALES\n\nClonazepam 1 mg #90 with 1 refill:  Upheld\n",
         );
-        assert_eq!(l.layout, Layout::Y2014);
+        assert_eq!(l.layout, "2014");
         assert_eq!(
             l.folded(&l.field("Subspecialty").unwrap().value),
             "Pain Medicine"
@@ -784,7 +629,7 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_a_letter() {
-        assert!(parse(Text::new(String::new())).is_err());
-        assert!(parse(Text::new("Dear Sir, hello.".into())).is_err());
+        assert!(parse(Text::new(String::new()), layouts()).is_err());
+        assert!(parse(Text::new("Dear Sir, hello.".into()), layouts()).is_err());
     }
 }

@@ -125,7 +125,7 @@ impl Linter {
             kind: e.kind.id(),
             message: e.message,
         })?;
-        Self::parse(source)
+        self.parse(source)
     }
 
     /// Reads a letter given as bytes (a rule's example, a fuzz input).
@@ -134,11 +134,11 @@ impl Linter {
             kind: e.kind.id(),
             message: e.message,
         })?;
-        Self::parse(source)
+        self.parse(source)
     }
 
-    fn parse(source: Source) -> Read {
-        match letter::parse(source.text) {
+    fn parse(&self, source: Source) -> Read {
+        match letter::parse(source.text, &self.rules.layouts) {
             Ok(l) => Ok((source.notes, l)),
             Err(e) => Err(Failure {
                 kind: "unreadable",

@@ -762,3 +762,42 @@ fn a_condition_that_cannot_be_evaluated_is_said_not_silently_unknown() {
     assert!(!stderr.contains("cannot be evaluated"), "{stderr}");
     assert!(!stderr.contains("error:"), "{stderr}");
 }
+
+#[test]
+fn a_new_letter_layout_is_a_rule_file() {
+    // A letter format imrlint does not know: its own headings and a decision label per item.
+    let letter = "REVIEW OF DISPUTED TREATMENT\nPatient history:\nThe injured worker is a 50 year old man with low back pain.\n\nDISPUTED ITEMS\nMRI of the lumbar spine: Upheld\nDecision rationale: There are no red flags. The request is not medically necessary.\n";
+    let unknown = imrlint()
+        .args(["facts", "--format", "json", "-"])
+        .write_stdin(letter)
+        .output()
+        .unwrap();
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&unknown.stdout).contains("no decisions section"),
+        "{unknown:?}"
+    );
+
+    // In a folder of its own, layouts.yaml adds to the built-in layouts instead of replacing them.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("formats")).unwrap();
+    std::fs::write(
+        dir.path().join("formats/layouts.yaml"),
+        "layouts:\n  - id: disputed-treatment\n    items: listed\n    headings:\n      - {section: determination, pattern: 'REVIEW OF DISPUTED TREATMENT', required: true}\n      - {section: summary, pattern: 'Patient history:'}\n      - {section: decisions, pattern: 'DISPUTED ITEMS', required: true}\n",
+    )
+    .unwrap();
+    let out = imrlint()
+        .args(["facts", "--format", "json", "--rules"])
+        .arg(dir.path())
+        .arg("-")
+        .write_stdin(letter)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let facts = &v["facts"];
+    assert_eq!(facts["layout"], "disputed-treatment");
+    assert_eq!(facts["patient"]["age"]["value"], 50);
+    assert_eq!(facts["items"][0]["treatment"]["value"], "MRI of the lumbar spine");
+    assert_eq!(facts["items"][0]["decision"]["value"], "upheld");
+}

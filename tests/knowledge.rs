@@ -87,11 +87,16 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     out
 }
 
-/// One pattern for the whole vocabulary: any of its words, whole.
+/// One pattern for the whole vocabulary: any of its words, whole, in any case.
 fn guard(vocabulary: &[String]) -> regex::Regex {
+    guard_cased(vocabulary, "(?i)")
+}
+
+/// The guard, with `flags` before its pattern.
+fn guard_cased(vocabulary: &[String], flags: &str) -> regex::Regex {
     let words: Vec<String> = vocabulary.iter().map(|w| regex::escape(w)).collect();
     regex::Regex::new(&format!(
-        r"(?i)(?:^|[^a-z0-9])(?P<word>{})(?:$|[^a-z0-9])",
+        r"{flags}(?:^|[^A-Za-z0-9])(?P<word>{})(?:$|[^A-Za-z0-9])",
         words.join("|")
     ))
     .unwrap()
@@ -128,4 +133,68 @@ fn the_guard_catches_a_drug_in_a_literal() {
     assert!(caught("lumbar-spine"));
     assert!(!caught("the rationale does not give a reason that applies"));
     assert!(!caught("medications"));
+}
+
+/// The wording of letters the layouts file defines: its field names and the phrases of two or
+/// more words in its patterns (`CLINICAL CASE SUMMARY`, `was the original request`), matched in
+/// their own case (a message may speak of a "case summary"; a heading copied into code is in
+/// capitals).
+fn layout_vocabulary() -> Vec<String> {
+    let layouts = yaml("layouts.yaml");
+    let mut words: Vec<String> = Vec::new();
+    words.extend(strings(&layouts["header"]["fields"], "name"));
+    words.extend(strings(&layouts["reviewer"]["fields"], "name"));
+    for sentence in layouts["reviewer"]["sentences"].as_sequence().unwrap() {
+        words.extend(strings(&sentence["fields"], "name"));
+    }
+    let phrase = regex::Regex::new(r"[A-Za-z]+(?: [A-Za-z]+)+").unwrap();
+    let mut patterns: Vec<String> = Vec::new();
+    collect_strings(&layouts, &mut patterns);
+    for p in patterns {
+        words.extend(
+            phrase
+                .find_iter(&p)
+                .map(|m| m.as_str().to_string())
+                .filter(|w| w.len() >= 12),
+        );
+    }
+    words.sort();
+    words.dedup();
+    words
+}
+
+fn collect_strings(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::String(s) => out.push(s.clone()),
+        Value::Sequence(xs) => xs.iter().for_each(|x| collect_strings(x, out)),
+        Value::Mapping(m) => m
+            .iter()
+            .filter(|(k, _)| k.as_str() != Some("description"))
+            .for_each(|(_, v)| collect_strings(v, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn no_letter_layout_is_written_in_rust() {
+    let vocabulary = layout_vocabulary();
+    assert!(vocabulary.iter().any(|w| w == "CLINICAL CASE SUMMARY"));
+    assert!(vocabulary.iter().any(|w| w == "Date of Injury"));
+    let guard = guard_cased(&vocabulary, "");
+    assert!(guard.is_match("if heading == \"CLINICAL CASE SUMMARY\""));
+    assert!(guard.is_match("find(\"Date of Injury\")"));
+    assert!(!guard.is_match("the reason the case summary does not establish"));
+    assert!(!guard.is_match("the rationale does not give a reason that applies"));
+    let found: Vec<String> = literals()
+        .into_iter()
+        .filter_map(|(file, line, text)| {
+            let word = guard.captures(&text)?["word"].to_string();
+            Some(format!("{file}:{line}: `{word}` in \"{text}\""))
+        })
+        .collect();
+    assert!(
+        found.is_empty(),
+        "move these to rules/layouts.yaml:\n{}",
+        found.join("\n")
+    );
 }

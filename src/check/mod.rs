@@ -222,7 +222,11 @@ mod testing {
         items: &[TestItem],
     ) -> Vec<(Kind, Option<usize>, Option<String>)> {
         let rules = RuleSet::for_tests();
-        let letter = crate::letter::parse(Text::new(letter(summary, items))).expect("a letter");
+        let letter = crate::letter::parse(
+            Text::new(letter(summary, items)),
+            &RuleSet::for_tests().layouts,
+        )
+        .expect("a letter");
         let facts = crate::facts::extract(&letter, rules);
         check(&letter, &facts, rules)
             .findings

@@ -18,7 +18,7 @@ use std::ops::Range;
 
 use regex::Regex;
 
-use crate::letter::Letter;
+use crate::letter::{FieldMeaning, Letter};
 use crate::rules::RuleSet;
 use crate::rules::concepts::GroupRole;
 use crate::text::{Text, sentences};
@@ -43,7 +43,7 @@ pub fn extract(letter: &Letter, rules: &RuleSet) -> Facts {
         .iter()
         .map(|f| {
             (
-                f.name,
+                f.name.clone(),
                 spanned(letter.folded(&f.value).to_string(), &f.value),
             )
         })
@@ -53,7 +53,7 @@ pub fn extract(letter: &Letter, rules: &RuleSet) -> Facts {
         .iter()
         .map(|f| {
             (
-                f.name,
+                f.name.clone(),
                 spanned(letter.folded(&f.value).to_string(), &f.value),
             )
         })
@@ -84,29 +84,29 @@ pub fn extract(letter: &Letter, rules: &RuleSet) -> Facts {
         .map(concept_fact)
         .collect();
 
-    let field_date = |name: &str| {
+    let field_date = |meaning: FieldMeaning| {
         letter
-            .field(name)
+            .field_meaning(meaning)
             .and_then(|f| dates::parse_value(folded, f.value.clone()))
     };
     let phrases = &rules.requests.summary;
-    let injury =
-        field_date("Date of Injury").or_else(|| injury_date(folded, &summary_sentences, phrases));
+    let injury = field_date(FieldMeaning::DateOfInjury)
+        .or_else(|| injury_date(folded, &summary_sentences, phrases));
     let reference_date = reference_date(
         letter,
         phrases,
         &summary_sentences,
         &summary_dates,
         injury.as_ref(),
-        field_date("UR Denial Date"),
-        field_date("Decision Date"),
+        field_date(FieldMeaning::UtilizationReviewDate),
+        field_date(FieldMeaning::DecisionDate),
     );
     let medications = medications(text, rules, &summary_sentences, &mentions);
     let (age, sex) = age_and_sex(text, &summary_sentences, phrases);
     let on = reference_date
         .as_ref()
         .map(|r| r.value)
-        .or_else(|| field_date("Decision Date").map(|d| d.earliest));
+        .or_else(|| field_date(FieldMeaning::DecisionDate).map(|d| d.earliest));
     let earlier = TreatmentSentences::new(folded, rules, &summary_sentences);
     let items = letter
         .items
@@ -131,10 +131,18 @@ pub fn extract(letter: &Letter, rules: &RuleSet) -> Facts {
         }
         _ => None,
     };
+    // As the reviewer map keeps it: the last credential stated.
+    let specialty = letter
+        .credentials
+        .iter()
+        .rev()
+        .find(|f| f.meaning == Some(FieldMeaning::Specialty))
+        .map(|f| letter.folded(&f.value).to_string());
     Facts {
-        layout: letter.layout,
+        layout: letter.layout.clone(),
         header,
         reviewer,
+        specialty,
         reference_date,
         patient: Patient {
             age,

@@ -7,7 +7,7 @@ use jiff::civil::Date;
 use serde::Serialize;
 
 use super::dates::Precision;
-use crate::letter::{Decision, Layout};
+use crate::letter::Decision;
 use crate::rules::Status;
 use crate::text::Span;
 
@@ -21,9 +21,13 @@ pub struct Spanned<T> {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Facts {
-    pub layout: Layout,
-    pub header: BTreeMap<&'static str, Spanned<String>>,
-    pub reviewer: BTreeMap<&'static str, Spanned<String>>,
+    /// The id of the letter's layout in `layouts.yaml`.
+    pub layout: String,
+    pub header: BTreeMap<String, Spanned<String>>,
+    pub reviewer: BTreeMap<String, Spanned<String>>,
+    /// The reviewer's specialty, by which reports group items.
+    #[serde(skip)]
+    pub specialty: Option<String>,
     pub reference_date: Option<ReferenceDate>,
     pub patient: Patient,
     pub diagnoses: Vec<Spanned<String>>,

@@ -50,9 +50,9 @@ impl Batch {
         if let Outcome::Checked { facts, .. } = &r.outcome {
             items = facts.items.len();
             let specialty = facts
-                .reviewer
-                .get("Certification(s)/Specialty")
-                .map_or("not stated".to_string(), |s| s.value.clone());
+                .specialty
+                .clone()
+                .unwrap_or_else(|| "not stated".to_string());
             for item in &facts.items {
                 *self
                     .items_by_category

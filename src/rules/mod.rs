@@ -19,6 +19,7 @@ pub mod drugs;
 pub mod environment;
 pub mod examples;
 pub mod guidelines;
+pub mod layouts;
 pub mod patterns;
 pub mod reasons;
 pub mod requests;
@@ -31,6 +32,7 @@ pub use concepts::{Concepts, Context, Status};
 pub use definitions::Definitions;
 pub use drugs::Drugs;
 pub use guidelines::Guidelines;
+pub use layouts::Layouts;
 pub use reasons::Reasons;
 pub use requests::Requests;
 pub use source::{RuleError, RuleErrors, RuleFile};
@@ -57,6 +59,7 @@ pub struct RuleSet {
     pub concepts: Concepts,
     pub context: Context,
     pub guidelines: Guidelines,
+    pub layouts: Layouts,
     pub categories: Categories,
     pub anatomy: Anatomy,
     pub requests: Requests,
@@ -78,6 +81,7 @@ const KNOWLEDGE: &[&str] = &[
     concepts::ConceptsFile::KIND,
     concepts::ContextFile::KIND,
     guidelines::GuidelinesFile::KIND,
+    layouts::LayoutsFile::KIND,
     categories::CategoriesFile::KIND,
     categories::AnatomyFile::KIND,
     requests::RequestsFile::KIND,
@@ -134,7 +138,7 @@ impl RuleSet {
         // The guidelines and the categories, half of the compiling, compile on a second thread
         // while the rest compile on this one: loading, which every run waits for, takes a third
         // less time. Their errors keep their place in the list.
-        let (drugs, concepts, context, guidelines, categories, anatomy, requests) =
+        let (drugs, concepts, context, guidelines, categories, anatomy, requests, layouts) =
             std::thread::scope(|scope| {
                 let aside = scope.spawn(|| {
                     let mut errors = Vec::new();
@@ -167,13 +171,17 @@ impl RuleSet {
                     &of_kind(requests::RequestsFile::KIND),
                     &mut later_errors,
                 );
+                let layouts = load_kind::<layouts::LayoutsFile>(
+                    &of_kind(layouts::LayoutsFile::KIND),
+                    &mut later_errors,
+                );
                 let (guidelines, categories, aside_errors) = aside
                     .join()
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
                 errors.extend(aside_errors);
                 errors.extend(later_errors);
                 (
-                    drugs, concepts, context, guidelines, categories, anatomy, requests,
+                    drugs, concepts, context, guidelines, categories, anatomy, requests, layouts,
                 )
             });
         let reasons = match (
@@ -226,6 +234,7 @@ impl RuleSet {
             categories,
             anatomy,
             requests,
+            layouts,
             reasons,
             definitions,
         ) {
@@ -237,6 +246,7 @@ impl RuleSet {
                 Some(categories),
                 Some(anatomy),
                 Some(requests),
+                Some(layouts),
                 Some(reasons),
                 Some(definitions),
             ) if errors.is_empty() => Ok(RuleSet {
@@ -255,6 +265,7 @@ impl RuleSet {
                 categories,
                 anatomy,
                 requests,
+                layouts,
                 reasons,
                 definitions,
                 rules,

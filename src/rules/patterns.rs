@@ -291,11 +291,21 @@ pub fn compile_one(pattern: &str) -> Result<Regex, String> {
 /// with the size limit. For patterns whose own ends matter, such as a list that runs to a full
 /// stop.
 pub fn compile_as_written(pattern: &str) -> Result<Regex, String> {
+    build(pattern, true)
+}
+
+/// Compiles a pattern exactly as written, case and all (`(?i)` in it ignores case), with the size
+/// limit: for letter headings, set in capitals, whose words also occur in lower case in prose.
+pub fn compile_exact(pattern: &str) -> Result<Regex, String> {
+    build(pattern, false)
+}
+
+fn build(pattern: &str, case_insensitive: bool) -> Result<Regex, String> {
     if pattern.trim().is_empty() {
         return Err("empty pattern (it would match everywhere)".into());
     }
     RegexBuilder::new(pattern)
-        .case_insensitive(true)
+        .case_insensitive(case_insensitive)
         .size_limit(PATTERN_SIZE_LIMIT)
         .build()
         .map_err(|e| match e {
