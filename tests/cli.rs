@@ -798,6 +798,9 @@ fn a_new_letter_layout_is_a_rule_file() {
     let facts = &v["facts"];
     assert_eq!(facts["layout"], "disputed-treatment");
     assert_eq!(facts["patient"]["age"]["value"], 50);
-    assert_eq!(facts["items"][0]["treatment"]["value"], "MRI of the lumbar spine");
+    assert_eq!(
+        facts["items"][0]["treatment"]["value"],
+        "MRI of the lumbar spine"
+    );
     assert_eq!(facts["items"][0]["decision"]["value"], "upheld");
 }

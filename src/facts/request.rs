@@ -2,12 +2,12 @@
 //! sessions, sessions a week and weeks. Read from the item's treatment text.
 
 use std::ops::Range;
-use std::sync::LazyLock;
 
-use regex::{Captures, Regex};
+use regex::Captures;
 
 use crate::rules::Requests;
-use crate::rules::requests::NUMBER;
+use crate::rules::patterns::first_of;
+use crate::rules::requests::TimeUnit;
 
 /// A value and where it stands (folded range).
 #[derive(Debug, Clone, PartialEq)]
@@ -36,96 +36,6 @@ pub struct ParsedRequest {
     pub weeks: Option<At<u32>>,
 }
 
-/// English number words and digits.
-pub fn number(s: &str) -> Option<f64> {
-    const WORDS: &[(&str, f64)] = &[
-        ("zero", 0.0),
-        ("no", 0.0),
-        ("once", 1.0),
-        ("one", 1.0),
-        ("twice", 2.0),
-        ("two", 2.0),
-        ("thrice", 3.0),
-        ("three", 3.0),
-        ("four", 4.0),
-        ("five", 5.0),
-        ("six", 6.0),
-        ("seven", 7.0),
-        ("eight", 8.0),
-        ("nine", 9.0),
-        ("ten", 10.0),
-        ("eleven", 11.0),
-        ("twelve", 12.0),
-        ("thirteen", 13.0),
-        ("fourteen", 14.0),
-        ("fifteen", 15.0),
-        ("sixteen", 16.0),
-        ("eighteen", 18.0),
-        ("twenty", 20.0),
-        ("twenty-four", 24.0),
-        ("thirty", 30.0),
-        ("sixty", 60.0),
-        ("ninety", 90.0),
-    ];
-    let s = s.trim().to_ascii_lowercase();
-    s.parse::<f64>()
-        .ok()
-        .or_else(|| WORDS.iter().find(|(w, _)| *w == s).map(|(_, n)| *n))
-}
-
-static FREQUENCY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(
-        r"(?ix)
-        \b(?P<n>{NUMBER}|once|twice|thrice)(?:\s?(?:-|to)\s?(?P<n2>{NUMBER}))?\s?(?:times?\s|x\s?)?(?:a|per|each|every|/)\s?(?P<unit>day|week|month)\b
-        | \b(?P<dn>{NUMBER}|once|twice|thrice)(?:\stimes)?\s(?P<dunit>daily|weekly)\b
-        | \bevery\s(?P<h>\d+(?:\.\d+)?)(?:\s?(?:-|to)\s?(?P<h2>\d+(?:\.\d+)?))?\s?(?:hours?|hrs?)\b
-        | \bevery\s(?P<one>day|morning|evening|night|week)\b
-        | \b(?P<daily>daily|at\sbedtime)\b
-        | \b(?P<weekly>weekly)\b
-        | \b(?P<prn>as\sneeded)\b
-        "
-    ))
-    .expect("frequency regex")
-});
-
-static REFILLS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(
-        r"(?i)\b(?P<n>{NUMBER}|no|zero)\s(?:additional\s)?(?:refills?|rf)\b|\brefills?\s?:?\s?(?:x\s?)?(?P<n2>\d+)\b|\bx\s?(?P<n3>\d+)\srefills?\b"
-    ))
-    .expect("refills regex")
-});
-
-static DAYS_SUPPLY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(
-        r"(?i)\b(?P<d>{NUMBER})[\s-]days?'?(?:\s(?:supply|of\smedication))?\b|\b(?P<m>{NUMBER})[\s-]months?'?\s(?:supply|coverage)\b"
-    ))
-    .expect("days regex")
-});
-
-static SCHEDULE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(
-        r"(?ix)
-        \b(?P<per>{NUMBER}|once|twice)\s?(?:times?\s|x\s?)?(?:a|per|each|/)\s?week\s(?:for|over|times|x)\s?(?P<weeks>{NUMBER})\s?weeks?\b
-        | \b(?P<per2>\d)\s?x\s?(?P<weeks2>\d{{1,2}})\b(?:\s?weeks?)?
-        "
-    ))
-    .expect("schedule regex")
-});
-
-static SESSIONS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(
-        r"(?ix)
-        \b(?P<n>{NUMBER})(?:\s\(\d+\))?\s(?:[a-z/-]+\s){{0,3}}?(?:sessions?|visits?|treatments?)\b
-        | (?:\bx\s?|\btimes\s|\#\s?|\bqty:?\s?|\bquantity:?\s?)(?P<n2>{NUMBER})\b
-        "
-    ))
-    .expect("sessions regex")
-});
-
-static WEEKS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r"(?i)\bfor\s(?P<n>{NUMBER})\sweeks?\b")).expect("weeks regex")
-});
-
 /// Parses a treatment text at `base` in the folded letter. `therapy` says whether counts are
 /// sessions (therapy, visits) rather than units dispensed.
 pub fn parse(requests: &Requests, text: &str, base: usize, therapy: bool) -> ParsedRequest {
@@ -146,38 +56,41 @@ pub fn parse(requests: &Requests, text: &str, base: usize, therapy: bool) -> Par
             range: base + value.start()..base + unit.end(),
         });
     }
+    let grammar = &requests.grammar;
     out.frequency =
-        FREQUENCY
-            .captures_iter(&expanded)
-            .fold(None, |acc: Option<At<Frequency>>, c| {
-                let r = map(c.get(0).unwrap().range());
-                let f = frequency(&c);
-                Some(match acc {
-                    None => At { value: f, range: r },
-                    Some(mut a) => {
-                        a.value.per_day = a.value.per_day.or(f.per_day);
-                        a.value.per_week = a.value.per_week.or(f.per_week);
-                        a.value.as_needed |= f.as_needed;
-                        a.range = a.range.start.min(r.start)..a.range.end.max(r.end);
-                        a
-                    }
-                })
-            });
-    if let Some(c) = REFILLS.captures(&expanded) {
-        let n = ["n", "n2", "n3"].iter().find_map(|k| c.name(k));
-        if let Some(v) = n.and_then(|m| number(m.as_str())) {
-            out.refills = Some(At {
-                value: v as u32,
-                range: map(c.get(0).unwrap().range()),
-            });
-        }
-    }
-    if let Some(c) = DAYS_SUPPLY.captures(&expanded) {
-        let days = c.name("d").and_then(|m| number(m.as_str())).or_else(|| {
-            c.name("m")
-                .and_then(|m| number(m.as_str()))
-                .map(|m| m * 30.0)
+        first_of(&grammar.frequency, &expanded).fold(None, |acc: Option<At<Frequency>>, (_, c)| {
+            let r = map(c.get(0).unwrap().range());
+            let f = frequency(requests, &c);
+            Some(match acc {
+                None => At { value: f, range: r },
+                Some(mut a) => {
+                    a.value.per_day = a.value.per_day.or(f.per_day);
+                    a.value.per_week = a.value.per_week.or(f.per_week);
+                    a.value.as_needed |= f.as_needed;
+                    a.range = a.range.start.min(r.start)..a.range.end.max(r.end);
+                    a
+                }
+            })
         });
+    if let Some((_, c)) = first_of(&grammar.refills, &expanded).next()
+        && let Some(v) = c.name("n").and_then(|m| requests.number(m.as_str()))
+    {
+        out.refills = Some(At {
+            value: v as u32,
+            range: map(c.get(0).unwrap().range()),
+        });
+    }
+    if let Some((_, c)) = first_of(&grammar.days_supply, &expanded).next() {
+        let days_in = |unit| match unit {
+            TimeUnit::Hour | TimeUnit::Day => 1.0,
+            TimeUnit::Week => 7.0,
+            TimeUnit::Month => 30.0,
+        };
+        let days = c
+            .name("n")
+            .and_then(|m| requests.number(m.as_str()))
+            .zip(TimeUnit::of(&c))
+            .map(|(n, unit)| n * days_in(unit));
         if let Some(d) = days {
             out.days_supply = Some(At {
                 value: d as u32,
@@ -186,7 +99,7 @@ pub fn parse(requests: &Requests, text: &str, base: usize, therapy: bool) -> Par
         }
     }
     if therapy {
-        therapy_counts(&expanded, &map, &mut out);
+        therapy_counts(requests, &expanded, &map, &mut out);
     } else if let Some(c) = requests.quantity.captures_iter(text).last() {
         // The last count is the quantity: `Tylenol #3 300/30mg #120` dispenses 120.
         let n = ["n", "n2", "n3"].iter().find_map(|k| c.name(k));
@@ -204,66 +117,43 @@ pub fn parse(requests: &Requests, text: &str, base: usize, therapy: bool) -> Par
     out
 }
 
-fn frequency(c: &Captures) -> Frequency {
-    let num = |k: &str| c.name(k).and_then(|m| number(m.as_str()));
+/// How often one match says: its count (or once) per its unit of time, or every n hours.
+fn frequency(requests: &Requests, c: &Captures) -> Frequency {
+    let num = |k: &str| c.name(k).and_then(|m| requests.number(m.as_str()));
     let mut f = Frequency {
         per_day: None,
         per_week: None,
-        as_needed: c.name("prn").is_some(),
+        as_needed: c.name("as_needed").is_some(),
     };
-    if let Some(n) = num("n") {
-        let hi = num("n2").unwrap_or(n);
-        match c
-            .name("unit")
-            .map(|u| u.as_str().to_ascii_lowercase())
-            .as_deref()
-        {
-            Some("day") => f.per_day = Some((n, hi)),
-            Some("week") => f.per_week = Some((n, hi)),
-            _ => f.per_week = Some((n * 7.0 / 30.0, hi * 7.0 / 30.0)),
-        }
-    } else if let Some(n) = num("dn") {
-        match c
-            .name("dunit")
-            .map(|u| u.as_str().to_ascii_lowercase())
-            .as_deref()
-        {
-            Some("daily") => f.per_day = Some((n, n)),
-            _ => f.per_week = Some((n, n)),
-        }
-    } else if let Some(h) = num("h") {
-        let h2 = num("h2").unwrap_or(h);
-        if h > 0.0 && h2 > 0.0 {
-            f.per_day = Some((24.0 / h2, 24.0 / h));
-        }
-    } else if let Some(one) = c.name("one") {
-        if one.as_str().eq_ignore_ascii_case("week") {
-            f.per_week = Some((1.0, 1.0));
-        } else {
-            f.per_day = Some((1.0, 1.0));
-        }
-    } else if c.name("daily").is_some() {
-        f.per_day = Some((1.0, 1.0));
-    } else if c.name("weekly").is_some() {
-        f.per_week = Some((1.0, 1.0));
+    let (n, hi) = match c.name("n") {
+        // A count the numbers do not know says nothing.
+        Some(_) => match num("n") {
+            Some(n) => (n, num("n2").unwrap_or(n)),
+            None => return f,
+        },
+        None => (1.0, 1.0),
+    };
+    match TimeUnit::of(c) {
+        Some(TimeUnit::Hour) if n > 0.0 && hi > 0.0 => f.per_day = Some((24.0 / hi, 24.0 / n)),
+        Some(TimeUnit::Day) => f.per_day = Some((n, hi)),
+        Some(TimeUnit::Week) => f.per_week = Some((n, hi)),
+        Some(TimeUnit::Month) => f.per_week = Some((n * 7.0 / 30.0, hi * 7.0 / 30.0)),
+        // Every zero hours says nothing.
+        Some(TimeUnit::Hour) | None => {}
     }
     f
 }
 
 fn therapy_counts(
+    requests: &Requests,
     expanded: &str,
     map: &dyn Fn(Range<usize>) -> Range<usize>,
     out: &mut ParsedRequest,
 ) {
-    if let Some(c) = SCHEDULE.captures(expanded) {
-        let per = c
-            .name("per")
-            .or(c.name("per2"))
-            .and_then(|m| number(m.as_str()));
-        let weeks = c
-            .name("weeks")
-            .or(c.name("weeks2"))
-            .and_then(|m| number(m.as_str()));
+    let grammar = &requests.grammar;
+    if let Some((_, c)) = first_of(&grammar.schedule, expanded).next() {
+        let per = c.name("per").and_then(|m| requests.number(m.as_str()));
+        let weeks = c.name("weeks").and_then(|m| requests.number(m.as_str()));
         if let (Some(per), Some(weeks)) = (per, weeks) {
             let r = map(c.get(0).unwrap().range());
             out.frequency = Some(At {
@@ -285,20 +175,16 @@ fn therapy_counts(
         }
     }
     // `times six weeks` and `four weeks of therapy sessions` are durations, not counts.
-    const DURATIONS: [&str; 5] = ["week", "day", "month", "hour", "time"];
-    let count = SESSIONS.captures_iter(expanded).find(|c| {
+    let count = first_of(&grammar.sessions, expanded).find(|(i, c)| {
         let whole = c.get(0).unwrap();
         let rest = expanded[whole.end()..].trim_start().to_ascii_lowercase();
-        let between = c.name("n").map(|_| whole.as_str().to_ascii_lowercase());
-        !DURATIONS
-            .iter()
-            .any(|w| rest.starts_with(w) || between.as_ref().is_some_and(|b| b.contains(w)))
+        let within = grammar.sessions_count_first[*i].then(|| whole.as_str().to_ascii_lowercase());
+        !grammar.durations.iter().any(|w| {
+            rest.starts_with(w.as_str()) || within.as_ref().is_some_and(|b| b.contains(w.as_str()))
+        })
     });
-    if let Some(c) = count
-        && let Some(n) = c
-            .name("n")
-            .or(c.name("n2"))
-            .and_then(|m| number(m.as_str()))
+    if let Some((_, c)) = count
+        && let Some(n) = c.name("n").and_then(|m| requests.number(m.as_str()))
     {
         // A stated total beats one computed from the schedule.
         out.sessions = Some(At {
@@ -307,8 +193,8 @@ fn therapy_counts(
         });
     }
     if out.weeks.is_none()
-        && let Some(c) = WEEKS.captures(expanded)
-        && let Some(n) = c.name("n").and_then(|m| number(m.as_str()))
+        && let Some((_, c)) = first_of(&grammar.weeks, expanded).next()
+        && let Some(n) = c.name("n").and_then(|m| requests.number(m.as_str()))
     {
         out.weeks = Some(At {
             value: n as u32,
@@ -485,9 +371,41 @@ mod tests {
 
     #[test]
     fn numbers_in_words() {
-        assert_eq!(number("three"), Some(3.0));
-        assert_eq!(number("12"), Some(12.0));
-        assert_eq!(number("twice"), Some(2.0));
-        assert_eq!(number("many"), None);
+        let requests = &RuleSet::for_tests().requests;
+        assert_eq!(requests.number("three"), Some(3.0));
+        assert_eq!(requests.number("12"), Some(12.0));
+        assert_eq!(requests.number("twice"), Some(2.0));
+        assert_eq!(requests.number("many"), None);
+    }
+
+    /// Where two patterns of a list match at one place the first listed wins, and a later place
+    /// is still read: `2x6` is a schedule, and the refills after a frequency are found.
+    #[test]
+    fn the_first_pattern_at_each_place_wins() {
+        let requests = &RuleSet::for_tests().requests;
+        let p = parse(requests, "Physical therapy 2x6 for the low back", 0, true);
+        assert_eq!(p.sessions.map(|s| s.value), Some(12));
+        assert_eq!(p.weeks.map(|w| w.value), Some(6));
+        let p = parse(
+            requests,
+            "Meloxicam 15 mg once daily #30 with two refills",
+            0,
+            false,
+        );
+        assert_eq!(p.frequency.unwrap().value.per_day, Some((1.0, 1.0)));
+        assert_eq!(p.refills.map(|r| r.value), Some(2));
+        let p = parse(
+            requests,
+            "Ondansetron 4 mg every 6-8 hours as needed",
+            0,
+            false,
+        );
+        let f = p.frequency.unwrap().value;
+        assert_eq!(f.per_day, Some((3.0, 4.0)));
+        assert!(f.as_needed);
+        let p = parse(requests, "Ibuprofen 800 mg, 30 day supply", 0, false);
+        assert_eq!(p.days_supply.map(|d| d.value), Some(30));
+        let p = parse(requests, "Ibuprofen 800 mg, one month supply", 0, false);
+        assert_eq!(p.days_supply.map(|d| d.value), Some(30));
     }
 }

@@ -6,6 +6,7 @@ use std::ops::Range;
 use crate::rules::RuleSet;
 use crate::rules::concepts::GroupRole;
 use crate::rules::patterns::PatternMatch;
+use crate::rules::requests::TimeUnit;
 use crate::text::{Span, Text};
 
 use super::*;
@@ -42,20 +43,18 @@ pub(super) fn treatment_weeks(
         for re in &rules.requests.treatment_duration {
             for caps in re.captures_iter(&folded[s.clone()]) {
                 let (Some(whole), Some(n), Some(unit)) =
-                    (caps.get(0), caps.name("n"), caps.name("unit"))
+                    (caps.get(0), caps.name("n"), TimeUnit::of(&caps))
                 else {
                     continue;
                 };
-                let Some(n) = request::number(n.as_str()) else {
+                let Some(n) = rules.requests.number(n.as_str()) else {
                     continue;
                 };
-                let unit = unit.as_str().to_ascii_lowercase();
-                let weeks = if unit.starts_with("month") {
-                    n * 52.0 / 12.0
-                } else if unit.starts_with("day") {
-                    n / 7.0
-                } else {
-                    n
+                let weeks = match unit {
+                    TimeUnit::Month => n * 52.0 / 12.0,
+                    TimeUnit::Day => n / 7.0,
+                    TimeUnit::Hour => n / (7.0 * 24.0),
+                    TimeUnit::Week => n,
                 };
                 let weeks = weeks.floor() as u32;
                 if best.as_ref().is_none_or(|(b, _)| weeks > *b) {
@@ -155,7 +154,7 @@ pub(super) fn completed_sessions(
                     }
                 };
                 let nearest = mentions.iter().min_by_key(|m| distance(&m.range));
-                let Some(count) = request::number(n.as_str()) else {
+                let Some(count) = rules.requests.number(n.as_str()) else {
                     continue;
                 };
                 if nearest.is_some_and(|m| m.owner == owner)

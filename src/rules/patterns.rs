@@ -322,6 +322,56 @@ fn build(pattern: &str, case_insensitive: bool) -> Result<Regex, String> {
         })
 }
 
+/// The matches of several patterns read as one list: at each place the earliest match wins, the
+/// first pattern listed where two start together, and reading goes on after it. This is what one
+/// alternation of the patterns would find, were their group names allowed to repeat, so that
+/// each pattern of a rule file's list can name its groups alike (`n`, `day`). Each match comes
+/// with the index of its pattern.
+pub fn first_of<'p, 'h>(
+    patterns: &'p [Regex],
+    hay: &'h str,
+) -> impl Iterator<Item = (usize, regex::Captures<'h>)> + use<'p, 'h> {
+    // Each pattern's next match from where reading stands, found once and kept until passed.
+    let mut next: Vec<Option<Option<regex::Captures<'h>>>> =
+        (0..patterns.len()).map(|_| None).collect();
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        if at > hay.len() {
+            return None;
+        }
+        let mut best: Option<(usize, usize)> = None;
+        for (i, re) in patterns.iter().enumerate() {
+            let stale = match &next[i] {
+                None => true,
+                Some(Some(c)) => c.get(0).is_some_and(|m| m.start() < at),
+                Some(None) => false,
+            };
+            if stale {
+                next[i] = Some(re.captures_at(hay, at));
+            }
+            if let Some(Some(c)) = &next[i] {
+                let start = c.get(0).map_or(usize::MAX, |m| m.start());
+                if best.is_none_or(|(_, s)| start < s) {
+                    best = Some((i, start));
+                }
+            }
+        }
+        let (i, start) = best?;
+        let found = next[i].take().flatten()?;
+        let end = found.get(0).map_or(start, |m| m.end());
+        // An empty match moves on by one character, as the regex crate's own iterators do.
+        at = if end > start {
+            end
+        } else {
+            hay[end..]
+                .chars()
+                .next()
+                .map_or(hay.len() + 1, |c| end + c.len_utf8())
+        };
+        Some((i, found))
+    })
+}
+
 /// The patterns of the list at `key` of a rule file, each compiled by `compile`: one that does
 /// not compile, or lacks a named group the caller reads, is an error at its own place.
 pub fn compile_list<S: AsRef<str>>(
@@ -735,6 +785,21 @@ pub fn named_patterns<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// As one alternation would: the earliest match, the first pattern at a tie, then on.
+    #[test]
+    fn first_of_reads_patterns_as_one_alternation() {
+        let patterns = [
+            Regex::new(r"(?P<n>\d+) a day").unwrap(),
+            Regex::new(r"(?P<n>\d+) a").unwrap(),
+            Regex::new(r"every").unwrap(),
+        ];
+        let found: Vec<(usize, &str)> = first_of(&patterns, "every 2 a day, 3 a week")
+            .map(|(i, c)| (i, c.get(0).unwrap().as_str()))
+            .collect();
+        assert_eq!(found, [(2, "every"), (0, "2 a day"), (1, "3 a")]);
+        assert_eq!(first_of(&patterns, "none here").count(), 0);
+    }
 
     fn set(patterns: &[&str]) -> PatternSet {
         let file = RuleFile::new("t.yaml", "");

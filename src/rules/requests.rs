@@ -1,7 +1,7 @@
 //! `rules/requests.yaml`: how requests are written (dosing shorthand and units), so that the
 //! request parser can read `Norco 10/325mg 1 tab PO q6h prn #120` without knowing pharmacy.
 
-use regex::Regex;
+use regex::{Captures, Regex};
 use serde::{Deserialize, Serialize};
 
 use super::patterns::{compile_as_written, compile_list, compile_one, find_words};
@@ -29,9 +29,35 @@ pub struct RequestsFile {
     #[serde(default)]
     pub about_the_request: Vec<String>,
     /// How long treatment lasted, in a sentence about treatment: regexes with a group `n` (a
-    /// number, `{number}` as in `completed_sessions`) and a group `unit` (days, weeks, months).
+    /// number, `{number}` as in `completed_sessions`) and a group naming the unit (`day`,
+    /// `week` or `month`).
     #[serde(default)]
     pub treatment_duration: Vec<String>,
+    /// Numbers in words: what `{number}` stands for, and the value of each word.
+    #[serde(default)]
+    pub numbers: Numbers,
+    /// How often: a count `n` (to `n2`) and a unit group (`day`, `week`, `month`, or `hours` for
+    /// every n hours); a group `as_needed`.
+    #[serde(default)]
+    pub frequency: Vec<String>,
+    /// Refills: a count `n`.
+    #[serde(default)]
+    pub refills: Vec<String>,
+    /// A supply: a count `n` and a unit group (`day`, `week`, `month`).
+    #[serde(default)]
+    pub days_supply: Vec<String>,
+    /// A therapy schedule: groups `per` (sessions a week) and `weeks`.
+    #[serde(default)]
+    pub schedule: Vec<String>,
+    /// A stated count of therapy sessions: a group `n`.
+    #[serde(default)]
+    pub sessions: Vec<SessionsPattern>,
+    /// Words that make a count a duration when they follow it (`times six weeks`).
+    #[serde(default)]
+    pub durations: Vec<String>,
+    /// How many weeks of therapy: a group `n`.
+    #[serde(default)]
+    pub weeks: Vec<String>,
     /// The case summary's own account of the patient and of the request, as written (these
     /// patterns are used exactly as written: mark word boundaries with `\b`).
     #[serde(default)]
@@ -103,8 +129,83 @@ pub struct Summary {
     pub list_separator: Vec<Regex>,
 }
 
-/// A number in digits or English words, as requests write them.
-pub const NUMBER: &str = r"\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|eighteen|twenty|twenty-four|thirty|sixty|ninety";
+#[derive(Debug, Clone, Default, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Numbers {
+    /// Cardinal numbers in words: with digits, what `{number}` stands for, tried in this order.
+    #[serde(default)]
+    pub words: Vec<NumberWord>,
+    /// Other words with a value, which count only where a pattern names them (`twice`, `no`).
+    #[serde(default)]
+    pub other_words: Vec<NumberWord>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NumberWord {
+    pub word: String,
+    pub value: f64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SessionsPattern {
+    pub pattern: String,
+    /// The count stands before its noun: a duration word inside the match (`four weeks of
+    /// therapy sessions`) makes it a duration.
+    #[serde(default)]
+    pub count_first: bool,
+}
+
+/// The unit of time a grammar pattern's match names, by the group that matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeUnit {
+    Hour,
+    Day,
+    Week,
+    Month,
+}
+
+impl TimeUnit {
+    const GROUPS: [(&'static str, TimeUnit); 4] = [
+        ("hours", TimeUnit::Hour),
+        ("day", TimeUnit::Day),
+        ("week", TimeUnit::Week),
+        ("month", TimeUnit::Month),
+    ];
+
+    /// The unit whose group took part in the match.
+    pub fn of(c: &Captures) -> Option<TimeUnit> {
+        Self::GROUPS
+            .iter()
+            .find(|(g, _)| c.name(g).is_some())
+            .map(|(_, u)| *u)
+    }
+
+    /// The unit groups a pattern has.
+    fn groups_in(re: &Regex) -> usize {
+        Self::GROUPS
+            .iter()
+            .filter(|(g, _)| re.capture_names().any(|n| n == Some(*g)))
+            .count()
+    }
+}
+
+/// How a request states how often, how many and how long, compiled. Each list is read with
+/// [`first_of`]: where two patterns match at one place, the first listed wins.
+#[derive(Debug, Clone)]
+pub struct Grammar {
+    pub frequency: Vec<Regex>,
+    pub refills: Vec<Regex>,
+    pub days_supply: Vec<Regex>,
+    pub schedule: Vec<Regex>,
+    pub sessions: Vec<Regex>,
+    /// For each of `sessions`, whether its count stands before its noun.
+    pub sessions_count_first: Vec<bool>,
+    /// Lower-cased.
+    pub durations: Vec<String>,
+    pub weeks: Vec<Regex>,
+}
 
 #[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -126,6 +227,9 @@ pub struct Requests {
     pub about_the_request: Vec<Regex>,
     pub treatment_duration: Vec<Regex>,
     pub summary: Summary,
+    pub grammar: Grammar,
+    /// Every number word with its value.
+    numbers: Vec<(String, f64)>,
 }
 
 /// The units as one regex alternation, longest first so `mg/ml` wins over `mg`.
@@ -182,11 +286,15 @@ impl Requests {
         };
         let prior_treatment = patterns("prior_treatment", &f.prior_treatment, &mut errors);
         let about_the_request = patterns("about_the_request", &f.about_the_request, &mut errors);
+        // `{number}`: digits or a cardinal word.
+        let number = std::iter::once(r"\d+".to_string())
+            .chain(f.numbers.words.iter().map(|w| regex::escape(&w.word)))
+            .collect::<Vec<_>>()
+            .join("|");
+        let numbered = |p: &str| p.replace("{number}", &format!("(?:{number})"));
         // Patterns with `{number}` and the named groups they must have.
         let counted = |key: &str, list: &[String], groups: &[&str], errors: &mut Vec<RuleError>| {
-            let numbered = list
-                .iter()
-                .map(|p| p.replace("{number}", &format!("(?:{NUMBER})")));
+            let numbered = list.iter().map(|p| numbered(p));
             compile_list(file, key, numbered, compile_one, groups, errors)
         };
         let completed_sessions = counted(
@@ -198,9 +306,11 @@ impl Requests {
         let treatment_duration = counted(
             "treatment_duration",
             &f.treatment_duration,
-            &["n", "unit"],
+            &["n"],
             &mut errors,
         );
+        require_unit(file, "treatment_duration", &treatment_duration, &mut errors);
+        let grammar = Grammar::compile(file, &f, &numbered, &mut errors);
         let summary = Summary::compile(file, &f.summary, &mut errors);
         if !errors.is_empty() {
             return Err(errors);
@@ -231,7 +341,23 @@ impl Requests {
             about_the_request,
             treatment_duration,
             summary,
+            grammar,
+            numbers: f
+                .numbers
+                .words
+                .iter()
+                .chain(&f.numbers.other_words)
+                .map(|w| (w.word.to_ascii_lowercase(), w.value))
+                .collect(),
         })
+    }
+
+    /// The value of a number in digits or in the words of `numbers:`.
+    pub fn number(&self, s: &str) -> Option<f64> {
+        let s = s.trim().to_ascii_lowercase();
+        s.parse::<f64>()
+            .ok()
+            .or_else(|| self.numbers.iter().find(|(w, _)| *w == s).map(|(_, n)| *n))
     }
 
     /// The text with its dosing shorthand spelled out. Returns the expanded text and, for each
@@ -265,6 +391,60 @@ impl Requests {
         origin.extend(at..text.len());
         origin.push(text.len());
         (out, origin)
+    }
+}
+
+impl Grammar {
+    fn compile(
+        file: &RuleFile,
+        f: &RequestsFile,
+        numbered: &dyn Fn(&str) -> String,
+        errors: &mut Vec<RuleError>,
+    ) -> Grammar {
+        let mut list = |key: &str, patterns: &[String], groups: &[&str]| {
+            let patterns = patterns.iter().map(|p| numbered(p));
+            compile_list(file, key, patterns, compile_as_written, groups, errors)
+        };
+        let frequency = list("frequency", &f.frequency, &[]);
+        let refills = list("refills", &f.refills, &["n"]);
+        let days_supply = list("days_supply", &f.days_supply, &["n"]);
+        let schedule = list("schedule", &f.schedule, &["per", "weeks"]);
+        let weeks = list("weeks", &f.weeks, &["n"]);
+        let sessions: Vec<String> = f.sessions.iter().map(|s| s.pattern.clone()).collect();
+        let sessions = list("sessions", &sessions, &["n"]);
+        require_unit(file, "days_supply", &days_supply, errors);
+        for (i, re) in frequency.iter().enumerate() {
+            if TimeUnit::groups_in(re) == 0 && !re.capture_names().any(|n| n == Some("as_needed")) {
+                errors.push(file.error(
+                    &format!("frequency[{i}]"),
+                    "the pattern names no unit: a group `day`, `week`, `month` or `hours`, or `as_needed`",
+                    Some("name the words of the unit, e.g. (?P<day>daily)".into()),
+                ));
+            }
+        }
+        Grammar {
+            frequency,
+            refills,
+            days_supply,
+            schedule,
+            sessions_count_first: f.sessions.iter().map(|s| s.count_first).collect(),
+            sessions,
+            durations: f.durations.iter().map(|d| d.to_ascii_lowercase()).collect(),
+            weeks,
+        }
+    }
+}
+
+/// Each pattern of `list` must name its unit of time by a group.
+fn require_unit(file: &RuleFile, key: &str, list: &[Regex], errors: &mut Vec<RuleError>) {
+    for (i, re) in list.iter().enumerate() {
+        if TimeUnit::groups_in(re) == 0 {
+            errors.push(file.error(
+                &format!("{key}[{i}]"),
+                "the pattern names no unit: a group `day`, `week` or `month`",
+                Some("name the words of the unit, e.g. (?P<week>weeks?)".into()),
+            ));
+        }
     }
 }
 
@@ -320,6 +500,15 @@ impl super::Knowledge for RequestsFile {
         self.prior_treatment.extend(later.prior_treatment);
         self.about_the_request.extend(later.about_the_request);
         self.treatment_duration.extend(later.treatment_duration);
+        self.numbers.words.extend(later.numbers.words);
+        self.numbers.other_words.extend(later.numbers.other_words);
+        self.frequency.extend(later.frequency);
+        self.refills.extend(later.refills);
+        self.days_supply.extend(later.days_supply);
+        self.schedule.extend(later.schedule);
+        self.sessions.extend(later.sessions);
+        self.durations.extend(later.durations);
+        self.weeks.extend(later.weeks);
         let (s, l) = (&mut self.summary, later.summary);
         s.request_for_authorization
             .extend(l.request_for_authorization);
@@ -388,5 +577,25 @@ mod tests {
             "{}",
             errors[0]
         );
+    }
+
+    #[test]
+    fn a_grammar_pattern_must_name_its_unit_and_count() {
+        let compile = |yaml: &str| {
+            let text =
+                format!("abbreviations: []\nstrength_units: [mg]\ncount_units: [tablets]\n{yaml}");
+            let file = RuleFile::new("r.yaml", text);
+            Requests::compile(&file, file.parse().unwrap())
+        };
+        let errors = compile("frequency: ['\\b(?P<n>\\d+) a day\\b']\n").unwrap_err();
+        assert!(errors[0].message.contains("names no unit"), "{errors:?}");
+        let errors = compile("refills: ['(?P<count>\\d+) refills']\n").unwrap_err();
+        assert!(errors[0].message.contains("no group `n`"), "{errors:?}");
+        let r = compile(
+            "numbers: {words: [{word: dozen, value: 12}]}\nfrequency: ['\\b(?P<n>{number}) times a (?P<day>day)\\b']\n",
+        )
+        .unwrap();
+        assert_eq!(r.number("Dozen"), Some(12.0));
+        assert!(r.grammar.frequency[0].is_match("dozen times a day"));
     }
 }
