@@ -405,7 +405,7 @@ thread_local! {
 }
 
 /// Keeps the PDF library's panics off standard error. It panics on some malformed files (found by
-/// fuzzing: `missing object reference`); [`pdf_text`] catches the panic and the file fails alone
+/// fuzzing: `missing object reference`); `pdf_text` catches the panic and the file fails alone
 /// with a `pdf` error, so the message would only be noise between results. Any other panic goes
 /// to the hook installed before.
 pub fn quiet_pdf_panics() {

@@ -48,7 +48,7 @@ pub fn parse(requests: &Requests, text: &str, base: usize, therapy: bool) -> Par
                     .min(text.len())
     };
     let mut out = ParsedRequest::default();
-    if let Some(c) = requests.strength.captures(text) {
+    if let Some((_, c)) = first_of(&requests.strength, text).next() {
         let value = c.name("value").unwrap();
         let unit = c.name("unit").unwrap();
         out.strength = Some(At {
@@ -100,18 +100,14 @@ pub fn parse(requests: &Requests, text: &str, base: usize, therapy: bool) -> Par
     }
     if therapy {
         therapy_counts(requests, &expanded, &map, &mut out);
-    } else if let Some(c) = requests.quantity.captures_iter(text).last() {
+    } else if let Some((_, c)) = first_of(&requests.quantity, text).last() {
         // The last count is the quantity: `Tylenol #3 300/30mg #120` dispenses 120.
-        let n = ["n", "n2", "n3"].iter().find_map(|k| c.name(k));
-        if let Some(n) = n {
+        if let Some(n) = c.name("n") {
             out.quantity = n.as_str().parse().ok().map(|v| At {
                 value: v,
                 range: base + c.get(0).unwrap().start()..base + c.get(0).unwrap().end(),
             });
-            out.quantity_unit = c
-                .name("unit")
-                .or(c.name("unit3"))
-                .map(|u| u.as_str().to_lowercase());
+            out.quantity_unit = c.name("unit").map(|u| u.as_str().to_lowercase());
         }
     }
     out

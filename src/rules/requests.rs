@@ -16,6 +16,14 @@ pub struct RequestsFile {
     pub strength_units: Vec<String>,
     /// Units of count ('tablets', 'patches', 'grams').
     pub count_units: Vec<String>,
+    /// How a strength is written: groups `value` and `unit`; `{strength_unit}` stands for any of
+    /// `strength_units`. The first match counts.
+    #[serde(default)]
+    pub strength: Vec<String>,
+    /// How a quantity dispensed is written: a group `n` and, where written, `unit`;
+    /// `{count_unit}` stands for any of `count_units`. The last match counts.
+    #[serde(default)]
+    pub quantity: Vec<String>,
     /// How a case summary says sessions were already completed: regexes with a group `n`, where
     /// `{number}` stands for a number in digits or words ('has completed {number} sessions').
     #[serde(default)]
@@ -192,7 +200,7 @@ impl TimeUnit {
 }
 
 /// How a request states how often, how many and how long, compiled. Each list is read with
-/// [`first_of`]: where two patterns match at one place, the first listed wins.
+/// [`first_of`](super::patterns::first_of): where two patterns match at one place, the first listed wins.
 #[derive(Debug, Clone)]
 pub struct Grammar {
     pub frequency: Vec<Regex>,
@@ -217,10 +225,11 @@ pub struct Abbreviation {
 #[derive(Debug, Clone)]
 pub struct Requests {
     abbreviations: Vec<(Regex, String)>,
-    /// `10/325 mg`, `0.5mg`, `5%`: group `value`, group `unit`.
-    pub strength: Regex,
-    /// `#90`, `#60 grams`, `qty: 10.00`, `90 tablets`: group `n`, optional group `unit`.
-    pub quantity: Regex,
+    /// `10/325 mg`, `0.5mg`, `5%`: group `value`, group `unit`; read with [`first_of`](super::patterns::first_of).
+    pub strength: Vec<Regex>,
+    /// `#90`, `#60 grams`, `qty: 10.00`, `90 tablets`: group `n`, optional group `unit`; read
+    /// with [`first_of`](super::patterns::first_of).
+    pub quantity: Vec<Regex>,
     /// Sessions already completed, in a summary sentence: group `n`.
     pub completed_sessions: Vec<Regex>,
     pub prior_treatment: Vec<Regex>,
@@ -312,30 +321,36 @@ impl Requests {
         require_unit(file, "treatment_duration", &treatment_duration, &mut errors);
         let grammar = Grammar::compile(file, &f, &numbered, &mut errors);
         let summary = Summary::compile(file, &f.summary, &mut errors);
+        // `{strength_unit}` and `{count_unit}`: any unit of the lists.
+        let strength_unit = units_alternation(&f.strength_units);
+        let count_unit = units_alternation(&f.count_units);
+        let with_units = |p: &String| {
+            p.replace("{strength_unit}", &format!("(?:{strength_unit})"))
+                .replace("{count_unit}", &format!("(?:{count_unit})"))
+        };
+        let strength = compile_list(
+            file,
+            "strength",
+            f.strength.iter().map(with_units),
+            compile_as_written,
+            &["value", "unit"],
+            &mut errors,
+        );
+        let quantity = compile_list(
+            file,
+            "quantity",
+            f.quantity.iter().map(with_units),
+            compile_as_written,
+            &["n"],
+            &mut errors,
+        );
         if !errors.is_empty() {
             return Err(errors);
         }
-        let strength = units_alternation(&f.strength_units);
-        let count = units_alternation(&f.count_units);
-        let strength = format!(
-            r"(?i)(?P<value>\d+(?:\.\d+)?(?:\s?[/-]\s?\d+(?:\.\d+)?)*)\s?(?P<unit>{strength})(?:\b|\s|$)"
-        );
-        let quantity = format!(
-            r"(?i)(?:#\s?(?P<n>\d+(?:\.\d+)?)(?:\s(?P<unit>{count})\b)?|\b(?:qty|quantity)\s?(?:of\s)?:?\s?#?(?P<n2>\d+(?:\.\d+)?)|\b(?P<n3>\d+(?:\.\d+)?)\s(?P<unit3>{count})\b)"
-        );
-        let build = |p: &str, key: &str| {
-            Regex::new(p).map_err(|e| {
-                vec![file.error(
-                    key,
-                    format!("the units do not form a valid pattern: {e}"),
-                    None,
-                )]
-            })
-        };
         Ok(Requests {
             abbreviations,
-            strength: build(&strength, "strength_units")?,
-            quantity: build(&quantity, "count_units")?,
+            strength,
+            quantity,
             completed_sessions,
             prior_treatment,
             about_the_request,
@@ -496,6 +511,8 @@ impl super::Knowledge for RequestsFile {
         self.abbreviations.extend(later.abbreviations);
         self.strength_units.extend(later.strength_units);
         self.count_units.extend(later.count_units);
+        self.strength.extend(later.strength);
+        self.quantity.extend(later.quantity);
         self.completed_sessions.extend(later.completed_sessions);
         self.prior_treatment.extend(later.prior_treatment);
         self.about_the_request.extend(later.about_the_request);
