@@ -138,7 +138,7 @@ fn fingerprint(path: &str, f: &Finding, treatment: &str, text: &str) -> String {
     let mut key = format!("{path}\u{1f}{}\u{1f}{}", f.code(), normal(treatment));
     for l in &f.labels {
         key.push('\u{1f}');
-        key.push_str(&normal(text.get(l.span.start..l.span.end).unwrap_or("")));
+        key.push_str(&normal(text.get(l.span.range()).unwrap_or("")));
     }
     // FNV-1a, 64 bits: stable across runs, platforms and versions of Rust.
     let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {

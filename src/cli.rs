@@ -851,7 +851,7 @@ fn run_rules_list(args: RulesArgs) -> ExitCode {
         let reasons: Vec<String> = r
             .reasons
             .iter()
-            .map(|x| format!("{}({})", rules.reasons.reasons[x.reason].id, x.role.id()))
+            .map(|x| format!("{}({})", rules.reasons.get(x.reason).id, x.role.id()))
             .collect();
         println!(
             "{}\t{} / {}\t{}",
@@ -901,7 +901,7 @@ fn run_explain(args: ExplainArgs) -> ExitCode {
             r.rule.examples.len()
         ));
     } else if let Some(i) = rules.reasons.index(&args.id) {
-        let reason = &rules.reasons.reasons[i];
+        let reason = rules.reasons.get(i);
         out.push_str(&format!("{}: {}\n\n", reason.id, reason.title));
         if let Some(d) = &reason.description {
             out.push_str(&format!("{}\n\n", d.trim()));

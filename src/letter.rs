@@ -11,7 +11,7 @@ use serde::Serialize;
 
 pub use crate::rules::layouts::{FieldMeaning, SectionKind};
 use crate::rules::layouts::{FieldSpec, ItemsForm, Layouts};
-use crate::text::Text;
+use crate::text::{Original, Text};
 
 /// A section: its heading (empty for the header before the first heading) and its body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -295,9 +295,9 @@ fn listed_items(text: &Text, body: Range<usize>, layouts: &Layouts) -> Vec<Item>
             ))
         })
         .collect();
-    let lines: Vec<Range<usize>> = text
+    let lines: Vec<Range<Original>> = text
         .lines()
-        .filter(|l| !text.original()[l.clone()].trim().is_empty())
+        .filter(|l| !text.original_of(l.clone()).trim().is_empty())
         .collect();
     let section_start = text.span(body.start..body.start + 1).start;
     let mut starts = Vec::new();
@@ -312,7 +312,7 @@ fn listed_items(text: &Text, body: Range<usize>, layouts: &Layouts) -> Vec<Item>
             .min(lines.len().saturating_sub(1));
         let mut start = k;
         while start > floor
-            && !ends_heading_walk(&text.original()[lines[start - 1].clone()], layouts)
+            && !ends_heading_walk(text.original_of(lines[start - 1].clone()), layouts)
         {
             start -= 1;
         }

@@ -10,13 +10,27 @@ use std::ops::Range;
 
 use serde::Serialize;
 
+/// A byte offset in the original text, as read. Every pattern works on the folded copy, whose
+/// offsets are plain `usize`; an original offset has a type of its own so that the two kinds
+/// cannot be mixed unnoticed. [`Text::span`] and [`Text::folded_offset`] convert between them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Original(pub usize);
+
 /// A piece of the original text: byte offsets plus the 1-based line and column of its start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Span {
-    pub start: usize,
-    pub end: usize,
+    pub start: Original,
+    pub end: Original,
     pub line: usize,
     pub column: usize,
+}
+
+impl Span {
+    /// Its bytes in the original text.
+    pub fn range(&self) -> Range<usize> {
+        self.start.0..self.end.0
+    }
 }
 
 /// How one run of folded bytes relates to the original.
@@ -61,6 +75,11 @@ impl Text {
         &self.folded
     }
 
+    /// The original text of a range of original offsets.
+    pub fn original_of(&self, range: Range<Original>) -> &str {
+        &self.original[range.start.0..range.end.0]
+    }
+
     /// The original span of a range of the folded text.
     pub fn span(&self, folded: Range<usize>) -> Span {
         let start = self.original_of_byte(folded.start).start;
@@ -69,11 +88,11 @@ impl Text {
         } else {
             start
         };
-        self.span_of_original(start..end.max(start))
+        self.span_of_original(Original(start)..Original(end.max(start)))
     }
 
     /// A span over original offsets, with its line and column.
-    pub fn span_of_original(&self, range: Range<usize>) -> Span {
+    pub fn span_of_original(&self, range: Range<Original>) -> Span {
         let (line, column) = self.line_column(range.start);
         Span {
             start: range.start,
@@ -84,8 +103,8 @@ impl Text {
     }
 
     /// 1-based line and column (in characters) of an original byte offset.
-    pub fn line_column(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.original.len());
+    pub fn line_column(&self, offset: Original) -> (usize, usize) {
+        let offset = offset.0.min(self.original.len());
         let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
         let start = self.line_starts[line];
         let column = self
@@ -97,7 +116,8 @@ impl Text {
     }
 
     /// The folded offset of an original offset (the start of whatever it was folded into).
-    pub fn folded_offset(&self, original: usize) -> usize {
+    pub fn folded_offset(&self, original: Original) -> usize {
+        let original = original.0;
         let i = self
             .segments
             .partition_point(|s| s.original <= original)
@@ -135,7 +155,7 @@ impl Text {
     }
 
     /// Original byte ranges of the lines (without their line break).
-    pub fn lines(&self) -> impl Iterator<Item = Range<usize>> + '_ {
+    pub fn lines(&self) -> impl Iterator<Item = Range<Original>> + '_ {
         self.line_starts.iter().enumerate().map(|(i, &start)| {
             let end = self
                 .line_starts
@@ -146,7 +166,7 @@ impl Text {
             } else {
                 end
             };
-            start..end.max(start)
+            Original(start)..Original(end.max(start))
         })
     }
 }
@@ -564,7 +584,7 @@ mod tests {
         let f = text.folded();
         let at = f.find("#90 with 1 refill").unwrap();
         let span = text.span(at..at + "#90 with 1 refill".len());
-        assert_eq!(&original[span.start..span.end], "#90 with \r\n1 refill");
+        assert_eq!(&original[span.range()], "#90 with \r\n1 refill");
         assert_eq!((span.line, span.column), (3, 1));
         let back = text.folded_offset(span.start)..text.folded_offset(span.end);
         assert_eq!(&f[back], "#90 with 1 refill");
@@ -576,7 +596,7 @@ mod tests {
         let text = Text::new(original.to_string());
         let at = text.folded().find("applicant's").unwrap();
         let span = text.span(at..at + "applicant's".len());
-        assert_eq!(&original[span.start..span.end], "applicant\u{2019}s");
+        assert_eq!(&original[span.range()], "applicant\u{2019}s");
     }
 
     #[test]

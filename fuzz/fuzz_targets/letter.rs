@@ -21,7 +21,7 @@ fuzz_target!(|bytes: &[u8]| {
         let text = source.text;
         let folded_len = text.folded().len();
         let span = text.span(0..folded_len);
-        assert!(span.end <= text.original().len());
+        assert!(span.range().end <= text.original().len());
     }
     if let Ok((_, letter)) = LINTER.read_bytes(origin, bytes.to_vec()) {
         for item in &letter.items {

@@ -24,7 +24,7 @@ pub(super) fn guideline_findings(
     let follows_another_decision = cites
         .first
         .keys()
-        .any(|&r| rules.reasons.reasons[r].follows_another_decision);
+        .any(|&r| rules.reasons.get(r).follows_another_decision);
     let line_range = item
         .reviewer_guideline
         .clone()

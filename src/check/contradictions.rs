@@ -5,6 +5,7 @@ use super::rationale::Rationale;
 use crate::facts::context::{self as concept_context};
 use crate::letter::Letter;
 use crate::rules::RuleSet;
+use crate::rules::concepts::ConceptId;
 
 /// Two rationales of one letter that assert opposite facts about the patient: a finding, a
 /// history or a risk factor that one rationale affirms and another negates, in sentences about
@@ -39,7 +40,7 @@ pub(super) fn contradictions(
         })
         .collect();
     // A rationale that says both of a concept (often one copied into two items) takes no side.
-    let mixed = |mentions: &[&concept_context::Mention], concept: usize| {
+    let mixed = |mentions: &[&concept_context::Mention], concept: ConceptId| {
         let mut statuses = mentions
             .iter()
             .filter(|m| m.concept == concept)
@@ -64,7 +65,7 @@ pub(super) fn contradictions(
                 if !reported.insert(x.concept) {
                     continue;
                 }
-                let concept = &rules.concepts.concepts[x.concept];
+                let concept = rules.concepts.get(x.concept);
                 out.push(Finding {
                     kind: Kind::Contradiction,
                     severity: Severity::Warning,

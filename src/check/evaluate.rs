@@ -14,6 +14,7 @@ use crate::facts::{Facts, ItemFacts};
 use crate::rules::checks::{Template, TemplatePart};
 use crate::rules::environment::{value_of, value_of_fields};
 use crate::rules::{RuleSet, Status};
+use crate::text::Original;
 
 /// Each concept's status over the whole summary: its firmest mention's (documented if any
 /// mention affirms it), `absent` when none mentions it.
@@ -177,7 +178,7 @@ pub(super) fn evidence(
         _ => text.original().get(start..end).unwrap_or("").to_string(),
     };
     Some(Label {
-        span: text.span_of_original(start..end),
+        span: text.span_of_original(Original(start)..Original(end)),
         text: format!("fact: {shown}"),
     })
 }

@@ -5,6 +5,7 @@ use std::ops::Range;
 use super::finding::{Finding, Kind, Severity, label};
 use crate::letter::Letter;
 use crate::rules::RuleSet;
+use crate::rules::drugs::{DrugId, NameKind};
 
 /// Drug names the letter misspells in `ranges` (an item's treatment and rationale, with the
 /// item's index, or the case summary, without).
@@ -19,9 +20,9 @@ pub(super) fn misspellings(
     for r in ranges {
         let known = rules.drugs.find(folded, r.clone());
         // Names listed as misspellings in drugs.yaml.
-        let mut misspelled: Vec<(usize, Range<usize>)> = known
+        let mut misspelled: Vec<(DrugId, Range<usize>)> = known
             .iter()
-            .filter(|m| m.kind == crate::rules::drugs::NameKind::Misspelling)
+            .filter(|m| m.kind == NameKind::Misspelling)
             .map(|m| (m.drug, m.range.clone()))
             .collect();
         // Words one edit from a drug name.
@@ -37,7 +38,7 @@ pub(super) fn misspellings(
             }
         }
         for (drug, range) in misspelled {
-            let name = &rules.drugs.drugs[drug].name;
+            let name = &rules.drugs.get(drug).name;
             out.push(Finding {
                 kind: Kind::Misspelling,
                 severity: Severity::Note,

@@ -139,7 +139,7 @@ pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet) -> Checked {
         {
             for r in &rule.reasons {
                 let cite = cites.of(r.reason);
-                let reason = &rules.reasons.reasons[r.reason].id;
+                let reason = &rules.reasons.get(r.reason).id;
                 let applies = truth_of(&r.when, &|| {
                     format!("rule `{}`, reason `{reason}`: when", rule.rule.id)
                 });

@@ -7,6 +7,7 @@ use std::ops::Range;
 use crate::facts::context::{self as concept_context, Scan};
 use crate::letter::Decision;
 use crate::rules::RuleSet;
+use crate::rules::reasons::ReasonId;
 use crate::text::sentences;
 
 /// A rationale read once for all that is asked of it: its sentences, which of them are about the
@@ -55,9 +56,9 @@ impl<'a> Rationale<'a> {
 
 /// Where a rationale cites each reason.
 pub(super) struct Cites {
-    pub(super) first: BTreeMap<usize, Range<usize>>,
+    pub(super) first: BTreeMap<ReasonId, Range<usize>>,
     /// The first cite of each reason in a sentence about the patient or the record: a claim.
-    pub(super) claims: BTreeMap<usize, Range<usize>>,
+    pub(super) claims: BTreeMap<ReasonId, Range<usize>>,
 }
 
 impl Cites {
@@ -66,9 +67,9 @@ impl Cites {
         // Words in quotation marks are the guideline's ("not recommended for long-term use"), not
         // the reviewer's finding about this patient.
         let quotes = quoted(folded, rationale.range.clone());
-        let mut first: BTreeMap<usize, Range<usize>> = BTreeMap::new();
-        let mut claims: BTreeMap<usize, Range<usize>> = BTreeMap::new();
-        let mut note = |reason: usize, at: Range<usize>| {
+        let mut first: BTreeMap<ReasonId, Range<usize>> = BTreeMap::new();
+        let mut claims: BTreeMap<ReasonId, Range<usize>> = BTreeMap::new();
+        let mut note = |reason: ReasonId, at: Range<usize>| {
             if quotes
                 .iter()
                 .any(|q| q.start <= at.start && at.end <= q.end)
@@ -93,7 +94,7 @@ impl Cites {
                 continue;
             };
             let (status, _) = rationale.scan.status(sentence, &m.range);
-            if reasons.reasons[reason].cites[cite]
+            if reasons.get(reason).cites[cite]
                 .status
                 .iter()
                 .any(|e| e.holds(&[status]))
@@ -101,9 +102,9 @@ impl Cites {
                 note(reason, m.range);
             }
         }
-        for (reason, cites) in reasons.concept_cites.iter().enumerate() {
-            for (concept, cite) in cites {
-                let wanted = &reasons.reasons[reason].cites[*cite].status;
+        for reason in reasons.ids() {
+            for (concept, cite) in reasons.concept_cites(reason) {
+                let wanted = &reasons.get(reason).cites[*cite].status;
                 if let Some(m) = rationale
                     .mentions
                     .iter()
@@ -116,11 +117,11 @@ impl Cites {
         Cites { first, claims }
     }
 
-    pub(super) fn of(&self, reason: usize) -> Option<Range<usize>> {
+    pub(super) fn of(&self, reason: ReasonId) -> Option<Range<usize>> {
         self.first.get(&reason).cloned()
     }
 
-    pub(super) fn claim(&self, reason: usize) -> Option<Range<usize>> {
+    pub(super) fn claim(&self, reason: ReasonId) -> Option<Range<usize>> {
         self.claims.get(&reason).cloned()
     }
 }

@@ -47,11 +47,7 @@ pub(super) fn reason_findings(
     }
     let mut out = Vec::new();
     for r in reasons {
-        let Some(reason) = rules
-            .reasons
-            .index(&r.reason)
-            .map(|i| &rules.reasons.reasons[i])
-        else {
+        let Some(reason) = rules.reasons.index(&r.reason).map(|i| rules.reasons.get(i)) else {
             continue;
         };
         let title = reason.title.as_str();

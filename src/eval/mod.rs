@@ -342,7 +342,7 @@ fn match_findings(
 fn misspelled_word<'t>(f: &Finding, text: &'t str) -> Option<&'t str> {
     f.labels
         .first()
-        .and_then(|l| text.get(l.span.start..l.span.end))
+        .and_then(|l| text.get(l.span.range()))
         .filter(|w| !w.trim().is_empty())
 }
 

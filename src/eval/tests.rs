@@ -26,8 +26,8 @@ fn finding(kind: Kind, item: Option<usize>, reason: Option<&str>, at: &str) -> F
         help: "h".into(),
         labels: vec![Label {
             span: Span {
-                start,
-                end: start + at.len(),
+                start: crate::text::Original(start),
+                end: crate::text::Original(start + at.len()),
                 line: 1,
                 column: 1,
             },

@@ -6,6 +6,7 @@
 
 use std::ops::Range;
 
+use crate::rules::concepts::ConceptId;
 use crate::rules::concepts::Direction;
 use crate::rules::patterns::PatternMatch;
 use crate::rules::{Concepts, Context, Status};
@@ -13,7 +14,7 @@ use crate::rules::{Concepts, Context, Status};
 /// A concept found in the text (folded ranges).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mention {
-    pub concept: usize,
+    pub concept: ConceptId,
     pub status: Status,
     pub range: Range<usize>,
     /// The sentence it stands in.
@@ -152,7 +153,7 @@ pub fn mentions_in(concepts: &Concepts, scan: &Scan, sentences: &[Range<usize>])
         {
             let (status, trigger) = scan.status(sentence, &m.range);
             out.push(Mention {
-                concept: m.owner,
+                concept: ConceptId(m.owner),
                 status,
                 range: m.range.clone(),
                 sentence: sentence.clone(),

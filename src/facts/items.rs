@@ -75,7 +75,7 @@ pub(super) fn relate_body_parts(
             if !names_part || other_side {
                 continue;
             }
-            let id = rules.concepts.concepts[m.concept].id.clone();
+            let id = rules.concepts.get(m.concept).id.clone();
             if item
                 .related
                 .get(&id)
@@ -153,7 +153,7 @@ pub(super) fn item_facts(
                 new
             })
             .map(|m| {
-                let d = &rules.drugs.drugs[m.drug];
+                let d = rules.drugs.get(m.drug);
                 let route_class = routes
                     .iter()
                     .map(|(r, _)| &rules.drugs.routes[*r])
@@ -167,7 +167,7 @@ pub(super) fn item_facts(
                     written: folded[m.range.clone()].to_string(),
                     misspelled: m.kind == crate::rules::drugs::NameKind::Misspelling,
                     span: text.span(m.range.clone()),
-                    drug_index: m.drug,
+                    drug_id: m.drug,
                 }
             })
             .collect()
@@ -244,7 +244,7 @@ pub(super) fn item_facts(
     };
     let drug_use = drug
         .as_ref()
-        .and_then(|d| medications.iter().find(|m| m.drug_index == d.drug_index))
+        .and_then(|d| medications.iter().find(|m| m.drug_id == d.drug_id))
         .map(|m| {
             let weeks = match (&m.first_documented, reference) {
                 (Some(first), Some(r)) if first.latest <= r.value => {

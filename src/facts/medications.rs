@@ -5,6 +5,7 @@ use std::ops::Range;
 
 use super::dates::FoundDate;
 use crate::rules::RuleSet;
+use crate::rules::drugs::DrugId;
 use crate::text::Text;
 
 use super::*;
@@ -17,8 +18,8 @@ pub(super) fn medications(
     mentions: &[context::Mention],
 ) -> Vec<Medication> {
     let folded = text.folded();
-    let mut by_drug: BTreeMap<usize, Medication> = BTreeMap::new();
-    let mut order: Vec<usize> = Vec::new();
+    let mut by_drug: BTreeMap<DrugId, Medication> = BTreeMap::new();
+    let mut order: Vec<DrugId> = Vec::new();
     for s in sentences {
         let found = rules.drugs.find(folded, s.clone());
         if found.is_empty() {
@@ -32,7 +33,7 @@ pub(super) fn medications(
         };
         let use_dates = dates_of_each_drug(folded, &found, &sentence_dates, s.start);
         for (m, own_dates) in found.into_iter().zip(use_dates) {
-            let d = &rules.drugs.drugs[m.drug];
+            let d = rules.drugs.get(m.drug);
             let med = by_drug.entry(m.drug).or_insert_with(|| {
                 order.push(m.drug);
                 Medication {
@@ -42,7 +43,7 @@ pub(super) fn medications(
                     first_documented: None,
                     concepts: BTreeMap::new(),
                     mentions: Vec::new(),
-                    drug_index: m.drug,
+                    drug_id: m.drug,
                 }
             });
             let written = folded[m.range.clone()].to_string();
@@ -59,7 +60,7 @@ pub(super) fn medications(
                 med.first_documented = Some(date_fact(text, earliest));
             }
             for c in mentions.iter().filter(|c| c.sentence == *s) {
-                let id = rules.concepts.concepts[c.concept].id.clone();
+                let id = rules.concepts.get(c.concept).id.clone();
                 // Within one drug, an affirmed statement stands over a negated one only if no
                 // sentence negates it: the stronger status of the two is kept.
                 let entry = med.concepts.entry(id).or_insert(c.status);

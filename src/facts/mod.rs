@@ -71,7 +71,7 @@ pub fn extract(letter: &Letter, rules: &RuleSet) -> Facts {
     };
     let mentions = context::mentions(&rules.concepts, &rules.context, folded, &summary_sentences);
     let concept_fact = |m: &context::Mention| ConceptFact {
-        concept: rules.concepts.concepts[m.concept].id.clone(),
+        concept: rules.concepts.get(m.concept).id.clone(),
         status: m.status,
         text: folded[m.range.clone()].to_string(),
         span: text.span(m.range.clone()),

@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::dates::Precision;
 use crate::letter::Decision;
 use crate::rules::Status;
+use crate::rules::drugs::DrugId;
 use crate::text::Span;
 
 /// A value and the place in the letter it comes from.
@@ -109,7 +110,7 @@ pub struct Medication {
     pub concepts: BTreeMap<String, Status>,
     pub mentions: Vec<Span>,
     #[serde(skip)]
-    pub(super) drug_index: usize,
+    pub(super) drug_id: DrugId,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -177,7 +178,7 @@ pub struct ItemDrug {
     #[serde(flatten)]
     pub span: Span,
     #[serde(skip)]
-    pub drug_index: usize,
+    pub drug_id: DrugId,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

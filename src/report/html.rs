@@ -280,7 +280,7 @@ fn marked(text: &str, findings: &[Finding]) -> String {
         .flat_map(|(i, f)| {
             f.labels
                 .iter()
-                .map(move |l| (l.span.start, l.span.end, i, l.text.as_str(), f.severity))
+                .map(move |l| (l.span.start.0, l.span.end.0, i, l.text.as_str(), f.severity))
         })
         .filter(|(s, e, ..)| s < e && *e <= text.len())
         .filter(|(s, e, ..)| text.is_char_boundary(*s) && text.is_char_boundary(*e))

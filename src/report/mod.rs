@@ -485,7 +485,7 @@ impl Diagnostic for FindingDiagnostic {
         Some(Box::new(self.finding.labels.iter().map(|l| {
             LabeledSpan::new_with_span(
                 Some(l.text.clone()),
-                SourceSpan::new(l.span.start.into(), l.span.end - l.span.start),
+                SourceSpan::new(l.span.start.0.into(), l.span.range().len()),
             )
         })))
     }

@@ -80,7 +80,7 @@ fn descriptor(f: &Finding, rules: &RuleSet) -> Result<ReportingDescriptor, Strin
         .reason
         .as_ref()
         .and_then(|id| rules.reasons.index(id))
-        .map(|i| &rules.reasons.reasons[i]);
+        .map(|i| rules.reasons.get(i));
     let short = match reason {
         Some(reason) => format!("{}: {}", f.kind.description(), reason.title),
         None => f.kind.description().to_string(),
@@ -210,8 +210,8 @@ fn region(text: &str, label: &Label) -> Result<serde_sarif::sarif::Region, Strin
         let column = before[line_start..].chars().count() + 1;
         (line as i64, column as i64)
     };
-    let (start_line, start_column) = at(label.span.start);
-    let (end_line, end_column) = at(label.span.end.max(label.span.start));
+    let (start_line, start_column) = at(label.span.start.0);
+    let (end_line, end_column) = at(label.span.end.max(label.span.start).0);
     RegionBuilder::default()
         .start_line(start_line)
         .start_column(start_column)

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::definitions::Definitions;
 use super::guidelines::Guidelines;
-use super::reasons::Reasons;
+use super::reasons::{ReasonId, Reasons};
 use super::source::{RuleError, RuleFile};
 
 #[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
@@ -132,7 +132,7 @@ impl CompiledRule {
 
 #[derive(Debug, Clone)]
 pub struct CompiledReason {
-    pub reason: usize,
+    pub reason: ReasonId,
     pub role: Role,
     pub evidence: Vec<Arc<Program>>,
     pub when: Arc<Program>,

@@ -195,6 +195,11 @@ pub struct ContextExample {
     pub status: Expected,
 }
 
+/// A concept of the rule set, by its place in `concepts.yaml` (what the concept patterns' owner
+/// index points at).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ConceptId(pub usize);
+
 /// Concepts with their patterns compiled.
 #[derive(Debug, Clone)]
 pub struct Concepts {
@@ -263,13 +268,18 @@ impl Concepts {
         }
     }
 
-    pub fn index(&self, id: &str) -> Option<usize> {
-        self.concepts.iter().position(|c| c.id == id)
+    pub fn index(&self, id: &str) -> Option<ConceptId> {
+        self.concepts.iter().position(|c| c.id == id).map(ConceptId)
+    }
+
+    /// The concept of an id.
+    pub fn get(&self, concept: ConceptId) -> &Concept {
+        &self.concepts[concept.0]
     }
 
     /// Whether the concept's group gives it this role.
-    pub fn has_role(&self, concept: usize, role: GroupRole) -> bool {
-        self.roles[concept].contains(&role)
+    pub fn has_role(&self, concept: ConceptId, role: GroupRole) -> bool {
+        self.roles[concept.0].contains(&role)
     }
 }
 
@@ -408,8 +418,8 @@ mod tests {
             "groups: [{id: treatment, title: T, roles: [treatment-given]}, {id: symptom, title: S}]\nconcepts:\n  - {id: pt, title: PT, group: treatment, patterns: [therapy]}\n  - {id: ache, title: A, group: symptom, patterns: [ache]}\n",
         )
         .unwrap();
-        assert!(c.has_role(0, GroupRole::TreatmentGiven));
-        assert!(!c.has_role(1, GroupRole::TreatmentGiven));
+        assert!(c.has_role(super::ConceptId(0), GroupRole::TreatmentGiven));
+        assert!(!c.has_role(super::ConceptId(1), GroupRole::TreatmentGiven));
         let errors =
             compile("concepts:\n  - {id: pt, title: PT, group: treatmnet, patterns: [therapy]}\n")
                 .unwrap_err();

@@ -79,10 +79,14 @@ pub struct Drugs {
     not_misspellings: std::collections::HashSet<String>,
 }
 
+/// A drug of the rule set, by its place in `drugs.yaml`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DrugId(pub usize);
+
 /// A drug named in the text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DrugMention {
-    pub drug: usize,
+    pub drug: DrugId,
     pub kind: NameKind,
     pub range: Range<usize>,
 }
@@ -97,6 +101,11 @@ pub enum NameKind {
 }
 
 impl Drugs {
+    /// The drug of an id.
+    pub fn get(&self, drug: DrugId) -> &Drug {
+        &self.drugs[drug.0]
+    }
+
     pub fn compile(file: &RuleFile, f: DrugsFile) -> Result<Drugs, Vec<RuleError>> {
         let mut errors = Vec::new();
         let class_ids: Vec<&str> = f.classes.iter().map(|c| c.id.as_str()).collect();
@@ -207,7 +216,7 @@ impl Drugs {
             .map(|(p, r)| {
                 let (drug, kind) = self.name_owner[p];
                 DrugMention {
-                    drug,
+                    drug: DrugId(drug),
                     kind,
                     range: r,
                 }
@@ -225,7 +234,7 @@ impl Drugs {
     /// The drug a word misspells by one letter (`Lyrcia`, `tramdol`): a word of six letters or
     /// more, one edit (a letter changed, added, dropped or two swapped) from a name, with the same
     /// first letter. `None` for a correct name or anything further off.
-    pub fn near_miss(&self, word: &str) -> Option<usize> {
+    pub fn near_miss(&self, word: &str) -> Option<DrugId> {
         // Most words are short or hold a digit: decide that before lowering the case.
         if word.len() < 6 || !word.chars().all(char::is_alphabetic) {
             return None;
@@ -255,7 +264,7 @@ impl Drugs {
                 return None;
             }
             if found.is_none() && one_edit(&word, &name.name) {
-                found = Some(name.drug);
+                found = Some(DrugId(name.drug));
             }
         }
         found.filter(|_| !self.not_misspellings.contains(word.as_ref()))
@@ -400,7 +409,7 @@ drugs:
         let found: Vec<(&str, &str)> = d
             .find(t, 0..t.len())
             .into_iter()
-            .map(|m| (d.drugs[m.drug].name.as_str(), &t[m.range]))
+            .map(|m| (d.get(m.drug).name.as_str(), &t[m.range]))
             .collect();
         assert_eq!(
             found,
@@ -431,7 +440,7 @@ drugs:
             "Deltabalim",
             "lyvoras",
         ] {
-            assert_eq!(d.near_miss(word), Some(0), "{word}");
+            assert_eq!(d.near_miss(word), Some(DrugId(0)), "{word}");
         }
         for word in ["Lyvora", "deltabalin", "Lyv", "lyvorasts", "Patient"] {
             assert_eq!(d.near_miss(word), None, "{word}");
@@ -469,7 +478,7 @@ drugs:
         for edit in edits {
             let word: String = edit.into_iter().collect();
             let expected = (word != "deltabalin").then_some(0);
-            assert_eq!(d.near_miss(&word), expected, "{word}");
+            assert_eq!(d.near_miss(&word), expected.map(DrugId), "{word}");
         }
     }
 

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::concepts::{Concepts, Expected};
+use super::concepts::{ConceptId, Concepts, Expected};
 use super::patterns::{PatternSet, PatternSource};
 use super::source::{RuleError, RuleFile};
 
@@ -74,16 +74,20 @@ pub struct Conclusions {
     pub overturned: Vec<String>,
 }
 
+/// A reason of the catalog, by its place in `reasons.yaml`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ReasonId(pub usize);
+
 /// The catalog, compiled.
 #[derive(Debug, Clone)]
 pub struct Reasons {
     pub reasons: Vec<Reason>,
     /// Cite patterns; the owner is the index in `cite_owner`.
     pub cite_patterns: PatternSet,
-    /// For each cite pattern: (reason index, cite index).
-    pub cite_owner: Vec<(usize, usize)>,
-    /// For each reason: the cites by concept, as (concept index, cite index).
-    pub concept_cites: Vec<Vec<(usize, usize)>>,
+    /// For each cite pattern: (reason, cite index).
+    pub cite_owner: Vec<(ReasonId, usize)>,
+    /// For each reason: the cites by concept, as (concept, cite index).
+    concept_cites: Vec<Vec<(ConceptId, usize)>>,
     /// Owner 0: upheld, 1: overturned.
     pub conclusions: PatternSet,
 }
@@ -119,7 +123,7 @@ impl Reasons {
                 let at = format!("reasons[{r}].cites[{c}]");
                 match (&cite.pattern, &cite.concept) {
                     (Some(p), None) => {
-                        cite_owner.push((r, c));
+                        cite_owner.push((ReasonId(r), c));
                         sources.push(PatternSource {
                             owner: cite_owner.len() - 1,
                             pattern: p,
@@ -181,8 +185,23 @@ impl Reasons {
         }
     }
 
-    pub fn index(&self, id: &str) -> Option<usize> {
-        self.reasons.iter().position(|r| r.id == id)
+    pub fn index(&self, id: &str) -> Option<ReasonId> {
+        self.reasons.iter().position(|r| r.id == id).map(ReasonId)
+    }
+
+    /// Every reason, in catalog order.
+    pub fn ids(&self) -> impl Iterator<Item = ReasonId> + use<> {
+        (0..self.reasons.len()).map(ReasonId)
+    }
+
+    /// The reason of an id.
+    pub fn get(&self, reason: ReasonId) -> &Reason {
+        &self.reasons[reason.0]
+    }
+
+    /// A reason's cites by concept, as (concept, cite index).
+    pub fn concept_cites(&self, reason: ReasonId) -> &[(ConceptId, usize)] {
+        &self.concept_cites[reason.0]
     }
 }
 
