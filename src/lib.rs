@@ -20,3 +20,6 @@ pub mod report;
 pub mod rules;
 pub mod run;
 pub mod text;
+
+#[cfg(test)]
+mod testing;

@@ -53,7 +53,8 @@ fn clinical_vocabulary() -> Vec<String> {
     words
 }
 
-/// Every string literal of the library's code (each file up to its test module).
+/// Every string literal of the library's code (each file up to its test module; test-only files,
+/// `tests.rs` and `testing.rs`, aside).
 fn literals() -> Vec<(String, usize, String)> {
     let literal = regex::Regex::new(r#""((?:[^"\\]|\\.)*)""#).unwrap();
     let mut out = Vec::new();
@@ -79,7 +80,10 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
         let p = e.unwrap().path();
         if p.is_dir() {
             out.extend(walk(&p));
-        } else if p.extension().is_some_and(|x| x == "rs") && !p.ends_with("tests.rs") {
+        } else if p.extension().is_some_and(|x| x == "rs")
+            && !p.ends_with("tests.rs")
+            && !p.ends_with("testing.rs")
+        {
             out.push(p);
         }
     }

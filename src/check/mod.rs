@@ -196,25 +196,11 @@ pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet) -> Checked {
 mod testing {
     use super::*;
     use crate::rules::RuleSet;
-    use crate::text::Text;
 
-    /// An item: treatment, decision label, guideline line, rationale.
-    pub(super) type TestItem<'a> = (&'a str, &'a str, &'a str, &'a str);
+    pub(super) use crate::testing::TestItem;
 
     pub(super) const NO_EVIDENCE: &str =
         "The Expert Reviewer did not cite any medical evidence for its decision.";
-
-    pub(super) fn letter(summary: &str, items: &[TestItem]) -> String {
-        let mut out = format!(
-            "Case Number: CM16-0000001\nDate Assigned: 11/23/2016 Date of Injury: 10/16/2015\nDecision Date: 12/21/2016 UR Denial Date: 10/20/2016\n\nHOW THE IMR FINAL DETERMINATION WAS MADE\nMAXIMUS Federal Services sent the case file to an expert reviewer.\n\nCLINICAL CASE SUMMARY\n{summary}\n\nIMR ISSUES, DECISIONS AND RATIONALES\nThe Final Determination was based on decisions for the disputed items/services set forth below:\n"
-        );
-        for (treatment, decision, guideline, rationale) in items {
-            out.push_str(&format!(
-                "\n{treatment}: {decision}\n\nClaims Administrator guideline: The Claims Administrator did not cite any medical evidence for its decision.\n\nMAXIMUS guideline: {guideline}\n\nDecision rationale: {rationale}\n"
-            ));
-        }
-        out
-    }
 
     /// The findings on a letter, as (kind, item, reason).
     pub(super) fn findings(
@@ -222,11 +208,7 @@ mod testing {
         items: &[TestItem],
     ) -> Vec<(Kind, Option<usize>, Option<String>)> {
         let rules = RuleSet::for_tests();
-        let letter = crate::letter::parse(
-            Text::new(letter(summary, items)),
-            &RuleSet::for_tests().layouts,
-        )
-        .expect("a letter");
+        let letter = crate::testing::letter(summary, items);
         let facts = crate::facts::extract(&letter, rules);
         check(&letter, &facts, rules)
             .findings

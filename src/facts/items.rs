@@ -378,3 +378,57 @@ pub(super) fn line_facts(
         span: at(range),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::facts;
+
+    #[test]
+    fn an_item_gets_its_category_body_part_and_request() {
+        let f = facts(
+            "The injured worker is a 40 year old male.",
+            &[
+                "MRI of the lumbar spine",
+                "Meloxicam 15 mg one daily #30 with 2 refills",
+            ],
+        );
+        assert_eq!(f.items[0].category, "imaging");
+        let parts: Vec<&str> = f.items[0]
+            .request
+            .body_parts
+            .iter()
+            .map(|b| b.value.as_str())
+            .collect();
+        assert_eq!(parts, ["lumbar-spine"]);
+        let med = &f.items[1];
+        assert_eq!(
+            med.drug.as_ref().map(|d| d.name.as_str()),
+            Some("meloxicam")
+        );
+        assert_eq!(med.request.quantity.as_ref().map(|q| q.value), Some(30.0));
+        assert_eq!(med.request.refills.as_ref().map(|r| r.value), Some(2));
+        assert_eq!(
+            med.request.frequency.as_ref().and_then(|f| f.per_day),
+            Some([1.0, 1.0])
+        );
+    }
+
+    /// A post-operative service follows the surgery requested beside it; a service with no surgery
+    /// in the letter follows none.
+    #[test]
+    fn a_service_follows_the_surgery_of_its_letter() {
+        let f = facts(
+            "The injured worker is a 40 year old male.",
+            &[
+                "Right knee arthroscopy",
+                "Post-operative physical therapy for the right knee, 12 sessions",
+            ],
+        );
+        assert_eq!(f.items[1].procedure.as_ref().map(|p| p.index), Some(0));
+        let alone = facts(
+            "The injured worker is a 40 year old male.",
+            &["Post-operative physical therapy for the right knee, 12 sessions"],
+        );
+        assert!(alone.items[0].procedure.is_none());
+    }
+}

@@ -122,3 +122,53 @@ pub(super) fn dates_of_each_drug<'d>(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::facts;
+
+    const ITEM: &str = "Meloxicam 15 mg #30";
+
+    #[test]
+    fn a_drug_named_in_the_summary_is_a_medication_with_its_first_date() {
+        let f = facts(
+            "The injured worker is a 40 year old male. Meloxicam has been prescribed since 01/2016 with pain relief.",
+            &[ITEM],
+        );
+        let m = &f.medications[0];
+        assert_eq!(m.drug, "meloxicam");
+        assert_eq!(m.first_documented.as_ref().unwrap().date, "2016-01-01");
+        assert!(m.concepts.contains_key("efficacy"), "{:?}", m.concepts);
+    }
+
+    /// A review's date is not a date of the drug's use.
+    #[test]
+    fn a_sentence_about_the_review_gives_no_date_of_use() {
+        let f = facts(
+            "The injured worker is a 40 year old male. Utilization review denied meloxicam on 05/01/2016.",
+            &[ITEM],
+        );
+        assert!(
+            f.medications.iter().all(|m| m.first_documented.is_none()),
+            "{:?}",
+            f.medications
+        );
+    }
+
+    #[test]
+    fn each_drug_of_a_sentence_keeps_its_own_date() {
+        let f = facts(
+            "The injured worker is a 40 year old male. He started meloxicam in 03/2016 and cyclobenzaprine in 06/2016.",
+            &[ITEM],
+        );
+        let date = |drug: &str| {
+            f.medications
+                .iter()
+                .find(|m| m.drug == drug)
+                .and_then(|m| m.first_documented.as_ref())
+                .map(|d| d.date.clone())
+        };
+        assert_eq!(date("meloxicam").as_deref(), Some("2016-03-01"));
+        assert_eq!(date("cyclobenzaprine").as_deref(), Some("2016-06-01"));
+    }
+}

@@ -167,3 +167,58 @@ pub(super) fn diagnoses(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::facts::ReferenceSource;
+    use crate::testing::facts;
+
+    const MRI: &str = "MRI of the lumbar spine";
+
+    #[test]
+    fn age_and_sex_from_the_sentence_that_gives_the_age() {
+        let f = facts(
+            "The injured worker is a 52-year-old female who reported low back pain. Her 30 year old son drives her to visits.",
+            &[MRI],
+        );
+        assert_eq!(f.patient.age.map(|a| a.value), Some(52));
+        assert_eq!(f.patient.sex.map(|s| s.value).as_deref(), Some("female"));
+    }
+
+    #[test]
+    fn no_age_where_the_summary_gives_none() {
+        let f = facts("The patient has a 5 year history of low back pain.", &[MRI]);
+        assert_eq!(f.patient.age, None);
+    }
+
+    #[test]
+    fn the_request_for_authorization_dates_the_request() {
+        let f = facts(
+            "The injured worker is a 40 year old male. A request for authorization dated 09/28/2016 asked for an MRI.",
+            &[MRI],
+        );
+        let r = f.reference_date.unwrap();
+        assert_eq!(r.date, "2016-09-28");
+        assert_eq!(r.source, ReferenceSource::RequestForAuthorization);
+    }
+
+    #[test]
+    fn without_a_dated_request_the_review_dates_it() {
+        let f = facts("The injured worker is a 40 year old male.", &[MRI]);
+        let r = f.reference_date.unwrap();
+        assert_eq!(r.source, ReferenceSource::UtilizationReview);
+        assert_eq!(r.date, "2016-10-20");
+        // Injured 10/16/2015: 370 days, 52 whole weeks, before the review.
+        assert_eq!(f.patient.weeks_since_injury, Some(52));
+    }
+
+    #[test]
+    fn diagnoses_are_read_from_their_list() {
+        let f = facts(
+            "The injured worker is a 40 year old male. The diagnoses included lumbar strain, cervical radiculopathy and insomnia. Treatment has included rest.",
+            &[MRI],
+        );
+        let d: Vec<String> = f.diagnoses.into_iter().map(|d| d.value).collect();
+        assert_eq!(d, ["lumbar strain", "cervical radiculopathy", "insomnia"]);
+    }
+}

@@ -170,3 +170,43 @@ pub(super) fn completed_sessions(
         span: text.span(r),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::facts;
+
+    const THERAPY: &str = "Physical therapy 2x6 for the low back";
+
+    #[test]
+    fn sessions_completed_are_counted_for_the_item_of_their_kind() {
+        let f = facts(
+            "The injured worker is a 40 year old male. He has completed 12 sessions of physical therapy with little benefit.",
+            &[THERAPY],
+        );
+        assert_eq!(
+            f.items[0].completed_sessions.as_ref().map(|s| s.value),
+            Some(12)
+        );
+        assert!(f.items[0].prior_treatment.is_some());
+    }
+
+    /// Sessions requested are not sessions given.
+    #[test]
+    fn a_request_for_sessions_is_not_sessions_completed() {
+        let f = facts(
+            "The injured worker is a 40 year old male. The request for 12 sessions of physical therapy was denied by utilization review.",
+            &[THERAPY],
+        );
+        assert_eq!(f.items[0].completed_sessions, None);
+        assert_eq!(f.items[0].prior_treatment, None);
+    }
+
+    #[test]
+    fn how_long_treatment_lasted_in_weeks() {
+        let f = facts(
+            "The injured worker is a 40 year old male. He has been treated with physical therapy for 3 months.",
+            &[THERAPY],
+        );
+        assert_eq!(f.patient.treatment_weeks.map(|w| w.value), Some(13));
+    }
+}

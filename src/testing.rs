@@ -1,0 +1,48 @@
+//! Invented letters for unit tests: a 2016-layout letter around a case summary and items, read
+//! with the built-in rules.
+
+use crate::facts::Facts;
+use crate::letter::Letter;
+use crate::rules::RuleSet;
+use crate::text::Text;
+
+/// An item: treatment, decision label, guideline line, rationale.
+pub(crate) type TestItem<'a> = (&'a str, &'a str, &'a str, &'a str);
+
+/// A letter injured on 10/16/2015, its UR denial dated 10/20/2016, around `summary` and `items`.
+pub(crate) fn letter_text(summary: &str, items: &[TestItem]) -> String {
+    let mut out = format!(
+        "Case Number: CM16-0000001\nDate Assigned: 11/23/2016 Date of Injury: 10/16/2015\nDecision Date: 12/21/2016 UR Denial Date: 10/20/2016\n\nHOW THE IMR FINAL DETERMINATION WAS MADE\nMAXIMUS Federal Services sent the case file to an expert reviewer.\n\nCLINICAL CASE SUMMARY\n{summary}\n\nIMR ISSUES, DECISIONS AND RATIONALES\nThe Final Determination was based on decisions for the disputed items/services set forth below:\n"
+    );
+    for (treatment, decision, guideline, rationale) in items {
+        out.push_str(&format!(
+            "\n{treatment}: {decision}\n\nClaims Administrator guideline: The Claims Administrator did not cite any medical evidence for its decision.\n\nMAXIMUS guideline: {guideline}\n\nDecision rationale: {rationale}\n"
+        ));
+    }
+    out
+}
+
+/// The letter, read.
+pub(crate) fn letter(summary: &str, items: &[TestItem]) -> Letter {
+    crate::letter::parse(
+        Text::new(letter_text(summary, items)),
+        &RuleSet::for_tests().layouts,
+    )
+    .expect("a letter")
+}
+
+/// The facts of a letter whose items are only treatments (upheld, no rationale to speak of).
+pub(crate) fn facts(summary: &str, treatments: &[&str]) -> Facts {
+    let items: Vec<TestItem> = treatments
+        .iter()
+        .map(|t| {
+            (
+                *t,
+                "Upheld",
+                "Decision based on MTUS.",
+                "Not medically necessary.",
+            )
+        })
+        .collect();
+    crate::facts::extract(&letter(summary, &items), RuleSet::for_tests())
+}
