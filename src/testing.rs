@@ -1,10 +1,20 @@
 //! Invented letters for unit tests: a 2016-layout letter around a case summary and items, read
-//! with the built-in rules.
+//! through the one pipeline, [`Linter`], with the built-in rules.
+
+use std::sync::LazyLock;
 
 use crate::facts::Facts;
+use crate::input::Origin;
 use crate::letter::Letter;
+use crate::linter::Linter;
 use crate::rules::RuleSet;
-use crate::text::Text;
+
+/// A linter of the built-in rules and no settings file, built once for all unit tests.
+pub(crate) fn linter() -> &'static Linter {
+    static LINTER: LazyLock<Linter> =
+        LazyLock::new(|| Linter::with_rules(RuleSet::for_tests().clone()));
+    &LINTER
+}
 
 /// An item: treatment, decision label, guideline line, rationale.
 pub(crate) type TestItem<'a> = (&'a str, &'a str, &'a str, &'a str);
@@ -24,11 +34,11 @@ pub(crate) fn letter_text(summary: &str, items: &[TestItem]) -> String {
 
 /// The letter, read.
 pub(crate) fn letter(summary: &str, items: &[TestItem]) -> Letter {
-    crate::letter::parse(
-        Text::new(letter_text(summary, items)),
-        &RuleSet::for_tests().layouts,
-    )
-    .expect("a letter")
+    let origin = Origin::File("invented.txt".into());
+    linter()
+        .read_bytes(origin, letter_text(summary, items).into_bytes())
+        .expect("a letter")
+        .1
 }
 
 /// The facts of a letter whose items are only treatments (upheld, no rationale to speak of).
@@ -44,5 +54,5 @@ pub(crate) fn facts(summary: &str, treatments: &[&str]) -> Facts {
             )
         })
         .collect();
-    crate::facts::extract(&letter(summary, &items), RuleSet::for_tests())
+    linter().facts(&letter(summary, &items))
 }

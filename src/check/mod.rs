@@ -195,7 +195,6 @@ pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet) -> Checked {
 #[cfg(test)]
 mod testing {
     use super::*;
-    use crate::rules::RuleSet;
 
     pub(super) use crate::testing::TestItem;
 
@@ -207,10 +206,11 @@ mod testing {
         summary: &str,
         items: &[TestItem],
     ) -> Vec<(Kind, Option<usize>, Option<String>)> {
-        let rules = RuleSet::for_tests();
+        let linter = crate::testing::linter();
         let letter = crate::testing::letter(summary, items);
-        let facts = crate::facts::extract(&letter, rules);
-        check(&letter, &facts, rules)
+        let facts = linter.facts(&letter);
+        linter
+            .evaluate(&letter, &facts)
             .findings
             .into_iter()
             .map(|f| (f.kind, f.item, f.reason))
