@@ -262,6 +262,24 @@ pub struct SettingsArgs {
     /// No progress bar (it is shown on standard error for long runs on a terminal).
     #[arg(long)]
     pub no_progress: bool,
+    /// Also report what is left out by default: `supporting`, a supporting reason a rationale
+    /// leaves out beside a deciding reason it gives (always in the JSON's `reasons`).
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub show: Vec<ShowArg>,
+}
+
+/// Findings left out by default that `--show` adds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ShowArg {
+    Supporting,
+}
+
+impl SettingsArgs {
+    fn options(&self) -> imrlint::check::Options {
+        imrlint::check::Options {
+            show_supporting: self.show.contains(&ShowArg::Supporting),
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -313,17 +331,19 @@ pub fn main() -> ExitCode {
         Command::Check(args) if args.watch => watch(&args),
         Command::Check(args) => run_check(&args),
         Command::Report(args) => run_report(&args),
-        Command::Rules(RulesCommand::Check(args)) => match open_linter(&args.rules) {
-            Ok(linter) => {
-                eprintln!(
-                    "imrlint: the rule set is valid: {} files, {} rules",
-                    linter.rules.files.len(),
-                    linter.rules.rules.len()
-                );
-                ExitCode::SUCCESS
+        Command::Rules(RulesCommand::Check(args)) => {
+            match open_linter(&args.rules, Default::default()) {
+                Ok(linter) => {
+                    eprintln!(
+                        "imrlint: the rule set is valid: {} files, {} rules",
+                        linter.rules.files.len(),
+                        linter.rules.rules.len()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(code) => code,
             }
-            Err(code) => code,
-        },
+        }
         Command::Rules(RulesCommand::Test(args)) => run_rules_test(args),
         Command::Rules(RulesCommand::List(args)) => run_rules_list(args),
         Command::Explain(args) => run_explain(args),
@@ -337,7 +357,7 @@ pub fn main() -> ExitCode {
 /// The linter of a command: imrlint.yaml (the one named, the nearest, or none) and the rules,
 /// each problem reported with its place; exit 2 when there is one. Expired suppressions, and a
 /// `rules` folder here that is not read, are said on standard error.
-fn open_linter(args: &RuleArgs) -> Result<Linter, ExitCode> {
+fn open_linter(args: &RuleArgs, options: imrlint::check::Options) -> Result<Linter, ExitCode> {
     let config = match (&args.config, args.no_config) {
         (_, true) => ConfigChoice::Ignored,
         (Some(path), false) => ConfigChoice::File(path.clone()),
@@ -348,6 +368,7 @@ fn open_linter(args: &RuleArgs) -> Result<Linter, ExitCode> {
     let settings = Settings {
         rules: args.rules.clone(),
         config,
+        options,
     };
     let linter = Linter::new(&settings, jiff::Zoned::now().date()).map_err(|e| {
         match e {
@@ -394,7 +415,7 @@ fn report_rule_errors(errors: &RuleErrors) {
 }
 
 fn run_facts(args: FactsArgs) -> ExitCode {
-    let linter = match open_linter(&args.rules) {
+    let linter = match open_linter(&args.rules, Default::default()) {
         Ok(l) => l,
         Err(code) => return code,
     };
@@ -493,7 +514,7 @@ fn each_letter(
 }
 
 fn run_check(args: &CheckArgs) -> ExitCode {
-    let linter = match open_linter(&args.run.settings.rules) {
+    let linter = match open_linter(&args.run.settings.rules, args.run.settings.options()) {
         Ok(l) => l,
         Err(code) => return code,
     };
@@ -617,7 +638,7 @@ fn run_check(args: &CheckArgs) -> ExitCode {
 
 /// `imrlint report`: the batch report's files, each written whole or not at all.
 fn run_report(args: &ReportArgs) -> ExitCode {
-    let linter = match open_linter(&args.run.settings.rules) {
+    let linter = match open_linter(&args.run.settings.rules, args.run.settings.options()) {
         Ok(l) => l,
         Err(code) => return code,
     };
@@ -802,7 +823,7 @@ fn progress_bar(letters: usize, off: bool) -> indicatif::ProgressBar {
 }
 
 fn run_rules_test(args: RulesArgs) -> ExitCode {
-    let linter = match open_linter(&args.rules) {
+    let linter = match open_linter(&args.rules, Default::default()) {
         Ok(l) => l,
         Err(code) => return code,
     };
@@ -841,7 +862,7 @@ fn run_rules_test(args: RulesArgs) -> ExitCode {
 }
 
 fn run_rules_list(args: RulesArgs) -> ExitCode {
-    let linter = match open_linter(&args.rules) {
+    let linter = match open_linter(&args.rules, Default::default()) {
         Ok(l) => l,
         Err(code) => return code,
     };
@@ -865,7 +886,7 @@ fn run_rules_list(args: RulesArgs) -> ExitCode {
 }
 
 fn run_explain(args: ExplainArgs) -> ExitCode {
-    let linter = match open_linter(&args.rules) {
+    let linter = match open_linter(&args.rules, Default::default()) {
         Ok(l) => l,
         Err(code) => return code,
     };
@@ -1021,7 +1042,7 @@ fn run_eval(args: &EvalArgs) -> ExitCode {
             args.corpus.display()
         );
     }
-    let linter = match open_linter(&args.settings.rules) {
+    let linter = match open_linter(&args.settings.rules, args.settings.options()) {
         Ok(l) => l,
         Err(code) => return code,
     };

@@ -24,6 +24,8 @@ pub struct Settings {
     /// Rule folders or files laid over the built-in rules and the settings file's.
     pub rules: Vec<PathBuf>,
     pub config: ConfigChoice,
+    /// What the checks report beyond their defaults.
+    pub options: check::Options,
 }
 
 /// Which settings file a run reads.
@@ -74,6 +76,7 @@ pub struct FileFacts {
 pub struct Linter {
     pub config: Config,
     pub rules: RuleSet,
+    pub options: check::Options,
 }
 
 impl Linter {
@@ -96,7 +99,11 @@ impl Linter {
             )
             .collect();
         let rules = RuleSet::from_sources(sources).map_err(SetupError::Rules)?;
-        Ok(Linter { config, rules })
+        Ok(Linter {
+            config,
+            rules,
+            options: settings.options,
+        })
     }
 
     /// A linter of these rules and no settings file: for rule examples, fuzzing and tests.
@@ -104,6 +111,7 @@ impl Linter {
         Linter {
             config: Config::default(),
             rules,
+            options: check::Options::default(),
         }
     }
 
@@ -155,7 +163,7 @@ impl Linter {
     /// The findings on a letter whose facts are read, before the settings file selects and
     /// grades them.
     pub fn evaluate(&self, letter: &Letter, facts: &Facts) -> Checked {
-        check::check(letter, facts, &self.rules)
+        check::check(letter, facts, &self.rules, self.options)
     }
 
     /// What `imrlint facts` prints of a letter.

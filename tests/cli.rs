@@ -234,8 +234,15 @@ fn check_json(args: &[&str]) -> (i32, serde_json::Value) {
 
 /// `imrlint check --format json -` on a letter's text: the exit code and the document.
 fn check_stdin(letter: String) -> (i32, serde_json::Value) {
+    check_stdin_with(letter, &[])
+}
+
+/// The same, with more arguments.
+fn check_stdin_with(letter: String, args: &[&str]) -> (i32, serde_json::Value) {
     let out = imrlint()
-        .args(["check", "--format", "json", "-"])
+        .args(["check", "--format", "json"])
+        .args(args)
+        .arg("-")
         .write_stdin(letter)
         .output()
         .unwrap();
@@ -329,7 +336,8 @@ fn a_flipped_label_is_a_decision_inconsistency() {
     assert_eq!(code, 1);
 }
 
-/// Seed 000 with a rationale that gives every reason but the long use: the primary reason is missed.
+/// Seed 000 with a rationale that gives every reason but the long use: the deciding reason is left out
+/// beside the supporting ones given, which is said on request.
 #[test]
 fn a_rationale_without_the_primary_reason_misses_it() {
     let original = std::fs::read_to_string(case("seed-000.txt")).unwrap();
@@ -341,7 +349,11 @@ fn a_rationale_without_the_primary_reason_misses_it() {
          the request for clonazepam 1 mg #90 with 1 refill is not medically necessary.\n",
         &original[..at]
     );
-    let (_, v) = check_stdin(letter);
+    // The rationale gives reasons that apply (efficacy, frequency, refills): it has a basis, and
+    // the deciding reason it leaves out is said only on request.
+    let (_, v) = check_stdin(letter.clone());
+    assert_eq!(v["files"][0]["findings"], serde_json::json!([]));
+    let (_, v) = check_stdin_with(letter, &["--show", "supporting"]);
     let findings = v["files"][0]["findings"].as_array().unwrap();
     let kinds: Vec<(&str, &str)> = findings
         .iter()
@@ -371,7 +383,7 @@ fn a_quoted_guideline_is_not_a_finding_about_the_patient() {
         )
     };
     let missed = |letter: String| -> Vec<String> {
-        let (_, v) = check_stdin(letter);
+        let (_, v) = check_stdin_with(letter, &["--show", "supporting"]);
         v["files"][0]["findings"]
             .as_array()
             .unwrap()
@@ -803,4 +815,61 @@ fn a_new_letter_layout_is_a_rule_file() {
         "MRI of the lumbar spine"
     );
     assert_eq!(facts["items"][0]["decision"]["value"], "upheld");
+}
+
+/// Test like an auditor: take a seed whose rationale gives every reason, drop what it says of the
+/// dosing frequency, and only that supporting reason changes; it is reported with `--show
+/// supporting` and always listed in the JSON's reasons.
+#[test]
+fn a_supporting_reason_left_out_beside_the_deciding_one_is_shown_on_request() {
+    let letter = std::fs::read_to_string(case("seed-000.txt"))
+        .unwrap()
+        .replace(
+            "Furthermore, the request does not include the specific dosage frequency being \n\nprescribed and the request",
+            "Furthermore, the request",
+        )
+        .replace(
+            "and the request lacking the \n\nspecific dosage frequency being provided in the request, ",
+            "",
+        );
+    assert!(!letter.contains("dosage frequency"));
+    let run = |show: &[&str]| {
+        let out = imrlint()
+            .args(["check", "--format", "json"])
+            .args(show)
+            .arg("-")
+            .write_stdin(letter.clone())
+            .output()
+            .unwrap();
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let codes = |v: &serde_json::Value| -> Vec<String> {
+        v["files"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                format!(
+                    "{}/{}",
+                    f["rule"].as_str().unwrap(),
+                    f["reason"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    let default = run(&[]);
+    assert!(codes(&default).is_empty(), "{:?}", codes(&default));
+    let reasons = default["files"][0]["items"][0]["reasons"]
+        .as_array()
+        .unwrap();
+    let frequency = reasons
+        .iter()
+        .find(|r| r["reason"] == "dosing-frequency-missing")
+        .unwrap();
+    assert_eq!(frequency["applies"], true);
+    assert_eq!(frequency["cited"], false);
+    assert_eq!(
+        codes(&run(&["--show", "supporting"])),
+        ["mtus-benzodiazepines/dosing-frequency-missing"]
+    );
 }

@@ -22,11 +22,13 @@ fn batch() -> tempfile::TempDir {
     dir
 }
 
+/// `imrlint check` in `dir`. The seeds' supporting notes (`--show supporting`) give these tests
+/// findings to baseline, suppress and watch.
 fn check(dir: &Path, args: &[&str]) -> (String, String) {
     let out = Command::cargo_bin("imrlint")
         .unwrap()
         .current_dir(dir)
-        .args(["check", "--format", "concise"])
+        .args(["check", "--format", "concise", "--show", "supporting"])
         .args(args)
         .arg(".")
         .output()
@@ -141,6 +143,8 @@ fn watch_runs_again_when_a_letter_changes() {
         .args([
             "check",
             "--watch",
+            "--show",
+            "supporting",
             "--no-config",
             "--format",
             "concise",

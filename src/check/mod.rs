@@ -92,7 +92,7 @@ pub struct Checked {
 }
 
 /// Checks a letter whose facts are read.
-pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet) -> Checked {
+pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet, options: Options) -> Checked {
     let folded = letter.text.folded();
     let concepts = letter_concepts(facts, rules);
     let mut items = Vec::new();
@@ -165,7 +165,13 @@ pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet) -> Checked {
                 });
             }
         }
-        findings.extend(reason_findings(letter, item, &reasons, rules));
+        findings.extend(reason_findings(
+            letter,
+            item,
+            &reasons,
+            rules,
+            options.show_supporting,
+        ));
         findings.extend(decision_finding(letter, item, conclusion.as_ref()));
         findings.extend(procedure_finding(letter, item, item_facts));
         findings.extend(guideline_findings(letter, item, item_facts, &cites, rules));
@@ -188,6 +194,13 @@ pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet) -> Checked {
     findings.extend(misspellings(letter, letter.summary.as_slice(), None, rules));
     findings.extend(contradictions(letter, &rationales, rules));
     Checked { items, findings }
+}
+
+/// What a check reports beyond its defaults.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Also report a supporting reason left out beside a deciding reason the rationale gives.
+    pub show_supporting: bool,
 }
 
 /// Invented letters for the checks' unit tests: a 2016 letter with the given summary and items,

@@ -12,6 +12,7 @@ pub(super) fn reason_findings(
     item: &Item,
     reasons: &[ReasonResult],
     rules: &RuleSet,
+    show_supporting: bool,
 ) -> Vec<Finding> {
     let rationale = item.rationale.clone().unwrap_or(item.heading.clone());
     if item.decision == Decision::Overturned {
@@ -45,29 +46,13 @@ pub(super) fn reason_findings(
     if item.decision != Decision::Upheld {
         return Vec::new();
     }
-    let mut out = Vec::new();
+    let mut out = missing_reasons(letter, item, reasons, &rationale, show_supporting);
     for r in reasons {
         let Some(reason) = rules.reasons.index(&r.reason).map(|i| rules.reasons.get(i)) else {
             continue;
         };
         let title = reason.title.as_str();
         let (kind, severity, message, at) = match (r.applies, r.cited) {
-            (Some(true), false) => {
-                let severity = if r.role == Role::Primary {
-                    Severity::Warning
-                } else {
-                    Severity::Note
-                };
-                (
-                    Kind::MissingReason,
-                    severity,
-                    format!(
-                        "the rationale does not give a reason that applies: {}",
-                        r.message
-                    ),
-                    rationale.start..rationale.start + 1,
-                )
-            }
             (Some(false), true) if r.claim.is_some() => (
                 Kind::UnsupportedClaim,
                 Severity::Warning,
@@ -86,28 +71,120 @@ pub(super) fn reason_findings(
             ),
             _ => continue,
         };
-        out.push(Finding {
-            kind,
-            severity,
-            rule: Some(r.rule.clone()),
-            reason: Some(r.reason.clone()),
-            item: Some(item.index),
-            message,
-            help: r.help.clone(),
-            labels: std::iter::once(label(
-                letter,
-                &at,
-                if r.cited {
-                    "cited here"
-                } else {
-                    "this rationale"
-                },
-            ))
-            .chain(r.evidence.iter().cloned())
-            .collect(),
-        });
+        out.push(reason_finding(
+            letter, item, r, kind, severity, message, &at,
+        ));
     }
     out
+}
+
+/// Reasons that apply and that an upheld rationale leaves out.
+///
+/// A rationale that gives a reason that applies (or may: the facts leave it unknown) has a basis:
+/// another it leaves out is true but useless to the auditor, and is said only with
+/// `show_supporting`. A rationale that gives none
+/// has one defect, not one per reason: a single finding names the deciding reason it should have
+/// given (a warning when a primary reason applies, else a note) and lists the others.
+fn missing_reasons(
+    letter: &Letter,
+    item: &Item,
+    reasons: &[ReasonResult],
+    rationale: &std::ops::Range<usize>,
+    show_supporting: bool,
+) -> Vec<Finding> {
+    // A reason given that the facts leave unknown may well hold: the rationale has a basis
+    // imrlint cannot weigh, so it is not said to give none.
+    let decided = reasons.iter().any(|r| r.applies != Some(false) && r.cited);
+    let mut missing: Vec<&ReasonResult> = reasons
+        .iter()
+        .filter(|r| r.applies == Some(true) && !r.cited)
+        .collect();
+    let at = rationale.start..rationale.start + 1;
+    if show_supporting {
+        return missing
+            .iter()
+            .map(|r| {
+                let message = format!(
+                    "the rationale does not give a reason that applies: {}",
+                    r.message
+                );
+                reason_finding(
+                    letter,
+                    item,
+                    r,
+                    Kind::MissingReason,
+                    severity_of(r),
+                    message,
+                    &at,
+                )
+            })
+            .collect();
+    }
+    if decided {
+        return Vec::new();
+    }
+    // The deciding reason first; the sort is stable, so the rules' own order stays otherwise.
+    missing.sort_by_key(|r| r.role != Role::Primary);
+    let Some((first, others)) = missing.split_first() else {
+        return Vec::new();
+    };
+    let mut message = format!(
+        "the rationale gives none of the reasons that apply: {}",
+        first.message
+    );
+    if !others.is_empty() {
+        let others: Vec<&str> = others.iter().map(|r| r.message.as_str()).collect();
+        message.push_str(&format!("; nor: {}", others.join("; ")));
+    }
+    vec![reason_finding(
+        letter,
+        item,
+        first,
+        Kind::MissingReason,
+        severity_of(first),
+        message,
+        &at,
+    )]
+}
+
+/// A reason the guideline treats as deciding is a warning when left out; a supporting one, a note.
+fn severity_of(r: &ReasonResult) -> Severity {
+    if r.role == Role::Primary {
+        Severity::Warning
+    } else {
+        Severity::Note
+    }
+}
+
+fn reason_finding(
+    letter: &Letter,
+    item: &Item,
+    r: &ReasonResult,
+    kind: Kind,
+    severity: Severity,
+    message: String,
+    at: &std::ops::Range<usize>,
+) -> Finding {
+    Finding {
+        kind,
+        severity,
+        rule: Some(r.rule.clone()),
+        reason: Some(r.reason.clone()),
+        item: Some(item.index),
+        message,
+        help: r.help.clone(),
+        labels: std::iter::once(label(
+            letter,
+            at,
+            if r.cited {
+                "cited here"
+            } else {
+                "this rationale"
+            },
+        ))
+        .chain(r.evidence.iter().cloned())
+        .collect(),
+    }
 }
 
 #[cfg(test)]
@@ -154,6 +231,58 @@ mod tests {
             !found
                 .iter()
                 .any(|(k, _, _)| matches!(k, Kind::UnsupportedClaim | Kind::UnverifiedClaim)),
+            "{found:?}"
+        );
+    }
+
+    fn missing(rationale: &str) -> Vec<String> {
+        findings(
+            SUMMARY,
+            &[("Clonazepam 1 mg #90", "Upheld", BENZODIAZEPINES, rationale)],
+        )
+        .into_iter()
+        .filter(|(k, _, _)| *k == Kind::MissingReason)
+        .filter_map(|(_, _, r)| r)
+        .collect()
+    }
+
+    /// The request gives no frequency, a supporting reason; the rationale gives the deciding
+    /// one, so the supporting one is not reported.
+    #[test]
+    fn a_supporting_reason_left_out_beside_a_deciding_one_given_is_not_reported() {
+        assert_eq!(
+            missing(
+                "The patient has taken clonazepam on a long-term basis. Not medically necessary."
+            ),
+            Vec::<String>::new()
+        );
+    }
+
+    /// A rationale that gives no reason that applies has one defect: one finding, naming the
+    /// deciding reason, not one per reason left out.
+    #[test]
+    fn a_rationale_giving_no_reason_is_one_finding_naming_the_deciding_reason() {
+        assert_eq!(
+            missing("The request is not medically necessary."),
+            ["long-term-use"]
+        );
+    }
+
+    /// A reason given whose facts are unknown may hold: the rationale has a basis imrlint cannot
+    /// weigh, and is not said to give none.
+    #[test]
+    fn a_reason_given_that_the_facts_leave_unknown_is_a_basis() {
+        let found = findings(
+            "The injured worker is a 45 year old male with anxiety.",
+            &[(
+                "Clonazepam 1 mg #90",
+                "Upheld",
+                BENZODIAZEPINES,
+                "There is no documentation of efficacy with this medication. Not medically necessary.",
+            )],
+        );
+        assert!(
+            !found.iter().any(|(k, _, _)| *k == Kind::MissingReason),
             "{found:?}"
         );
     }
