@@ -1,5 +1,6 @@
 //! Property tests: whatever bytes come in, reading never panics and every span of every fact lies
-//! inside the text, on character boundaries.
+//! inside the text, on character boundaries; and a normal examination, however it is written,
+//! never reads as an abnormal finding.
 
 use imrlint::input::Origin;
 use imrlint::linter::Linter;
@@ -108,4 +109,73 @@ proptest! {
     fn mutated_later_letters_keep_spans_inside(bytes in mutated(LETTER_2016)) {
         read_and_check(bytes)?;
     }
+
+    #[test]
+    fn a_normal_examination_never_yields_an_abnormal_finding(
+        exam in prop::collection::vec(normal_exam_sentence(), 1..5)
+    ) {
+        let summary = format!("The injured worker is a 40 year old male with low back pain. {}", exam.join(" "));
+        let letter = format!(
+            "Case Number: CM16-0000001\nDate of Injury: 10/16/2015\n\nHOW THE IMR FINAL DETERMINATION WAS MADE\nx\n\nCLINICAL CASE SUMMARY\n{summary}\n\nIMR ISSUES, DECISIONS AND RATIONALES\nMRI of the lumbar spine: Upheld\nDecision rationale: Not medically necessary.\n"
+        );
+        let (_, l) = LINTER
+            .read_bytes(Origin::File("exam.txt".into()), letter.into_bytes())
+            .expect("a letter");
+        let facts = LINTER.facts(&l);
+        for c in &facts.concepts {
+            prop_assert!(
+                !(ABNORMAL.contains(&c.concept.as_str()) && c.status == imrlint::rules::Status::Affirmed),
+                "`{}` read as an affirmed {} in: {summary}",
+                c.text,
+                c.concept
+            );
+        }
+    }
+}
+
+/// The concepts a normal examination must never affirm: an objective neurologic finding, and
+/// radicular signs.
+const ABNORMAL: [&str; 2] = ["neurologic-deficit", "radiculopathy"];
+
+/// One sentence of a normal neurologic examination, in the ways notes write one.
+fn normal_exam_sentence() -> impl Strategy<Value = String> {
+    let test = prop::sample::select(vec![
+        "Straight leg raise",
+        "Straight leg raising",
+        "Seated straight leg raise test",
+        "SLR",
+        "Spurling's test",
+        "Spurling's maneuver",
+        "Tinel's sign at the wrist",
+        "Phalen's test",
+    ]);
+    let negative = prop::sample::select(vec![
+        "was negative",
+        "was negative bilaterally",
+        "negative",
+        "negative bilaterally",
+        "is negative on the right",
+        "was noted to be negative",
+    ]);
+    let level = prop::sample::select(vec!["C5-T1", "L4-S1", "L5 and S1", "C6 and C7", "L3-S1"]);
+    let other = prop::sample::select(vec![
+        "Motor strength was 5/5 throughout the lower extremities.",
+        "Strength was 5/5 in all muscle groups.",
+        "Reflexes were 2+ and symmetric.",
+        "Deep tendon reflexes are 2+ and equal bilaterally.",
+        "Patellar and Achilles reflexes were 2+ bilaterally.",
+        "There were no focal neurologic deficits.",
+        "The neurologic examination was normal.",
+        "Gait was normal.",
+        "Sensation was grossly intact.",
+        "He denied numbness, tingling or weakness.",
+    ]);
+    prop_oneof![
+        (test, negative).prop_map(|(t, n)| format!("{t} {n}.")),
+        level
+            .clone()
+            .prop_map(|l| format!("Sensation was intact in the {l} dermatomes.")),
+        level.prop_map(|l| format!("Sensation intact to light touch in the {l} dermatomes.")),
+        other.prop_map(str::to_string),
+    ]
 }

@@ -8,7 +8,7 @@ use std::ops::Range;
 
 use crate::rules::concepts::ConceptId;
 use crate::rules::concepts::Direction;
-use crate::rules::patterns::PatternMatch;
+use crate::rules::patterns::{PatternMatch, longest};
 use crate::rules::{Concepts, Context, Status};
 
 /// A concept found in the text (folded ranges).
@@ -35,10 +35,11 @@ pub struct Scan<'a> {
 impl<'a> Scan<'a> {
     pub fn new(context: &'a Context, folded: &'a str, within: Range<usize>) -> Scan<'a> {
         // Of overlapping triggers the longest decides: `was not clearly stated whether` is uncertain.
+        // Triggers on the very same words all count: one word may reach forward and backward
+        // with scopes of its own (`negative`).
         let pseudo = context.pseudo.find_all(folded, within.clone());
-        let triggers = context
-            .trigger_patterns
-            .find_longest(folded, within.clone())
+        let all = context.trigger_patterns.find_all(folded, within.clone());
+        let triggers = longest(all, |a, b| a.range != b.range)
             .into_iter()
             .filter(|t| {
                 !pseudo
