@@ -286,4 +286,41 @@ mod tests {
             "{found:?}"
         );
     }
+
+    /// The visit course given in other words is a reason given; without it, the deciding reason
+    /// is missing.
+    #[test]
+    fn the_visit_course_in_other_words_is_given() {
+        const SUMMARY: &str = "The injured worker is a 45 year old male with low back pain. He has completed 6 sessions of physical therapy.";
+        const LINE: &str = "Decision based on MTUS Chronic Pain Medical Treatment 2016, Section(s): Physical medicine.";
+        let missing = |rationale: &str| -> Vec<String> {
+            findings(
+                SUMMARY,
+                &[(
+                    "Physical therapy 2x6 for the low back",
+                    "Upheld",
+                    LINE,
+                    rationale,
+                )],
+            )
+            .into_iter()
+            .filter(|(k, _, _)| *k == Kind::MissingReason)
+            .filter_map(|(_, _, r)| r)
+            .collect()
+        };
+        for given in [
+            "Guidelines recommend up to 10 visits for this condition. Not medically necessary.",
+            "The requested number of visits exceeds the recommendations. Not medically necessary.",
+            "This is more sessions than the guideline supports. Not medically necessary.",
+        ] {
+            assert_eq!(missing(given), Vec::<String>::new(), "{given}");
+        }
+        // Near misses: a count of the patient's own visits, or nothing, gives no reason.
+        for none in [
+            "The patient attended 6 visits. Not medically necessary.",
+            "The request is not medically necessary.",
+        ] {
+            assert_eq!(missing(none), ["visits-exceed-guideline"], "{none}");
+        }
+    }
 }
