@@ -873,3 +873,36 @@ fn a_supporting_reason_left_out_beside_the_deciding_one_is_shown_on_request() {
         ["mtus-benzodiazepines/dosing-frequency-missing"]
     );
 }
+
+/// An item no rule covers is said to be unchecked, as a note, and counted; an item a rule covers
+/// is not.
+#[test]
+fn an_item_no_rule_covers_is_a_note_and_counted_unchecked() {
+    let letter = std::fs::read_to_string(case("seed-000.txt"))
+        .unwrap()
+        .replace(
+            "Clonazepam 1 mg #90 with 1 refill:  Upheld",
+            "Purchase of a hot tub:  Upheld",
+        );
+    let (_, v) = check_stdin(letter);
+    let findings = v["files"][0]["findings"].as_array().unwrap();
+    let no_rule: Vec<&serde_json::Value> =
+        findings.iter().filter(|f| f["kind"] == "no-rule").collect();
+    assert_eq!(no_rule.len(), 1, "{findings:?}");
+    assert_eq!(no_rule[0]["severity"], "note");
+    assert!(
+        findings.iter().all(|f| f["severity"] != "warning"),
+        "{findings:?}"
+    );
+    assert_eq!(v["summary"]["unchecked"], 1);
+
+    let (_, v) = check_json(&[&case("seed-000.txt")]);
+    assert_eq!(v["summary"]["unchecked"], 0);
+    assert!(
+        v["files"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["kind"] != "no-rule")
+    );
+}

@@ -100,12 +100,18 @@ pub(super) fn guideline_findings(
                 ));
             }
         }
-        // A topic that does not fit the item: every cited topic says what it covers, none covers it.
+        // A topic that does not fit the item: every cited topic says what it covers, none covers
+        // it. An item imrlint cannot place (its category unknown, or a drug it does not know)
+        // may well fit: it abstains.
+        let known = rules
+            .categories
+            .knows(&facts.category, facts.drug.is_some());
         let covers: Vec<&crate::rules::guidelines::Covers> = cited_topics
             .iter()
             .filter_map(|t| doc.doc.topics[*t].covers.as_ref())
             .collect();
-        if !covers.is_empty()
+        if known
+            && !covers.is_empty()
             && covers.len() == cited_topics.len()
             && !covers.iter().any(|cv| fits(cv, facts))
         {
@@ -233,5 +239,23 @@ mod tests {
             &[("Aquatic therapy", "Upheld", cited, rationale)],
         );
         assert!(!has(&found, Kind::NoGuideline), "{found:?}");
+    }
+
+    /// A topic that covers another class is a mismatch for a drug imrlint knows; for one it does
+    /// not know (a new brand), it abstains.
+    #[test]
+    fn a_topic_mismatch_only_for_an_item_imrlint_can_place() {
+        let opioids = "Decision based on MTUS Chronic Pain Medical Treatment 2016, Section(s): Opioids, specific drug list.";
+        let rationale = "The request is not medically necessary.";
+        let known = findings(
+            "A 45 year old male.",
+            &[("Meloxicam 15 mg #30", "Upheld", opioids, rationale)],
+        );
+        assert!(has(&known, Kind::GuidelineMismatch), "{known:?}");
+        let unknown = findings(
+            "A 45 year old male.",
+            &[("Zorbanex 15 mg #30", "Upheld", opioids, rationale)],
+        );
+        assert!(!has(&unknown, Kind::GuidelineMismatch), "{unknown:?}");
     }
 }

@@ -86,6 +86,7 @@ pub enum Kind {
     NoGuideline,
     Contradiction,
     Misspelling,
+    NoRule,
     Unreadable,
 }
 
@@ -101,6 +102,7 @@ impl Kind {
             Kind::NoGuideline => "no-guideline",
             Kind::Contradiction => "contradiction",
             Kind::Misspelling => "misspelling",
+            Kind::NoRule => "no-rule",
             Kind::Unreadable => "unreadable",
         }
     }
@@ -125,6 +127,7 @@ impl Kind {
             Kind::NoGuideline => "The reviewer cited no medical evidence",
             Kind::Contradiction => "Two rationales of one letter state opposite facts",
             Kind::Misspelling => "A drug name is misspelled",
+            Kind::NoRule => "No rule covers the item: nothing about it was checked",
             Kind::Unreadable => "The file could not be read as a determination letter",
         }
     }

@@ -7,8 +7,8 @@ use std::ops::Range;
 
 use serde::Serialize;
 
-use crate::facts::Facts;
-use crate::letter::{Decision, Letter};
+use crate::facts::{Facts, ItemFacts};
+use crate::letter::{Decision, Item, Letter};
 use crate::rules::RuleSet;
 use crate::rules::checks::Role;
 
@@ -165,6 +165,7 @@ pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet, options: Options) 
                 });
             }
         }
+        findings.extend(no_rule_finding(letter, item, item_facts, &applied));
         findings.extend(reason_findings(
             letter,
             item,
@@ -194,6 +195,43 @@ pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet, options: Options) 
     findings.extend(misspellings(letter, letter.summary.as_slice(), None, rules));
     findings.extend(contradictions(letter, &rationales, rules));
     Checked { items, findings }
+}
+
+/// An item no rule covers: imrlint says what it could not check rather than judge it.
+fn no_rule_finding(
+    letter: &Letter,
+    item: &Item,
+    facts: &ItemFacts,
+    applied: &[(String, Option<bool>)],
+) -> Option<Finding> {
+    if covered(applied) {
+        return None;
+    }
+    Some(Finding {
+        kind: Kind::NoRule,
+        severity: Severity::Note,
+        rule: None,
+        reason: None,
+        item: Some(item.index),
+        message: format!(
+            "no rule covers this item ({}): nothing about it was checked",
+            facts.category
+        ),
+        help: "imrlint checks what its rules cover; a rule for this kind of item goes in a rules folder laid over the built-in rules (README, Rule files)".into(),
+        labels: vec![finding::label(letter, &item.treatment, "unchecked")],
+    })
+}
+
+/// Whether a rule applies to an item.
+fn covered(applied: &[(String, Option<bool>)]) -> bool {
+    applied.iter().any(|(_, a)| *a == Some(true))
+}
+
+impl ItemResult {
+    /// No rule covers the item: nothing about it was checked.
+    pub fn unchecked(&self) -> bool {
+        !covered(&self.rules)
+    }
 }
 
 /// What a check reports beyond its defaults.

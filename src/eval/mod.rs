@@ -198,7 +198,7 @@ pub fn score(gold: &Gold, result: &LetterResult) -> LetterScore {
             let found: Vec<&Finding> = checked
                 .findings
                 .iter()
-                .filter(|f| f.kind != Kind::Unreadable)
+                .filter(|f| !matches!(f.kind, Kind::Unreadable | Kind::NoRule))
                 .collect();
             let mut out = score_findings(gold, &result.path, text, &found);
             out.alignment = alignment(gold, &result.path, facts);

@@ -112,6 +112,7 @@ impl Batch {
         let tiles = [
             ("letters", c.files),
             ("items", c.items),
+            ("unchecked items (no rule)", c.unchecked),
             ("errors", c.findings[Severity::Error as usize]),
             ("warnings", c.findings[Severity::Warning as usize]),
             ("notes", c.findings[Severity::Note as usize]),

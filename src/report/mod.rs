@@ -86,6 +86,8 @@ impl LetterResult {
 pub struct Counts {
     pub files: usize,
     pub items: usize,
+    /// Items no rule covers: nothing about them was checked.
+    pub unchecked: usize,
     /// By severity: note, warning, error.
     pub findings: [usize; 3],
 }
@@ -93,8 +95,9 @@ pub struct Counts {
 impl Counts {
     pub fn add(&mut self, r: &LetterResult) {
         self.files += 1;
-        if let Outcome::Checked { facts, .. } = &r.outcome {
+        if let Outcome::Checked { facts, checked, .. } = &r.outcome {
             self.items += facts.items.len();
+            self.unchecked += checked.items.iter().filter(|i| i.unchecked()).count();
         }
         for f in r.reported() {
             self.findings[f.severity as usize] += 1;
@@ -105,6 +108,7 @@ impl Counts {
         json!({
             "files": self.files,
             "items": self.items,
+            "unchecked": self.unchecked,
             "findings": {
                 "error": self.findings[Severity::Error as usize],
                 "warning": self.findings[Severity::Warning as usize],
@@ -113,12 +117,18 @@ impl Counts {
         })
     }
 
-    /// `3 letters, 5 items: 0 errors, 1 warning, 4 notes`
+    /// `3 letters, 5 items: 0 errors, 1 warning, 4 notes`, with `(1 unchecked: no rule)` after
+    /// the items when some are.
     pub fn line(&self) -> String {
         let count =
             |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        let unchecked = if self.unchecked > 0 {
+            format!(" ({} unchecked: no rule)", self.unchecked)
+        } else {
+            String::new()
+        };
         format!(
-            "{}, {}: {}, {}, {}\n",
+            "{}, {}{unchecked}: {}, {}, {}\n",
             count(self.files, "letter", "letters"),
             count(self.items, "item", "items"),
             count(self.findings[Severity::Error as usize], "error", "errors"),

@@ -92,13 +92,22 @@ impl Categories {
         })
     }
 
-    /// The category of a treatment: the first in file order whose patterns match, or whose
-    /// `drug` flag is set when the treatment names a drug; the last category otherwise.
     /// The index of the category with this id.
     pub fn index(&self, id: &str) -> Option<usize> {
         self.categories.iter().position(|c| c.id == id)
     }
 
+    /// Whether imrlint knows what an item of this category and drug is: not the fallback
+    /// category, and not a drug category without a drug it knows.
+    pub fn knows(&self, category: &str, has_drug: bool) -> bool {
+        match self.index(category) {
+            Some(i) => i + 1 < self.categories.len() && (has_drug || !self.categories[i].drug),
+            None => false,
+        }
+    }
+
+    /// The category of a treatment: the first in file order whose patterns match, or whose
+    /// `drug` flag is set when the treatment names a drug; the last category otherwise.
     pub fn classify(&self, treatment: &str, names_drug: bool) -> &Category {
         let hits = self.patterns.find_all(treatment, 0..treatment.len());
         self.categories
