@@ -190,12 +190,45 @@ pub(super) fn item_facts(
         .categories
         .classify(&folded[treatment.clone()], !drugs.is_empty());
     let category_index = rules.categories.index(&category.id);
-    let parsed = request::parse(
+    let therapy = category.counts == Counts::Sessions;
+    let mut parsed = request::parse(
         &rules.requests,
         &folded[treatment.clone()],
         treatment.start,
-        category.counts == Counts::Sessions,
+        therapy,
     );
+    // How often and how many, when the item's line leaves them out, from the summary's own
+    // statement of the request naming the same drug or kind of treatment.
+    let unstated = parsed.frequency.is_none() || (therapy && parsed.sessions.is_none());
+    if unstated
+        && let Some(stated) = earlier.request_statement(folded, |s| match found.first() {
+            Some(d) => rules
+                .drugs
+                .find(folded, s.clone())
+                .into_iter()
+                .map(|m| (m.drug == d.drug, m.range.start))
+                .collect(),
+            None => rules
+                .categories
+                .patterns
+                .find_all(folded, s.clone())
+                .into_iter()
+                .map(|m| (Some(m.owner) == category_index, m.range.start))
+                .collect(),
+        })
+    {
+        let summary = request::parse(
+            &rules.requests,
+            &folded[stated.clone()],
+            stated.start,
+            therapy,
+        );
+        parsed.frequency = parsed.frequency.or(summary.frequency);
+        if therapy {
+            parsed.sessions = parsed.sessions.or(summary.sessions);
+            parsed.weeks = parsed.weeks.or(summary.weeks);
+        }
+    }
     let at = |r: &Range<usize>| text.span(r.clone());
     let anatomy = &rules.anatomy;
     let mut body_parts: Vec<Spanned<String>> = Vec::new();
@@ -430,5 +463,57 @@ mod tests {
             &["Post-operative physical therapy for the right knee, 12 sessions"],
         );
         assert!(alone.items[0].procedure.is_none());
+    }
+
+    /// What the item's line leaves out is read from the summary's statement of the request; a
+    /// sentence about the treatment given is not one.
+    #[test]
+    fn a_request_stated_in_the_summary_fills_what_the_line_leaves_out() {
+        let therapy = |sentence: &str| {
+            let f = facts(
+                &format!("The injured worker is a 40 year old male. {sentence}"),
+                &["Physical therapy for the left shoulder"],
+            );
+            f.items[0].request.sessions.as_ref().map(|s| s.value)
+        };
+        assert_eq!(
+            therapy(
+                "The Request for Authorization asked for physical therapy 2 times a week for 4 weeks."
+            ),
+            Some(8)
+        );
+        assert_eq!(
+            therapy("He attended physical therapy 2 times a week for 4 weeks."),
+            None
+        );
+        let drug = |sentence: &str| {
+            let f = facts(
+                &format!("The injured worker is a 40 year old male. {sentence}"),
+                &["Meloxicam 15 mg #30"],
+            );
+            f.items[0]
+                .request
+                .frequency
+                .as_ref()
+                .and_then(|f| f.per_day)
+        };
+        assert_eq!(
+            drug("The request was for meloxicam 15 mg once daily #30."),
+            Some([1.0, 1.0])
+        );
+        assert_eq!(drug("He takes meloxicam twice daily."), None);
+        // The statement of another drug's request says nothing of this one.
+        assert_eq!(
+            drug("The request was for cyclobenzaprine 10 mg once daily #30."),
+            None
+        );
+        assert_eq!(
+            drug("The request was for meloxicam and cyclobenzaprine 10 mg once daily."),
+            None
+        );
+        assert_eq!(
+            therapy("The request was for physical therapy and acupuncture, 6 sessions."),
+            None
+        );
     }
 }

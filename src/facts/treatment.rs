@@ -73,6 +73,8 @@ pub(super) fn treatment_weeks(
 /// item's questions about earlier treatment.
 pub(super) struct TreatmentSentences {
     sentences: Vec<(Range<usize>, Vec<PatternMatch>)>,
+    /// The summary's sentences about the request and its review.
+    about_the_request: Vec<Range<usize>>,
 }
 
 impl TreatmentSentences {
@@ -92,7 +94,36 @@ impl TreatmentSentences {
                 })
                 .filter(|(_, found)| !found.is_empty())
                 .collect(),
+            about_the_request: sentences
+                .iter()
+                .filter(|s| any_match(&rules.requests.about_the_request, &folded[(*s).clone()]))
+                .cloned()
+                .collect(),
         }
+    }
+
+    /// The summary's own statement of the request, for what the item's line leaves out ("the
+    /// Request for Authorization asked for physical therapy 2 times a week for 4 weeks"): in the
+    /// first sentence about the request where `names` finds the item's drug or kind of
+    /// treatment (its mentions, and those of any other), from the item's first mention to the
+    /// next mention of another, a semicolon or the sentence's end.
+    pub(super) fn request_statement(
+        &self,
+        folded: &str,
+        names: impl Fn(&Range<usize>) -> Vec<(bool, usize)>,
+    ) -> Option<Range<usize>> {
+        self.about_the_request.iter().find_map(|s| {
+            let mentions = names(s);
+            let from = mentions.iter().find(|(own, _)| *own)?.1;
+            let other = mentions
+                .iter()
+                .filter(|(own, at)| !own && *at > from)
+                .map(|(_, at)| *at)
+                .min()
+                .unwrap_or(s.end);
+            let end = folded[from..other].find(';').map_or(other, |i| from + i);
+            Some(from..end)
+        })
     }
 
     /// The sentences naming the category (its index), with all their category mentions.
