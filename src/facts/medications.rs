@@ -59,6 +59,12 @@ pub(super) fn medications(
             {
                 med.first_documented = Some(date_fact(text, earliest));
             }
+            // What a sentence about the request or its review says ("utilization review denied
+            // tramadol for lack of documented efficacy") is the reviewers' account, not what the
+            // record documents of the drug's use.
+            if about_request {
+                continue;
+            }
             for c in mentions.iter().filter(|c| c.sentence == *s) {
                 let id = rules.concepts.get(c.concept).id.clone();
                 // Within one drug, an affirmed statement stands over a negated one only if no
@@ -170,5 +176,30 @@ mod tests {
         };
         assert_eq!(date("meloxicam").as_deref(), Some("2016-03-01"));
         assert_eq!(date("cyclobenzaprine").as_deref(), Some("2016-06-01"));
+    }
+
+    /// The history of the request is not the patient's: what a review found of a drug is not
+    /// what the record documents of its use.
+    #[test]
+    fn a_review_s_finding_is_not_what_the_record_documents() {
+        let concepts = |sentence: &str| {
+            let f = facts(
+                &format!("The injured worker is a 40 year old male. {sentence}"),
+                &[ITEM],
+            );
+            f.medications
+                .iter()
+                .find(|m| m.drug == "meloxicam")
+                .map(|m| m.concepts.keys().cloned().collect::<Vec<_>>())
+        };
+        assert_eq!(
+            concepts("Utilization review denied meloxicam for lack of documented efficacy."),
+            Some(Vec::new())
+        );
+        // Near miss: the record's own account of the drug.
+        assert_eq!(
+            concepts("Meloxicam has provided no documented efficacy."),
+            Some(vec!["efficacy".to_string()])
+        );
     }
 }
