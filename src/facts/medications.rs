@@ -196,10 +196,16 @@ mod tests {
             concepts("Utilization review denied meloxicam for lack of documented efficacy."),
             Some(Vec::new())
         );
-        // Near miss: the record's own account of the drug.
+        // Near misses: the record's own account of the drug, also beside a patient who denied
+        // a symptom or works modified duty (neither is a review's denial or modification).
         assert_eq!(
             concepts("Meloxicam has provided no documented efficacy."),
             Some(vec!["efficacy".to_string()])
         );
+        let beside = concepts(
+            "On modified duty, he denied side effects and meloxicam has provided no documented efficacy.",
+        )
+        .unwrap();
+        assert!(beside.contains(&"efficacy".to_string()), "{beside:?}");
     }
 }

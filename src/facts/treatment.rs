@@ -146,7 +146,9 @@ pub(super) fn prior_treatment(
     let requests = &rules.requests;
     treatment.naming(owner).find_map(|(s, found)| {
         let sentence = &folded[s.clone()];
-        let mention = found.iter().find(|m| m.owner == owner)?;
+        let mention = found.iter().find(|m| {
+            m.owner == owner && !any_match(&requests.self_directed, &folded[m.range.clone()])
+        })?;
         let given = requests
             .prior_treatment
             .iter()
@@ -239,5 +241,24 @@ mod tests {
             &[THERAPY],
         );
         assert_eq!(f.patient.treatment_weeks.map(|w| w.value), Some(13));
+    }
+
+    /// A home exercise program is not therapy given; physical therapy named alike is. A patient
+    /// on modified duty is not a request modified by review.
+    #[test]
+    fn a_home_exercise_program_is_not_therapy_given() {
+        let prior = |sentence: &str| {
+            let f = facts(
+                &format!("The injured worker is a 40 year old male. {sentence}"),
+                &[THERAPY],
+            );
+            f.items[0].prior_treatment.is_some()
+        };
+        assert!(!prior(
+            "Treatment to date includes modified work activity, home exercise program, and medications."
+        ));
+        assert!(prior(
+            "Treatment to date includes modified work activity, physical therapy, and medications."
+        ));
     }
 }

@@ -36,6 +36,10 @@ pub struct RequestsFile {
     /// ('the request for acupuncture was previously denied').
     #[serde(default)]
     pub about_the_request: Vec<String>,
+    /// What a patient does on their own ('home exercise program'): named among the treatment
+    /// given, it is not sessions of the therapy whose category it shares.
+    #[serde(default)]
+    pub self_directed: Vec<String>,
     /// How long treatment lasted, in a sentence about treatment: regexes with a group `n` (a
     /// number, `{number}` as in `completed_sessions`) and a group naming the unit (`day`,
     /// `week` or `month`).
@@ -234,6 +238,7 @@ pub struct Requests {
     pub completed_sessions: Vec<Regex>,
     pub prior_treatment: Vec<Regex>,
     pub about_the_request: Vec<Regex>,
+    pub self_directed: Vec<Regex>,
     pub treatment_duration: Vec<Regex>,
     pub summary: Summary,
     pub grammar: Grammar,
@@ -295,6 +300,7 @@ impl Requests {
         };
         let prior_treatment = patterns("prior_treatment", &f.prior_treatment, &mut errors);
         let about_the_request = patterns("about_the_request", &f.about_the_request, &mut errors);
+        let self_directed = patterns("self_directed", &f.self_directed, &mut errors);
         // `{number}`: digits or a cardinal word.
         let number = std::iter::once(r"\d+".to_string())
             .chain(f.numbers.words.iter().map(|w| regex::escape(&w.word)))
@@ -354,6 +360,7 @@ impl Requests {
             completed_sessions,
             prior_treatment,
             about_the_request,
+            self_directed,
             treatment_duration,
             summary,
             grammar,
@@ -516,6 +523,7 @@ impl super::Knowledge for RequestsFile {
         self.completed_sessions.extend(later.completed_sessions);
         self.prior_treatment.extend(later.prior_treatment);
         self.about_the_request.extend(later.about_the_request);
+        self.self_directed.extend(later.self_directed);
         self.treatment_duration.extend(later.treatment_duration);
         self.numbers.words.extend(later.numbers.words);
         self.numbers.other_words.extend(later.numbers.other_words);
