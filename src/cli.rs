@@ -142,7 +142,8 @@ pub enum GoldCommand {
     /// How far two blind reviewers agree: Cohen's kappa on each item's sound/problem and per
     /// finding kind, and the findings both raised.
     Agreement(AgreementArgs),
-    /// Print each letter's split (tune or test): rules are written from tune letters only.
+    /// Print each letter's split (tune or test), as eval scores it: a gold file's pinned split,
+    /// else the rule of the file-name hash. Rules are written from tune letters only.
     Split(SplitArgs),
 }
 
@@ -162,6 +163,9 @@ pub struct SplitArgs {
     /// Letters: files or folders (searched recursively).
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
+    /// The folder of gold annotations whose pinned splits hold (none there: the hash decides).
+    #[arg(long, value_name = "DIR", default_value = "cases/gold")]
+    pub gold: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]
@@ -1095,13 +1099,28 @@ fn run_eval(args: &EvalArgs) -> ExitCode {
 
 /// `imrlint gold split`: each letter's split, by the rule every gold file follows unless pinned.
 fn run_split(args: &SplitArgs) -> ExitCode {
+    use imrlint::gold::{self, Annotator};
+    let golds = if args.gold.is_dir() {
+        match gold::read_dir(&args.gold, Annotator::Adjudicated) {
+            Ok(g) => g,
+            Err(errors) => {
+                print_gold_errors(&errors);
+                return ExitCode::from(EXIT_USAGE);
+            }
+        }
+    } else {
+        Default::default()
+    };
     let inputs = Inputs::expand(&args.paths, |_| true);
     for i in 0..inputs.len() {
         let path = match inputs.get(i) {
             Ok(origin) => origin.display_name(),
             Err((path, _)) => path.display().to_string(),
         };
-        let split = imrlint::gold::split_of(&imrlint::gold::stem(std::path::Path::new(&path)));
+        let stem = gold::stem(std::path::Path::new(&path));
+        let split = golds
+            .get(&stem)
+            .map_or_else(|| gold::split_of(&stem), |g| g.split());
         println!("{}\t{path}", split.id());
     }
     ExitCode::SUCCESS

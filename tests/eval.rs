@@ -192,6 +192,17 @@ fn a_split_with_no_letter_has_nothing_to_score() {
         .assert()
         .success()
         .stdout(predicate::str::starts_with("tune\t"));
+    // A gold file's pinned split holds over the hash, for `gold split` as for eval.
+    let pinned = gold("adjudicated", &letter()).replace("items:", "split: test\nitems:");
+    let pinned_dir = dir.path().join("pinned");
+    std::fs::create_dir_all(&pinned_dir).unwrap();
+    std::fs::write(pinned_dir.join("contradiction.yaml"), pinned).unwrap();
+    imrlint(dir.path())
+        .args(["gold", "split", "--gold", "pinned"])
+        .arg(letter())
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("test\t"));
     eval_json(dir.path(), &["--split", "tune"]);
     imrlint(dir.path())
         .args(["eval", "--gold", "gold", "--no-config", "--split", "test"])
