@@ -117,7 +117,8 @@ pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet, options: Options) 
             .clone()
             .unwrap_or(item.heading.end..item.heading.end);
         let read = Rationale::read(rules, folded, rationale.clone());
-        let cites = Cites::find(rules, folded, &read);
+        let restated = restatements(folded, &item.treatment, &rationale);
+        let cites = Cites::find(rules, folded, &read, &restated);
         let conclusion = conclusion(rules, folded, rationale.clone());
         let mut reasons = Vec::new();
         let applied: Vec<(String, Option<bool>)> = rules
@@ -195,6 +196,24 @@ pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet, options: Options) 
     findings.extend(misspellings(letter, letter.summary.as_slice(), None, rules));
     findings.extend(contradictions(letter, &rationales, rules));
     Checked { items, findings }
+}
+
+/// Where a rationale restates the request ("the request for alprazolam 0.5 mg #60 with two
+/// refills is not medically necessary"): words there repeat the request, they give no reason.
+fn restatements(
+    folded: &str,
+    treatment: &Range<usize>,
+    rationale: &Range<usize>,
+) -> Vec<Range<usize>> {
+    let request = folded[treatment.clone()].to_ascii_lowercase();
+    if request.trim().is_empty() {
+        return Vec::new();
+    }
+    let within = folded[rationale.clone()].to_ascii_lowercase();
+    within
+        .match_indices(&request)
+        .map(|(at, _)| rationale.start + at..rationale.start + at + request.len())
+        .collect()
 }
 
 /// An item no rule covers: imrlint says what it could not check rather than judge it.

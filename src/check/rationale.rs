@@ -62,11 +62,19 @@ pub(super) struct Cites {
 }
 
 impl Cites {
-    pub(super) fn find(rules: &RuleSet, folded: &str, rationale: &Rationale) -> Cites {
+    /// The cites of a rationale, outside the places where it restates the request.
+    pub(super) fn find(
+        rules: &RuleSet,
+        folded: &str,
+        rationale: &Rationale,
+        restated: &[Range<usize>],
+    ) -> Cites {
         let reasons = &rules.reasons;
         // Words in quotation marks are the guideline's ("not recommended for long-term use"), not
-        // the reviewer's finding about this patient.
-        let quotes = quoted(folded, rationale.range.clone());
+        // the reviewer's finding about this patient; words of a restated request are the
+        // request's.
+        let mut quotes = quoted(folded, rationale.range.clone());
+        quotes.extend(restated.iter().cloned());
         let mut first: BTreeMap<ReasonId, Range<usize>> = BTreeMap::new();
         let mut claims: BTreeMap<ReasonId, Range<usize>> = BTreeMap::new();
         let mut note = |reason: ReasonId, at: Range<usize>| {

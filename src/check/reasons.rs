@@ -323,4 +323,30 @@ mod tests {
             assert_eq!(missing(none), ["visits-exceed-guideline"], "{none}");
         }
     }
+
+    /// Restating the request is not citing: "with 1 refill" in the restated request gives no
+    /// reason, while the same words applied to the request do.
+    #[test]
+    fn restating_the_request_is_not_citing() {
+        let item = "Clonazepam 1 mg #90 with 1 refill";
+        let missing = |rationale: &str| -> Vec<String> {
+            findings(SUMMARY, &[(item, "Upheld", BENZODIAZEPINES, rationale)])
+                .into_iter()
+                .filter(|(k, _, _)| *k == Kind::MissingReason)
+                .filter_map(|(_, _, r)| r)
+                .collect()
+        };
+        assert_eq!(
+            missing(
+                "The request for Clonazepam 1 mg #90 with 1 refill is not medically necessary."
+            ),
+            ["long-term-use"]
+        );
+        assert_eq!(
+            missing(
+                "The refill requested would not allow for the evaluation of efficacy. Not medically necessary."
+            ),
+            Vec::<String>::new()
+        );
+    }
 }
