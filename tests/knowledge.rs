@@ -111,19 +111,23 @@ fn no_clinical_knowledge_is_written_in_rust() {
     let vocabulary = clinical_vocabulary();
     assert!(vocabulary.len() > 100, "{} words", vocabulary.len());
     assert!(vocabulary.iter().any(|w| w == "clonazepam"));
-    let guard = guard(&vocabulary);
-    let found: Vec<String> = literals()
-        .into_iter()
-        .filter_map(|(file, line, text)| {
-            let word = guard.captures(&text)?["word"].to_string();
-            Some(format!("{file}:{line}: `{word}` in \"{text}\""))
-        })
-        .collect();
+    let found = caught(&guard(&vocabulary));
     assert!(
         found.is_empty(),
         "move these to rules/:\n{}",
         found.join("\n")
     );
+}
+
+/// Every literal of the library's code the guard catches, with its place and the word.
+fn caught(guard: &regex::Regex) -> Vec<String> {
+    literals()
+        .into_iter()
+        .filter_map(|(file, line, text)| {
+            let word = guard.captures(&text)?["word"].to_string();
+            Some(format!("{file}:{line}: `{word}` in \"{text}\""))
+        })
+        .collect()
 }
 
 /// The guard itself: a literal naming a drug, a brand or a body part is caught, and ordinary
@@ -189,13 +193,7 @@ fn no_letter_layout_is_written_in_rust() {
     assert!(guard.is_match("find(\"Date of Injury\")"));
     assert!(!guard.is_match("the reason the case summary does not establish"));
     assert!(!guard.is_match("the rationale does not give a reason that applies"));
-    let found: Vec<String> = literals()
-        .into_iter()
-        .filter_map(|(file, line, text)| {
-            let word = guard.captures(&text)?["word"].to_string();
-            Some(format!("{file}:{line}: `{word}` in \"{text}\""))
-        })
-        .collect();
+    let found = caught(&guard);
     assert!(
         found.is_empty(),
         "move these to rules/layouts.yaml:\n{}",

@@ -82,9 +82,9 @@ pub(super) fn reason_findings(
 ///
 /// A rationale that gives a reason that applies (or may: the facts leave it unknown) has a basis:
 /// another it leaves out is true but useless to the auditor, and is said only with
-/// `show_supporting`. A rationale that gives none
-/// has one defect, not one per reason: a single finding names the deciding reason it should have
-/// given (a warning when a primary reason applies, else a note) and lists the others.
+/// `show_supporting` (which lists every reason left out, one finding each). A rationale that
+/// gives none has one defect, not one per reason: a single finding names the deciding reason it
+/// should have given (a warning when a primary reason applies, else a note) and lists the others.
 fn missing_reasons(
     letter: &Letter,
     item: &Item,
