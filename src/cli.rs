@@ -872,7 +872,7 @@ fn run_rules_list(args: RulesArgs) -> ExitCode {
     };
     let rules = &linter.rules;
     for r in &rules.rules {
-        let doc = &rules.guidelines.documents[r.document].doc;
+        let document = rules.guidelines.get(r.document);
         let reasons: Vec<String> = r
             .reasons
             .iter()
@@ -881,8 +881,8 @@ fn run_rules_list(args: RulesArgs) -> ExitCode {
         println!(
             "{}\t{} / {}\t{}",
             r.rule.id,
-            doc.id,
-            doc.topics[r.topic].id,
+            document.doc.id,
+            document.topic(r.topic).id,
             reasons.join(", ")
         );
     }
@@ -897,8 +897,8 @@ fn run_explain(args: ExplainArgs) -> ExitCode {
     let rules = &linter.rules;
     let mut out = String::new();
     if let Some(r) = rules.rules.iter().find(|r| r.rule.id == args.id) {
-        let doc = &rules.guidelines.documents[r.document];
-        let topic = &doc.doc.topics[r.topic];
+        let doc = rules.guidelines.get(r.document);
+        let topic = doc.topic(r.topic);
         out.push_str(&format!("{}: {}\n\n", r.rule.id, r.rule.title));
         if let Some(d) = &r.rule.description {
             out.push_str(&format!("{}\n\n", d.trim()));

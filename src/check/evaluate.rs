@@ -145,8 +145,8 @@ pub(super) fn missing_fact(e: &cel::ExecutionError) -> bool {
 
 /// The document and topic a rule rests on, for help texts.
 pub(super) fn guideline_name(rules: &RuleSet, rule: &crate::rules::checks::CompiledRule) -> String {
-    let document = &rules.guidelines.documents[rule.document];
-    let (doc, topic) = (&document.doc, &document.doc.topics[rule.topic]);
+    let document = rules.guidelines.get(rule.document);
+    let (doc, topic) = (&document.doc, document.topic(rule.topic));
     match document.pages_label(rule.topic) {
         None => format!("{}, {}", doc.title, topic.title),
         Some(pages) => format!("{}, {}, {pages}", doc.title, topic.title),

@@ -10,7 +10,7 @@ use cel::Program;
 use serde::{Deserialize, Serialize};
 
 use super::definitions::Definitions;
-use super::guidelines::Guidelines;
+use super::guidelines::{DocumentId, Guidelines, TopicId};
 use super::reasons::{ReasonId, Reasons};
 use super::source::{RuleError, RuleFile};
 
@@ -113,8 +113,8 @@ pub struct CompiledRule {
     pub applies_to: Arc<Program>,
     pub reasons: Vec<CompiledReason>,
     /// Index of the guideline document and topic.
-    pub document: usize,
-    pub topic: usize,
+    pub document: DocumentId,
+    pub topic: TopicId,
 }
 
 impl CompiledRule {
@@ -303,13 +303,16 @@ pub fn compile(
         let document = guidelines
             .documents
             .iter()
-            .position(|d| d.doc.id == rule.guideline.document);
+            .position(|d| d.doc.id == rule.guideline.document)
+            .map(DocumentId);
         let topic = document.and_then(|d| {
-            guidelines.documents[d]
+            guidelines
+                .get(d)
                 .doc
                 .topics
                 .iter()
                 .position(|t| t.id == rule.guideline.topic)
+                .map(TopicId)
         });
         if document.is_none() {
             errors.push(file.error(

@@ -143,6 +143,14 @@ pub struct Covers {
     pub categories: Vec<String>,
 }
 
+/// A guideline document of the rule set, by its place in `guidelines.yaml`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DocumentId(pub usize);
+
+/// A topic of one document, by its place in the document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TopicId(pub usize);
+
 /// A compiled document: its topics, chapters and edition names as pattern sets.
 #[derive(Debug, Clone)]
 pub struct CompiledDocument {
@@ -315,6 +323,11 @@ impl Guidelines {
         }
     }
 
+    /// The document of an id.
+    pub fn get(&self, document: DocumentId) -> &CompiledDocument {
+        &self.documents[document.0]
+    }
+
     pub fn document(&self, id: &str) -> Option<&CompiledDocument> {
         self.documents.iter().find(|d| d.doc.id == id)
     }
@@ -331,9 +344,14 @@ impl CompiledDocument {
             .or(editions.first())
     }
 
+    /// The topic of an id.
+    pub fn topic(&self, topic: TopicId) -> &Topic {
+        &self.doc.topics[topic.0]
+    }
+
     /// A topic's pages for a reader, with the edition they belong to: `2009 p. 63-66`.
-    pub fn pages_label(&self, topic: usize) -> Option<String> {
-        let pages = &self.doc.topics[topic].pages;
+    pub fn pages_label(&self, topic: TopicId) -> Option<String> {
+        let pages = &self.topic(topic).pages;
         (!pages.is_empty()).then(|| match self.paged_edition() {
             Some(e) => format!("{} p. {}", e.id, pages.join(", ")),
             None => format!("p. {}", pages.join(", ")),
@@ -450,10 +468,13 @@ documents:
     #[test]
     fn pages_are_labelled_with_the_edition_they_belong_to() {
         let g = compile(TWO_DOCUMENTS).unwrap();
-        assert_eq!(g.documents[0].pages_label(0).as_deref(), Some("2009 p. 24"));
+        assert_eq!(
+            g.documents[0].pages_label(TopicId(0)).as_deref(),
+            Some("2009 p. 24")
+        );
         // A book cited by section whose pages are known: its own edition, not another document's.
         assert_eq!(
-            g.documents[1].pages_label(0).as_deref(),
+            g.documents[1].pages_label(TopicId(0)).as_deref(),
             Some("2004 p. 303-305")
         );
     }
