@@ -285,18 +285,7 @@ impl Requests {
         units("strength_units", &f.strength_units);
         units("count_units", &f.count_units);
         let patterns = |key: &str, list: &[String], errors: &mut Vec<RuleError>| {
-            let mut out = Vec::new();
-            for (i, p) in list.iter().enumerate() {
-                match compile_one(p) {
-                    Ok(re) => out.push(re),
-                    Err(m) => errors.push(file.error(
-                        &format!("{key}[{i}]"),
-                        format!("invalid pattern: {m}"),
-                        None,
-                    )),
-                }
-            }
-            out
+            compile_list(file, key, list, compile_one, &[], errors)
         };
         let prior_treatment = patterns("prior_treatment", &f.prior_treatment, &mut errors);
         let about_the_request = patterns("about_the_request", &f.about_the_request, &mut errors);
