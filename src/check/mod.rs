@@ -70,6 +70,11 @@ pub struct ItemResult {
     #[serde(skip)]
     pub errors: Vec<ConditionError>,
     pub reasons: Vec<ReasonResult>,
+    /// Rationale sentences that state a ground against the request that no reason the rules
+    /// weigh for the item names, each with its words: what imrlint could not check of the
+    /// rationale.
+    #[serde(skip)]
+    pub unread_grounds: Vec<Label>,
     /// The decision the rationale's conclusion states, and where.
     #[serde(skip)]
     pub conclusion: Option<(Decision, Range<usize>)>,
@@ -121,6 +126,7 @@ pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet, options: Options) 
         let cites = Cites::find(rules, folded, &read, &restated);
         let conclusion = conclusion(rules, folded, rationale.clone());
         let mut reasons = Vec::new();
+        let mut weighed = Vec::new();
         let applied: Vec<(String, Option<bool>)> = rules
             .rules
             .iter()
@@ -139,6 +145,7 @@ pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet, options: Options) 
             .map(|(r, _)| r)
         {
             for r in &rule.reasons {
+                weighed.push(r.reason);
                 let cite = cites.of(r.reason);
                 let reason = &rules.reasons.get(r.reason).id;
                 let applies = truth_of(&r.when, &|| {
@@ -166,11 +173,17 @@ pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet, options: Options) 
                 });
             }
         }
+        let unread_grounds: Vec<Label> = cites
+            .unread_grounds(&weighed)
+            .into_iter()
+            .map(|s| finding::label(letter, &s, folded[s.clone()].to_string()))
+            .collect();
         findings.extend(no_rule_finding(letter, item, item_facts, &applied));
         findings.extend(reason_findings(
             letter,
             item,
             &reasons,
+            !unread_grounds.is_empty(),
             rules,
             options.show_supporting,
         ));
@@ -187,6 +200,7 @@ pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet, options: Options) 
             definitions,
             errors,
             reasons,
+            unread_grounds,
             conclusion,
         });
         if item.rationale.is_some() {

@@ -47,6 +47,13 @@ impl<'a> Rationale<'a> {
         }
     }
 
+    /// The sentence that holds `at`.
+    pub(super) fn sentence_of(&self, at: &Range<usize>) -> Option<&Range<usize>> {
+        self.sentences
+            .iter()
+            .find(|s| s.start <= at.start && at.end <= s.end)
+    }
+
     pub(super) fn about_patient(&self, at: &Range<usize>) -> bool {
         self.about_patient
             .iter()
@@ -54,11 +61,15 @@ impl<'a> Rationale<'a> {
     }
 }
 
-/// Where a rationale cites each reason.
+/// Where a rationale cites each reason, and where it states grounds in any words.
 pub(super) struct Cites {
     pub(super) first: BTreeMap<ReasonId, Range<usize>>,
     /// The first cite of each reason in a sentence about the patient or the record: a claim.
     pub(super) claims: BTreeMap<ReasonId, Range<usize>>,
+    /// Every cite, in the order found.
+    every: Vec<(ReasonId, Range<usize>)>,
+    /// The sentences that state a ground (reasons.yaml `grounds`) in the reviewer's own words.
+    grounds: Vec<Range<usize>>,
 }
 
 impl Cites {
@@ -75,18 +86,22 @@ impl Cites {
         // request's.
         let mut quotes = quoted(folded, rationale.range.clone());
         quotes.extend(restated.iter().cloned());
-        let mut first: BTreeMap<ReasonId, Range<usize>> = BTreeMap::new();
-        let mut claims: BTreeMap<ReasonId, Range<usize>> = BTreeMap::new();
-        let mut note = |reason: ReasonId, at: Range<usize>| {
-            if quotes
+        let reviewers = |at: &Range<usize>| {
+            !quotes
                 .iter()
                 .any(|q| q.start <= at.start && at.end <= q.end)
-            {
+        };
+        let mut first: BTreeMap<ReasonId, Range<usize>> = BTreeMap::new();
+        let mut claims: BTreeMap<ReasonId, Range<usize>> = BTreeMap::new();
+        let mut every = Vec::new();
+        let mut note = |reason: ReasonId, at: Range<usize>| {
+            if !reviewers(&at) {
                 return;
             }
             if rationale.about_patient(&at) {
                 claims.entry(reason).or_insert(at.clone());
             }
+            every.push((reason, at.clone()));
             first.entry(reason).or_insert(at);
         };
         for m in reasons
@@ -94,11 +109,7 @@ impl Cites {
             .find_all(folded, rationale.range.clone())
         {
             let (reason, cite) = reasons.cite_owner[m.owner];
-            let Some(sentence) = rationale
-                .sentences
-                .iter()
-                .find(|s| s.start <= m.range.start && m.range.end <= s.end)
-            else {
+            let Some(sentence) = rationale.sentence_of(&m.range) else {
                 continue;
             };
             let (status, _) = rationale.scan.status(sentence, &m.range);
@@ -122,7 +133,35 @@ impl Cites {
                 }
             }
         }
-        Cites { first, claims }
+        let mut grounds: Vec<Range<usize>> = reasons
+            .grounds
+            .find_all(folded, rationale.range.clone())
+            .into_iter()
+            .filter(|m| reviewers(&m.range))
+            .filter_map(|m| rationale.sentence_of(&m.range).cloned())
+            .collect();
+        grounds.dedup();
+        Cites {
+            first,
+            claims,
+            every,
+            grounds,
+        }
+    }
+
+    /// The sentences that state a ground and cite none of `weighed`: the rationale rests on
+    /// something the catalog cannot name for this item.
+    pub(super) fn unread_grounds(&self, weighed: &[ReasonId]) -> Vec<Range<usize>> {
+        self.grounds
+            .iter()
+            .filter(|s| {
+                !self
+                    .every
+                    .iter()
+                    .any(|(r, at)| weighed.contains(r) && s.start <= at.start && at.end <= s.end)
+            })
+            .cloned()
+            .collect()
     }
 
     pub(super) fn of(&self, reason: ReasonId) -> Option<Range<usize>> {

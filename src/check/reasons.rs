@@ -11,6 +11,7 @@ pub(super) fn reason_findings(
     letter: &Letter,
     item: &Item,
     reasons: &[ReasonResult],
+    unread_grounds: bool,
     rules: &RuleSet,
     show_supporting: bool,
 ) -> Vec<Finding> {
@@ -46,7 +47,14 @@ pub(super) fn reason_findings(
     if item.decision != Decision::Upheld {
         return Vec::new();
     }
-    let mut out = missing_reasons(letter, item, reasons, &rationale, show_supporting);
+    let mut out = missing_reasons(
+        letter,
+        item,
+        reasons,
+        unread_grounds,
+        &rationale,
+        show_supporting,
+    );
     for r in reasons {
         let Some(reason) = rules.reasons.index(&r.reason).map(|i| rules.reasons.get(i)) else {
             continue;
@@ -85,16 +93,19 @@ pub(super) fn reason_findings(
 /// `show_supporting` (which lists every reason left out, one finding each). A rationale that
 /// gives none has one defect, not one per reason: a single finding names the deciding reason it
 /// should have given (a warning when a primary reason applies, else a note) and lists the others.
+/// A rationale that states grounds in words no reason of the item names may give a valid one:
+/// imrlint cannot tell, so it does not say the rationale gives none.
 fn missing_reasons(
     letter: &Letter,
     item: &Item,
     reasons: &[ReasonResult],
+    unread_grounds: bool,
     rationale: &std::ops::Range<usize>,
     show_supporting: bool,
 ) -> Vec<Finding> {
     // A reason given that the facts leave unknown may well hold: the rationale has a basis
     // imrlint cannot weigh, so it is not said to give none.
-    let decided = reasons.iter().any(|r| r.applies != Some(false) && r.cited);
+    let decided = unread_grounds || reasons.iter().any(|r| r.applies != Some(false) && r.cited);
     let mut missing: Vec<&ReasonResult> = reasons
         .iter()
         .filter(|r| r.applies == Some(true) && !r.cited)
@@ -284,6 +295,58 @@ mod tests {
         assert!(
             !found.iter().any(|(k, _, _)| *k == Kind::MissingReason),
             "{found:?}"
+        );
+    }
+
+    /// A ground stated in words no reason of the item names ("the request failed to provide
+    /// quantity", "authorization would be redundant") may be a valid one: imrlint cannot tell,
+    /// so it does not say the rationale gives none.
+    #[test]
+    fn a_ground_no_reason_names_is_not_said_to_be_missing() {
+        for ground in [
+            "The request failed to provide a quantity. Not medically necessary.",
+            "Six visits were already authorized, so this would be redundant. Not medically necessary.",
+            "It was not clearly stated what the medication is meant to treat. Not medically necessary.",
+            "There is no documentation of a psychiatric evaluation. Not medically necessary.",
+            "The medical records do not support an anxiety disorder. Not medically necessary.",
+        ] {
+            assert_eq!(missing(ground), Vec::<String>::new(), "{ground}");
+        }
+        // Near misses: a finding stated as a fact of the record, a conclusion, or a ground
+        // inside the guideline's quoted words is no ground of the reviewer's.
+        for none in [
+            "The CT showed no evidence of a fracture. The request is not medically necessary.",
+            "The request is not medically necessary.",
+            r#"The guideline says "not recommended for long-term use". Not medically necessary."#,
+        ] {
+            assert_eq!(missing(none), ["long-term-use"], "{none}");
+        }
+    }
+
+    /// A ground sentence that cites a reason the item's rules weigh is read as that reason;
+    /// only one that cites none is unread.
+    #[test]
+    fn a_ground_that_cites_a_weighed_reason_is_read() {
+        let unread = |rationale: &str| -> usize {
+            let linter = crate::testing::linter();
+            let letter = crate::testing::letter(
+                SUMMARY,
+                &[("Clonazepam 1 mg #90", "Upheld", BENZODIAZEPINES, rationale)],
+            );
+            let facts = linter.facts(&letter);
+            linter.evaluate(&letter, &facts).items[0]
+                .unread_grounds
+                .len()
+        };
+        assert_eq!(
+            unread(
+                "The patient has taken it on a long-term basis, and there is no documentation of an exception. Not medically necessary."
+            ),
+            0
+        );
+        assert_eq!(
+            unread("The request failed to provide a quantity. Not medically necessary."),
+            1
         );
     }
 

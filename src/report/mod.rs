@@ -401,6 +401,9 @@ pub fn file_json(r: &LetterResult) -> Value {
                             "reason": r.reason, "rule": r.rule, "role": r.role.id(),
                             "applies": r.applies, "cited": r.cited,
                         })).collect::<Vec<_>>(),
+                        "unread_grounds": c.unread_grounds.iter().map(|g| json!({
+                            "line": g.span.line, "column": g.span.column, "text": g.text,
+                        })).collect::<Vec<_>>(),
                     })
                 })
                 .collect();
@@ -551,6 +554,12 @@ pub fn trace(r: &LetterResult) -> String {
             out.push_str(&format!(
                 "    error: {} failed, counted as unknown: {}\n",
                 e.condition, e.message
+            ));
+        }
+        for g in &item.unread_grounds {
+            out.push_str(&format!(
+                "    unread ground (line {}), so no reason is said to be missing: {}\n",
+                g.span.line, g.text
             ));
         }
         for (rule, applies) in &item.rules {

@@ -11,6 +11,11 @@ use super::source::{RuleError, RuleFile};
 #[serde(deny_unknown_fields)]
 pub struct ReasonsFile {
     pub reasons: Vec<Reason>,
+    /// How a reviewer states a ground against the request in any words, whatever the reason: a
+    /// rationale sentence holding one that cites no reason the item's rules weigh rests on a
+    /// basis the catalog cannot name, and imrlint does not say it gives none.
+    #[serde(default)]
+    pub grounds: Vec<String>,
     /// Phrases that conclude a rationale one way or the other.
     #[serde(default)]
     pub conclusions: Conclusions,
@@ -90,6 +95,8 @@ pub struct Reasons {
     concept_cites: Vec<Vec<(ConceptId, usize)>>,
     /// Owner 0: upheld, 1: overturned.
     pub conclusions: PatternSet,
+    /// Grounds in any words (owner 0).
+    pub grounds: PatternSet,
 }
 
 impl Reasons {
@@ -170,16 +177,28 @@ impl Reasons {
             )
             .collect();
         let conclusions = PatternSet::compile(file, conclusion_sources);
-        match (cite_patterns, conclusions) {
-            (Ok(cite_patterns), Ok(conclusions)) if errors.is_empty() => Ok(Reasons {
+        let ground_sources: Vec<PatternSource> = f
+            .grounds
+            .iter()
+            .enumerate()
+            .map(|(i, p)| PatternSource {
+                owner: 0,
+                pattern: p,
+                path: format!("grounds[{i}]"),
+            })
+            .collect();
+        let grounds = PatternSet::compile(file, ground_sources);
+        match (cite_patterns, conclusions, grounds) {
+            (Ok(cite_patterns), Ok(conclusions), Ok(grounds)) if errors.is_empty() => Ok(Reasons {
                 reasons: f.reasons,
                 cite_patterns,
                 cite_owner,
                 concept_cites,
                 conclusions,
+                grounds,
             }),
-            (a, b) => {
-                errors.extend([a.err(), b.err()].into_iter().flatten().flatten());
+            (a, b, c) => {
+                errors.extend([a.err(), b.err(), c.err()].into_iter().flatten().flatten());
                 Err(errors)
             }
         }
@@ -212,6 +231,7 @@ impl super::Knowledge for ReasonsFile {
 
     fn merge(&mut self, later: Self) {
         self.reasons.extend(later.reasons);
+        self.grounds.extend(later.grounds);
         self.conclusions.upheld.extend(later.conclusions.upheld);
         self.conclusions
             .overturned
