@@ -7,7 +7,8 @@ use std::ops::Range;
 use crate::facts::context::{self as concept_context, Scan};
 use crate::letter::Decision;
 use crate::rules::RuleSet;
-use crate::rules::reasons::ReasonId;
+use crate::rules::patterns::PatternSet;
+use crate::rules::reasons::{ReasonId, ReasonKind};
 use crate::text::sentences;
 
 /// A rationale read once for all that is asked of it: its sentences, which of them are about the
@@ -16,6 +17,8 @@ pub(super) struct Rationale<'a> {
     pub(super) range: Range<usize>,
     pub(super) sentences: Vec<Range<usize>>,
     pub(super) about_patient: Vec<Range<usize>>,
+    /// The sentences about the request (context.yaml `about_the_request`).
+    about_request: Vec<Range<usize>>,
     pub(super) scan: Scan<'a>,
     pub(super) mentions: Vec<concept_context::Mention>,
 }
@@ -23,25 +26,29 @@ pub(super) struct Rationale<'a> {
 impl<'a> Rationale<'a> {
     pub(super) fn read(rules: &'a RuleSet, folded: &'a str, range: Range<usize>) -> Rationale<'a> {
         let sentences = sentences(folded, range.clone());
-        let mut about_patient: Vec<Range<usize>> = rules
-            .context
-            .about_the_patient
-            .find_all(folded, range.clone())
-            .into_iter()
-            .filter_map(|m| {
-                sentences
-                    .iter()
-                    .find(|s| s.start <= m.range.start && m.range.end <= s.end)
-                    .cloned()
-            })
-            .collect();
-        about_patient.dedup();
+        let holding = |phrases: &PatternSet| {
+            let mut held: Vec<Range<usize>> = phrases
+                .find_all(folded, range.clone())
+                .into_iter()
+                .filter_map(|m| {
+                    sentences
+                        .iter()
+                        .find(|s| s.start <= m.range.start && m.range.end <= s.end)
+                        .cloned()
+                })
+                .collect();
+            held.dedup();
+            held
+        };
+        let about_patient = holding(&rules.context.about_the_patient);
+        let about_request = holding(&rules.context.about_the_request);
         let scan = Scan::new(&rules.context, folded, range.clone());
         let mentions = concept_context::mentions_in(&rules.concepts, &scan, &sentences);
         Rationale {
             range,
             sentences,
             about_patient,
+            about_request,
             scan,
             mentions,
         }
@@ -58,6 +65,20 @@ impl<'a> Rationale<'a> {
         self.about_patient
             .iter()
             .any(|s| s.start <= at.start && at.end <= s.end)
+    }
+
+    fn about_request(&self, at: &Range<usize>) -> bool {
+        self.about_request
+            .iter()
+            .any(|s| s.start <= at.start && at.end <= s.end)
+    }
+
+    /// Whether a cite at `at` of a reason of `kind` claims something the facts can weigh: any
+    /// statement about the patient or the record, and for a documentation reason one about the
+    /// request too. A state of the world (how long a drug was used) is claimed only of the
+    /// patient: 'the request for #60 exceeds the recommended duration' speaks of the request.
+    fn claims(&self, at: &Range<usize>, kind: ReasonKind) -> bool {
+        self.about_patient(at) || (kind == ReasonKind::Documentation && self.about_request(at))
     }
 }
 
@@ -98,7 +119,7 @@ impl Cites {
             if !reviewers(&at) {
                 return;
             }
-            if rationale.about_patient(&at) {
+            if rationale.claims(&at, reasons.get(reason).kind) {
                 claims.entry(reason).or_insert(at.clone());
             }
             every.push((reason, at.clone()));

@@ -350,6 +350,27 @@ mod tests {
         );
     }
 
+    /// How long the request would last is no claim about how long the drug was used: the
+    /// request's words claim nothing about the patient's state.
+    #[test]
+    fn a_state_said_of_the_request_is_no_claim_about_the_patient() {
+        let unverified = |rationale: &str| -> bool {
+            findings(
+                "The injured worker is a 45 year old male with anxiety.",
+                &[("Clonazepam 1 mg #90", "Upheld", BENZODIAZEPINES, rationale)],
+            )
+            .iter()
+            .any(|(k, _, r)| *k == Kind::UnverifiedClaim && r.as_deref() == Some("long-term-use"))
+        };
+        assert!(!unverified(
+            "The request for quantity 90 exceeds the recommended guideline duration. Not medically necessary."
+        ));
+        // Near miss: the same words said of the patient claim a duration of use.
+        assert!(unverified(
+            "The patient has used it beyond the recommended duration. Not medically necessary."
+        ));
+    }
+
     /// The visit course given in other words is a reason given; without it, the deciding reason
     /// is missing.
     #[test]

@@ -162,6 +162,11 @@ pub struct ContextFile {
     /// guideline: only such sentences make claims.
     #[serde(default)]
     pub about_the_patient: Vec<String>,
+    /// Phrases that make a rationale sentence a statement about the request ('the request for
+    /// #60 exceeds the guideline'): a claim about what the request says, which the request's
+    /// facts can contradict, but no claim about the patient's state (how long a drug was used).
+    #[serde(default)]
+    pub about_the_request: Vec<String>,
     #[serde(default)]
     pub examples: Vec<ContextExample>,
 }
@@ -292,6 +297,7 @@ pub struct Context {
     pub pseudo: PatternSet,
     pub terminators: PatternSet,
     pub about_the_patient: PatternSet,
+    pub about_the_request: PatternSet,
     pub examples: Vec<ContextExample>,
 }
 
@@ -326,19 +332,31 @@ impl Context {
         let pseudo = list("pseudo", &f.pseudo);
         let terminators = list("terminators", &f.terminators);
         let about_the_patient = list("about_the_patient", &f.about_the_patient);
-        match (triggers, pseudo, terminators, about_the_patient) {
-            (Ok(trigger_patterns), Ok(pseudo), Ok(terminators), Ok(about_the_patient)) => {
-                Ok(Context {
-                    max_scope_words: f.max_scope_words,
-                    triggers: f.triggers,
-                    trigger_patterns,
-                    pseudo,
-                    terminators,
-                    about_the_patient,
-                    examples: f.examples,
-                })
-            }
-            (a, b, c, d) => Err([a.err(), b.err(), c.err(), d.err()]
+        let about_the_request = list("about_the_request", &f.about_the_request);
+        match (
+            triggers,
+            pseudo,
+            terminators,
+            about_the_patient,
+            about_the_request,
+        ) {
+            (
+                Ok(trigger_patterns),
+                Ok(pseudo),
+                Ok(terminators),
+                Ok(about_the_patient),
+                Ok(about_the_request),
+            ) => Ok(Context {
+                max_scope_words: f.max_scope_words,
+                triggers: f.triggers,
+                trigger_patterns,
+                pseudo,
+                terminators,
+                about_the_patient,
+                about_the_request,
+                examples: f.examples,
+            }),
+            (a, b, c, d, e) => Err([a.err(), b.err(), c.err(), d.err(), e.err()]
                 .into_iter()
                 .flatten()
                 .flatten()
@@ -371,6 +389,7 @@ impl super::Knowledge for ContextFile {
         self.pseudo.extend(later.pseudo);
         self.terminators.extend(later.terminators);
         self.about_the_patient.extend(later.about_the_patient);
+        self.about_the_request.extend(later.about_the_request);
         self.examples.extend(later.examples);
     }
 
