@@ -350,6 +350,38 @@ mod tests {
         );
     }
 
+    /// 'No progression of neurological deficits' denies a red flag, not the deficits: against an
+    /// examination that documents a deficit it claims nothing false, while 'no neurological
+    /// deficits' does.
+    #[test]
+    fn a_denied_progression_is_no_claim_that_deficits_are_absent() {
+        const SUMMARY: &str = "The injured worker is a 45 year old male with low back pain. On examination there was decreased sensation in the left L5 dermatome.";
+        const LINE: &str =
+            "Decision based on MTUS Low Back Complaints 2004, Section(s): Special Studies.";
+        let unsupported = |rationale: &str| -> Vec<String> {
+            findings(
+                SUMMARY,
+                &[("MRI of the lumbar spine", "Upheld", LINE, rationale)],
+            )
+            .into_iter()
+            .filter(|(k, _, _)| *k == Kind::UnsupportedClaim)
+            .filter_map(|(_, _, r)| r)
+            .collect()
+        };
+        assert_eq!(
+            unsupported(
+                "The records did not specify progression of neurological deficits in this patient. Not medically necessary."
+            ),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            unsupported(
+                "The records document no neurological deficits in this patient. Not medically necessary."
+            ),
+            ["neurologic-findings-absent"]
+        );
+    }
+
     /// How long the request would last is no claim about how long the drug was used: the
     /// request's words claim nothing about the patient's state.
     #[test]

@@ -162,6 +162,18 @@ pub fn mentions_in(concepts: &Concepts, scan: &Scan, sentences: &[Range<usize>])
             });
         }
     }
+    // 'no progression of neurological deficits' denies the progression, not the deficit: a
+    // mention overlapping a denied one that implies it says nothing.
+    let denied_wholes: Vec<(ConceptId, Range<usize>)> = out
+        .iter()
+        .filter(|m| m.status == Status::Negated)
+        .map(|m| (m.concept, m.range.clone()))
+        .collect();
+    out.retain(|m| {
+        !denied_wholes.iter().any(|(whole, at)| {
+            concepts.implies(*whole, m.concept) && at.start < m.range.end && m.range.start < at.end
+        })
+    });
     out
 }
 

@@ -50,6 +50,12 @@ pub struct Concept {
     pub group: Option<String>,
     /// Regexes (case-insensitive, whole words, on whitespace-folded text).
     pub patterns: Vec<String>,
+    /// Concepts a mention of this one names within it and states only when it is affirmed:
+    /// 'progressive neurologic deficit' affirms a deficit, but 'no progression of neurologic
+    /// deficits' denies the progression, not the deficit. Inside a negated mention of this
+    /// concept, mentions of these say nothing.
+    #[serde(default)]
+    pub implies: Vec<String>,
     /// Sentences with the status the concept must get in them; run by the tests.
     #[serde(default)]
     pub examples: Vec<ConceptExample>,
@@ -212,6 +218,8 @@ pub struct Concepts {
     pub patterns: PatternSet,
     /// Each concept's roles, by its group.
     roles: Vec<Vec<GroupRole>>,
+    /// Each concept's `implies`, resolved.
+    implies: Vec<Vec<ConceptId>>,
 }
 
 impl Concepts {
@@ -253,6 +261,21 @@ impl Concepts {
                 }
             }
         }
+        let mut implies = Vec::new();
+        for (i, c) in f.concepts.iter().enumerate() {
+            let mut resolved = Vec::new();
+            for (j, id) in c.implies.iter().enumerate() {
+                match f.concepts.iter().position(|x| &x.id == id) {
+                    Some(k) if k != i => resolved.push(ConceptId(k)),
+                    _ => errors.push(file.error(
+                        &format!("concepts[{i}].implies[{j}]"),
+                        format!("`{id}` is not another concept"),
+                        Some("name the id of another concept in concepts.yaml".into()),
+                    )),
+                }
+            }
+            implies.push(resolved);
+        }
         let sources = named_patterns(
             "concepts",
             "patterns",
@@ -264,6 +287,7 @@ impl Concepts {
                 concepts: f.concepts,
                 patterns,
                 roles,
+                implies,
             }),
             Ok(_) => Err(errors),
             Err(mut e) => {
@@ -280,6 +304,11 @@ impl Concepts {
     /// The concept of an id.
     pub fn get(&self, concept: ConceptId) -> &Concept {
         &self.concepts[concept.0]
+    }
+
+    /// Whether a mention of `concept` names `other` within it and states it only when affirmed.
+    pub fn implies(&self, concept: ConceptId, other: ConceptId) -> bool {
+        self.implies[concept.0].contains(&other)
     }
 
     /// Whether the concept's group gives it this role.
