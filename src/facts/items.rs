@@ -11,6 +11,7 @@ use super::dates::FoundDate;
 use crate::letter::Letter;
 use crate::rules::RuleSet;
 use crate::rules::categories::Counts;
+use crate::rules::patterns::PatternMatch;
 use crate::text::Text;
 
 use super::treatment::{completed_sessions, prior_treatment};
@@ -55,9 +56,20 @@ pub(super) fn relate_body_parts(
             .collect();
         for m in mentions {
             let inside = |r: &Range<usize>| m.sentence.start <= r.start && r.end <= m.sentence.end;
-            let names_part = parts
-                .iter()
-                .any(|p| wanted.contains(&p.owner) && inside(&p.range));
+            let in_sentence: Vec<&PatternMatch> =
+                parts.iter().filter(|p| inside(&p.range)).collect();
+            // A finding tied to its own part ('a right ulna fracture') belongs to it alone, not
+            // to the other parts its sentence lists.
+            let own = if rules.concepts.get(m.concept).crosses_parts {
+                Vec::new()
+            } else {
+                own_parts(folded, &m.range, &in_sentence, &sides, rules)
+            };
+            let names_part = if own.is_empty() {
+                in_sentence.iter().any(|p| wanted.contains(&p.owner))
+            } else {
+                own.iter().any(|p| wanted.contains(p))
+            };
             // A sentence about the other side is not about this item ('an MRI of the left knee'
             // for a request for the right knee).
             let sentence_sides: Vec<usize> = sides
@@ -99,6 +111,82 @@ pub(super) fn relate_body_parts(
         }
     }
     items
+}
+
+/// The body parts a finding at `finding` is tied to in its sentence (anatomy.yaml `own_part`):
+/// a part its words name, else the part right before it, else the part right after it with the
+/// parts listed along with that one. None when no part is tied to it.
+fn own_parts(
+    folded: &str,
+    finding: &Range<usize>,
+    parts: &[&PatternMatch],
+    sides: &[PatternMatch],
+    rules: &RuleSet,
+) -> Vec<usize> {
+    let Some(gaps) = &rules.anatomy.own_part else {
+        return Vec::new();
+    };
+    // The words between two places, sides left out and spaces folded.
+    let gap = |from: usize, to: usize| -> String {
+        let mut words = String::new();
+        let mut at = from;
+        for s in sides
+            .iter()
+            .filter(|s| from <= s.range.start && s.range.end <= to)
+        {
+            words.push_str(&folded[at..s.range.start]);
+            words.push(' ');
+            at = s.range.end;
+        }
+        words.push_str(&folded[at..to]);
+        words.split_whitespace().collect::<Vec<_>>().join(" ")
+    };
+    // A finding whose words name a part ('increased right hip pain') is that part's.
+    let within: Vec<usize> = parts
+        .iter()
+        .filter(|p| finding.start <= p.range.start && p.range.end <= finding.end)
+        .map(|p| p.owner)
+        .collect();
+    if !within.is_empty() {
+        return within;
+    }
+    // Parts that share their place ('cervicothoracic' is both) are tied together.
+    let nearest_before = parts
+        .iter()
+        .filter(|p| p.range.end <= finding.start)
+        .map(|p| p.range.end)
+        .max();
+    if let Some(end) = nearest_before
+        && gaps.before.is_match(&gap(end, finding.start))
+    {
+        return parts
+            .iter()
+            .filter(|p| p.range.end == end)
+            .map(|p| p.owner)
+            .collect();
+    }
+    let mut after: Vec<&&PatternMatch> = parts
+        .iter()
+        .filter(|p| finding.end <= p.range.start)
+        .collect();
+    after.sort_by_key(|p| p.range.start);
+    let mut own = Vec::new();
+    let mut end = finding.end;
+    for p in after {
+        let tied = if p.range.start < end {
+            true
+        } else if own.is_empty() {
+            gaps.after.is_match(&gap(end, p.range.start))
+        } else {
+            gaps.joined.is_match(&gap(end, p.range.start))
+        };
+        if !tied {
+            break;
+        }
+        own.push(p.owner);
+        end = end.max(p.range.end);
+    }
+    own
 }
 
 /// Each service's procedure, for categories that follow another.
@@ -444,6 +532,42 @@ mod tests {
             med.request.frequency.as_ref().and_then(|f| f.per_day),
             Some([1.0, 1.0])
         );
+    }
+
+    /// A finding tied to its own body part belongs to it alone: a fractured ulna listed beside a
+    /// neck strain is no fracture of the neck. A finding tied to no part belongs to every part its
+    /// sentence names, and a nerve finding in a limb speaks of the spine too.
+    #[test]
+    fn a_finding_belongs_to_its_own_body_part() {
+        let related = |sentence: &str, item: &str, concept: &str| -> bool {
+            let f = facts(
+                &format!("The injured worker is a 40 year old male. {sentence}"),
+                &[item],
+            );
+            f.items[0].related.contains_key(concept)
+        };
+        let neck = "MRI of the cervical spine";
+        for other in [
+            "He is treated for a strain of the neck and a right ulna fracture.",
+            "He is treated for a strain of the neck and a fracture of the right ulna.",
+            "He has a left wrist fracture and neck pain.",
+        ] {
+            assert!(!related(other, neck, "fracture"), "{other}");
+        }
+        // Near misses: the neck's own fracture, one listed with it, or one tied to no part.
+        for own in [
+            "He is treated for a right ulna strain and a neck fracture.",
+            "CT showed fractures of the cervical and thoracic spine.",
+            "After the fall, the neck pain worsened and a fracture was found.",
+        ] {
+            assert!(related(own, neck, "fracture"), "{own}");
+        }
+        // A nerve finding in the leg belongs to the low back as well.
+        assert!(related(
+            "The low back pain radiates with decreased sensation in the left foot.",
+            "MRI of the lumbar spine",
+            "neurologic-deficit"
+        ));
     }
 
     /// A post-operative service follows the surgery requested beside it; a service with no surgery

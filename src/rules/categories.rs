@@ -1,9 +1,10 @@
 //! `rules/categories.yaml` (what kind of treatment an item is) and `rules/anatomy.yaml`
 //! (body parts and sides).
 
+use regex::Regex;
 use serde::{Deserialize, Serialize};
 
-use super::patterns::{PatternSet, named_patterns};
+use super::patterns::{PatternSet, compile_as_written, named_patterns};
 use super::source::{RuleError, RuleFile};
 
 #[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
@@ -127,6 +128,31 @@ pub struct AnatomyFile {
     pub body_parts: Vec<BodyPart>,
     #[serde(default)]
     pub sides: Vec<Side>,
+    /// How a finding is tied to its own body part in a sentence that names several.
+    #[serde(default)]
+    pub own_part: Option<OwnPart>,
+}
+
+/// The words between a finding and its own body part, sides left out, each a regex the whole gap
+/// must match (case-insensitive). A finding with its own part belongs to that part only; one
+/// without belongs to every part its sentence names.
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OwnPart {
+    /// Between a body part and the finding right after it ('ulna fracture').
+    pub before: String,
+    /// Between a finding and the body part right after it ('fracture of the ulna').
+    pub after: String,
+    /// Between body parts listed together after a finding ('over the cervical and lumbar spine').
+    pub joined: String,
+}
+
+/// [`OwnPart`], compiled.
+#[derive(Debug, Clone)]
+pub struct OwnPartGaps {
+    pub before: Regex,
+    pub after: Regex,
+    pub joined: Regex,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
@@ -155,6 +181,7 @@ pub struct Anatomy {
     pub sides: Vec<Side>,
     pub part_patterns: PatternSet,
     pub side_patterns: PatternSet,
+    pub own_part: Option<OwnPartGaps>,
 }
 
 impl Anatomy {
@@ -171,14 +198,36 @@ impl Anatomy {
             file,
             named_patterns("sides", "patterns", f.sides.iter().map(|s| &s.patterns)),
         );
+        let mut errors = Vec::new();
+        let own_part = f.own_part.as_ref().map(|o| {
+            let mut gap = |key: &str, p: &str| {
+                compile_as_written(&format!("^(?:{p})$")).unwrap_or_else(|m| {
+                    errors.push(file.error(
+                        &format!("own_part.{key}"),
+                        format!("invalid pattern: {m}"),
+                        None,
+                    ));
+                    compile_as_written("^$").expect("the empty gap compiles")
+                })
+            };
+            OwnPartGaps {
+                before: gap("before", &o.before),
+                after: gap("after", &o.after),
+                joined: gap("joined", &o.joined),
+            }
+        });
         match (parts, sides) {
-            (Ok(part_patterns), Ok(side_patterns)) => Ok(Anatomy {
+            (Ok(part_patterns), Ok(side_patterns)) if errors.is_empty() => Ok(Anatomy {
                 body_parts: f.body_parts,
                 sides: f.sides,
                 part_patterns,
                 side_patterns,
+                own_part,
             }),
-            (a, b) => Err([a.err(), b.err()].into_iter().flatten().flatten().collect()),
+            (a, b) => {
+                errors.extend([a.err(), b.err()].into_iter().flatten().flatten());
+                Err(errors)
+            }
         }
     }
 }
@@ -205,6 +254,9 @@ impl super::Knowledge for AnatomyFile {
     fn merge(&mut self, later: Self) {
         self.body_parts.extend(later.body_parts);
         self.sides.extend(later.sides);
+        if later.own_part.is_some() {
+            self.own_part = later.own_part;
+        }
     }
 
     fn compile(self, file: &RuleFile) -> Result<Anatomy, Vec<RuleError>> {

@@ -56,6 +56,11 @@ pub struct Concept {
     /// concept, mentions of these say nothing.
     #[serde(default)]
     pub implies: Vec<String>,
+    /// A finding of one part that speaks of others: a reflex at the ankle or pain radiating down
+    /// the leg tells of the nerve roots of the low back. It belongs to every part its sentence
+    /// names, not to its own part alone (anatomy.yaml `own_part`).
+    #[serde(default)]
+    pub crosses_parts: bool,
     /// Sentences with the status the concept must get in them; run by the tests.
     #[serde(default)]
     pub examples: Vec<ConceptExample>,
