@@ -223,6 +223,33 @@ mod tests {
         assert!(f.items[0].prior_treatment.is_some());
     }
 
+    /// The count may follow the treatment it counts; a request's count does not.
+    #[test]
+    fn sessions_counted_after_the_treatment() {
+        let completed = |sentence: &str| {
+            facts(
+                &format!("The injured worker is a 40 year old male. {sentence}"),
+                &[THERAPY],
+            )
+            .items[0]
+                .completed_sessions
+                .as_ref()
+                .map(|s| s.value)
+        };
+        assert_eq!(
+            completed("She has gone to physical therapy 4 visits."),
+            Some(4)
+        );
+        assert_eq!(
+            completed("He attended physical therapy for six sessions."),
+            Some(6)
+        );
+        assert_eq!(
+            completed("The request for physical therapy had been previously modified to 6 visits."),
+            None
+        );
+    }
+
     /// Sessions requested are not sessions given.
     #[test]
     fn a_request_for_sessions_is_not_sessions_completed() {
