@@ -20,6 +20,16 @@ pub struct Spanned<T> {
     pub span: Span,
 }
 
+/// A count of sessions already completed, and whether it is only a lower bound ('at least 6
+/// sessions'): enough to show a course exceeded, not to say how many.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CompletedSessions {
+    pub value: u32,
+    pub at_least: bool,
+    #[serde(flatten)]
+    pub span: Span,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Facts {
     /// The id of the letter's layout in `layouts.yaml`.
@@ -134,7 +144,7 @@ pub struct ItemFacts {
     pub rationale: Option<Span>,
     /// Sessions of this item's treatment the summary says were already completed (the largest
     /// count stated).
-    pub completed_sessions: Option<Spanned<u32>>,
+    pub completed_sessions: Option<CompletedSessions>,
     /// Where the summary says this item's kind of treatment was already given, count or not.
     pub prior_treatment: Option<Span>,
     /// For a service that belongs to a procedure (its category `follows` another): the item of

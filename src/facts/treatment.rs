@@ -168,9 +168,9 @@ pub(super) fn completed_sessions(
     rules: &RuleSet,
     treatment: &TreatmentSentences,
     owner: usize,
-) -> Option<Spanned<u32>> {
+) -> Option<CompletedSessions> {
     let folded = text.folded();
-    let mut best: Option<(u32, Range<usize>)> = None;
+    let mut best: Option<(u32, bool, Range<usize>)> = None;
     for (s, mentions) in treatment.naming(owner) {
         for re in &rules.requests.completed_sessions {
             for caps in re.captures_iter(&folded[s.clone()]) {
@@ -186,20 +186,41 @@ pub(super) fn completed_sessions(
                         r.start.saturating_sub(count_at.end)
                     }
                 };
-                let nearest = mentions.iter().min_by_key(|m| distance(&m.range));
+                // The treatment the count belongs to: the one its own phrase names after it
+                // ('12 sessions of physical therapy'), else one right before it in the same
+                // clause ('physical therapy x at least 6 sessions, acupuncture'), else the
+                // nearest.
+                let names_after = folded[at.end..s.end].trim_start().starts_with("of ");
+                let before_in_clause = mentions
+                    .iter()
+                    .filter(|m| {
+                        m.range.end <= count_at.start
+                            && !folded[m.range.end..count_at.start].contains([',', ';'])
+                    })
+                    .min_by_key(|m| distance(&m.range));
+                let nearest = if names_after {
+                    mentions
+                        .iter()
+                        .filter(|m| m.range.start >= count_at.end)
+                        .min_by_key(|m| distance(&m.range))
+                } else {
+                    before_in_clause
+                }
+                .or_else(|| mentions.iter().min_by_key(|m| distance(&m.range)));
                 let Some(count) = rules.requests.number(n.as_str()) else {
                     continue;
                 };
                 if nearest.is_some_and(|m| m.owner == owner)
-                    && best.as_ref().is_none_or(|(b, _)| count as u32 > *b)
+                    && best.as_ref().is_none_or(|(b, _, _)| count as u32 > *b)
                 {
-                    best = Some((count as u32, at));
+                    best = Some((count as u32, caps.name("at_least").is_some(), at));
                 }
             }
         }
     }
-    best.map(|(value, r)| Spanned {
+    best.map(|(value, at_least, r)| CompletedSessions {
         value,
+        at_least,
         span: text.span(r),
     })
 }
@@ -246,6 +267,43 @@ mod tests {
         );
         assert_eq!(
             completed("The request for physical therapy had been previously modified to 6 visits."),
+            None
+        );
+    }
+
+    /// A count belongs to the treatment its phrase names, else the one right before it in its
+    /// clause; 'at least' makes it a lower bound.
+    #[test]
+    fn a_count_belongs_to_its_own_treatment_and_may_be_a_bound() {
+        let completed = |sentence: &str| {
+            facts(
+                &format!("The injured worker is a 40 year old male. {sentence}"),
+                &[THERAPY],
+            )
+            .items[0]
+                .completed_sessions
+                .as_ref()
+                .map(|s| (s.value, s.at_least))
+        };
+        assert_eq!(
+            completed(
+                "Treatment to date has included physical therapy x at least 6 sessions, acupuncture and an MRI."
+            ),
+            Some((6, true))
+        );
+        assert_eq!(
+            completed("Six sessions of physical therapy for the low back were completed in March."),
+            Some((6, false))
+        );
+        // Near misses: the count is another treatment's.
+        assert_eq!(
+            completed(
+                "Treatment to date has included physical therapy, and 8 sessions of acupuncture."
+            ),
+            None
+        );
+        assert_eq!(
+            completed("He had physical therapy and completed 8 sessions of acupuncture."),
             None
         );
     }
