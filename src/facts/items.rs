@@ -35,6 +35,27 @@ pub(super) fn relate_body_parts(
     let folded = text.folded();
     let parts = rules.anatomy.part_patterns.find_all(folded, whole.clone());
     let sides = rules.anatomy.side_patterns.find_all(folded, whole);
+    // Each mention's body parts: those tied to it ('a right ulna fracture' belongs to the ulna
+    // alone), else every part its sentence names. The same for every item.
+    let mention_parts: Vec<Vec<usize>> = mentions
+        .iter()
+        .map(|m| {
+            let in_sentence: Vec<&PatternMatch> = parts
+                .iter()
+                .filter(|p| m.sentence.start <= p.range.start && p.range.end <= m.sentence.end)
+                .collect();
+            let own = if rules.concepts.get(m.concept).crosses_parts {
+                Vec::new()
+            } else {
+                own_parts(folded, &m.range, &in_sentence, &sides, rules)
+            };
+            if own.is_empty() {
+                in_sentence.iter().map(|p| p.owner).collect()
+            } else {
+                own
+            }
+        })
+        .collect();
     for item in &mut items {
         let wanted: Vec<usize> = item
             .request
@@ -54,22 +75,9 @@ pub(super) fn relate_body_parts(
             .iter()
             .filter_map(|s| rules.anatomy.sides.iter().position(|x| x.id == s.value))
             .collect();
-        for m in mentions {
+        for (m, m_parts) in mentions.iter().zip(&mention_parts) {
             let inside = |r: &Range<usize>| m.sentence.start <= r.start && r.end <= m.sentence.end;
-            let in_sentence: Vec<&PatternMatch> =
-                parts.iter().filter(|p| inside(&p.range)).collect();
-            // A finding tied to its own part ('a right ulna fracture') belongs to it alone, not
-            // to the other parts its sentence lists.
-            let own = if rules.concepts.get(m.concept).crosses_parts {
-                Vec::new()
-            } else {
-                own_parts(folded, &m.range, &in_sentence, &sides, rules)
-            };
-            let names_part = if own.is_empty() {
-                in_sentence.iter().any(|p| wanted.contains(&p.owner))
-            } else {
-                own.iter().any(|p| wanted.contains(p))
-            };
+            let names_part = m_parts.iter().any(|p| wanted.contains(p));
             // A sentence about the other side is not about this item ('an MRI of the left knee'
             // for a request for the right knee).
             let sentence_sides: Vec<usize> = sides
