@@ -316,6 +316,7 @@ mod tests {
         // inside the guideline's quoted words is no ground of the reviewer's.
         for none in [
             "The CT showed no evidence of a fracture. The request is not medically necessary.",
+            "The MTUS does not specifically address this request. Not medically necessary.",
             "The request is not medically necessary.",
             r#"The guideline says "not recommended for long-term use". Not medically necessary."#,
         ] {
