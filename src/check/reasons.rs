@@ -200,7 +200,7 @@ fn reason_finding(
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::findings;
+    use super::super::testing::{findings, has};
     use crate::check::Kind;
 
     const BENZODIAZEPINES: &str =
@@ -380,6 +380,59 @@ mod tests {
                 "The records document no neurological deficits in this patient. Not medically necessary."
             ),
             ["neurologic-findings-absent"]
+        );
+    }
+
+    /// Route, form and modality (issue class 4): the form is the reason ('not approved for
+    /// topical use'); a knee injection is no spinal injection; a dose tied to its occasion
+    /// ('before the MRI') is a drug with its frequency, not an imaging study.
+    #[test]
+    fn route_form_and_modality_decide_what_is_judged() {
+        const SUMMARY: &str = "The injured worker is a 44 year old male with right knee pain.";
+        let topical = "Decision based on MTUS Chronic Pain Medical Treatment 2016, Section(s): Topical analgesics.";
+        let gel = |rationale: &str| {
+            findings(
+                SUMMARY,
+                &[("Ketoprofen 20% gel 120 grams", "Upheld", topical, rationale)],
+            )
+        };
+        assert!(!has(
+            &gel("Ketoprofen is not approved for topical use. Not medically necessary."),
+            Kind::MissingReason
+        ));
+        assert!(has(
+            &gel("The request is not medically necessary."),
+            Kind::MissingReason
+        ));
+        let knee = findings(
+            SUMMARY,
+            &[(
+                "Platelet-rich plasma injection to the right knee",
+                "Upheld",
+                "Decision based on Non-MTUS Citation Official Disability Guidelines (ODG), Knee.",
+                "The request is not medically necessary.",
+            )],
+        );
+        assert!(has(&knee, Kind::NoRule), "{knee:?}");
+        assert!(!has(&knee, Kind::MissingReason), "{knee:?}");
+        let benzodiazepines = "Decision based on MTUS Chronic Pain Medical Treatment 2016, Section(s): Benzodiazepines.";
+        let facts = crate::testing::facts(SUMMARY, &["Valium 5 mg one tablet before the MRI"]);
+        assert_eq!(facts.items[0].category, "medication");
+        assert!(facts.items[0].request.frequency.is_some());
+        let once = findings(
+            SUMMARY,
+            &[(
+                "Valium 5 mg one tablet before the MRI",
+                "Upheld",
+                benzodiazepines,
+                "The request is not medically necessary.",
+            )],
+        );
+        assert!(
+            !once
+                .iter()
+                .any(|(_, _, r)| r.as_deref() == Some("dosing-frequency-missing")),
+            "{once:?}"
         );
     }
 

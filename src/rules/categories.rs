@@ -12,6 +12,10 @@ use super::source::{RuleError, RuleFile};
 pub struct CategoriesFile {
     /// In order: the first category whose patterns match an item's treatment wins.
     pub categories: Vec<Category>,
+    /// Words that make the category word after them the occasion of the item, not what it is:
+    /// 'Valium 5 mg one tablet before the MRI' is a drug, 'Norco after surgery' too.
+    #[serde(default)]
+    pub occasions: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
@@ -50,6 +54,8 @@ pub enum Counts {
 pub struct Categories {
     pub categories: Vec<Category>,
     pub patterns: PatternSet,
+    /// `occasions`, as one regex anchored at the end of the text before a category word.
+    occasion: Option<Regex>,
 }
 
 impl Categories {
@@ -87,9 +93,24 @@ impl Categories {
         if !unknown.is_empty() {
             return Err(unknown);
         }
+        let occasion = if f.occasions.is_empty() {
+            None
+        } else {
+            let alternation = f.occasions.join("|");
+            Some(
+                compile_as_written(&format!(r"\b(?:{alternation})\s*$")).map_err(|m| {
+                    vec![file.error(
+                        "occasions",
+                        format!("invalid pattern: {m}"),
+                        Some("each entry is a regex of the words before a category word".into()),
+                    )]
+                })?,
+            )
+        };
         Ok(Categories {
             categories: f.categories,
             patterns,
+            occasion,
         })
     }
 
@@ -110,7 +131,17 @@ impl Categories {
     /// The category of a treatment: the first in file order whose patterns match, or whose
     /// `drug` flag is set when the treatment names a drug; the last category otherwise.
     pub fn classify(&self, treatment: &str, names_drug: bool) -> &Category {
-        let hits = self.patterns.find_all(treatment, 0..treatment.len());
+        let occasion = |at: usize| {
+            self.occasion
+                .as_ref()
+                .is_some_and(|re| re.is_match(&treatment[..at]))
+        };
+        let hits: Vec<_> = self
+            .patterns
+            .find_all(treatment, 0..treatment.len())
+            .into_iter()
+            .filter(|m| !occasion(m.range.start))
+            .collect();
         self.categories
             .iter()
             .enumerate()
@@ -240,6 +271,7 @@ impl super::Knowledge for CategoriesFile {
         // New categories go before the fallback, which must stay last.
         let at = self.categories.len().saturating_sub(1);
         self.categories.splice(at..at, later.categories);
+        self.occasions.extend(later.occasions);
     }
 
     fn compile(self, file: &RuleFile) -> Result<Categories, Vec<RuleError>> {
