@@ -436,6 +436,51 @@ mod tests {
         );
     }
 
+    /// Conflicting counts of completed sessions: the larger is counted and the message says so;
+    /// the part the guideline excludes is the one named, not the item's first (issue classes 7
+    /// and 10).
+    #[test]
+    fn messages_name_the_count_and_the_part_that_decide() {
+        let linter = crate::testing::linter();
+        let letter = crate::testing::letter(
+            "The injured worker is a 44 year old male with neck, low back and right knee pain. He completed six (6) visits of physical therapy. The therapist noted no improvement after five visits of physical therapy were completed.",
+            &[
+                (
+                    "Physical therapy 8 sessions for the low back",
+                    "Upheld",
+                    "Decision based on MTUS Chronic Pain Medical Treatment 2016, Section(s): Physical medicine.",
+                    "The request is not medically necessary.",
+                ),
+                (
+                    "Chiropractic 6 sessions for the neck, back and right knee",
+                    "Upheld",
+                    "Decision based on MTUS Chronic Pain Medical Treatment 2016, Section(s): Manual therapy & manipulation.",
+                    "The request is not medically necessary.",
+                ),
+            ],
+        );
+        let facts = linter.facts(&letter);
+        let messages: Vec<String> = linter
+            .evaluate(&letter, &facts)
+            .findings
+            .into_iter()
+            .filter(|f| f.kind == Kind::MissingReason)
+            .map(|f| f.message)
+            .collect();
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains("14 visits") && m.contains("6, not 5")),
+            "{messages:?}"
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains("manipulation of the knee")),
+            "{messages:?}"
+        );
+    }
+
     /// How long the request would last is no claim about how long the drug was used: the
     /// request's words claim nothing about the patient's state.
     #[test]

@@ -26,6 +26,9 @@ pub struct Spanned<T> {
 pub struct CompletedSessions {
     pub value: u32,
     pub at_least: bool,
+    /// Other counts the summary states for the same treatment ('completed six (6) visits' and
+    /// later 'five visits'): the largest is taken, and these are kept to say so.
+    pub also_stated: Vec<u32>,
     #[serde(flatten)]
     pub span: Span,
 }

@@ -171,6 +171,7 @@ pub(super) fn completed_sessions(
 ) -> Option<CompletedSessions> {
     let folded = text.folded();
     let mut best: Option<(u32, bool, Range<usize>)> = None;
+    let mut counts: Vec<u32> = Vec::new();
     for (s, mentions) in treatment.naming(owner) {
         for re in &rules.requests.completed_sessions {
             for caps in re.captures_iter(&folded[s.clone()]) {
@@ -210,17 +211,22 @@ pub(super) fn completed_sessions(
                 let Some(count) = rules.requests.number(n.as_str()) else {
                     continue;
                 };
-                if nearest.is_some_and(|m| m.owner == owner)
-                    && best.as_ref().is_none_or(|(b, _, _)| count as u32 > *b)
-                {
+                if nearest.is_none_or(|m| m.owner != owner) {
+                    continue;
+                }
+                counts.push(count as u32);
+                if best.as_ref().is_none_or(|(b, _, _)| count as u32 > *b) {
                     best = Some((count as u32, caps.name("at_least").is_some(), at));
                 }
             }
         }
     }
+    counts.sort_unstable();
+    counts.dedup();
     best.map(|(value, at_least, r)| CompletedSessions {
         value,
         at_least,
+        also_stated: counts.into_iter().filter(|&c| c != value).collect(),
         span: text.span(r),
     })
 }
@@ -306,6 +312,64 @@ mod tests {
             completed("He had physical therapy and completed 8 sessions of acupuncture."),
             None
         );
+    }
+
+    /// Negation reaches across a line break and the blank line a page break leaves, and over
+    /// both members of a list (issue class 7).
+    #[test]
+    fn negation_reaches_across_a_page_break_and_over_a_list() {
+        let status = |summary: &str, concept: &str| {
+            facts(
+                &format!("The injured worker is a 40 year old male. {summary}"),
+                &[THERAPY],
+            )
+            .concepts
+            .iter()
+            .filter(|c| c.concept == concept)
+            .map(|c| c.status)
+            .collect::<Vec<_>>()
+        };
+        use crate::rules::Status::Negated;
+        assert_eq!(
+            status(
+                "No prior therapy visits are\n\nrecorded.",
+                "therapy-completed"
+            ),
+            [Negated]
+        );
+        assert_eq!(
+            status(
+                "The notes do not show long-term anti-inflammatory use or stomach complaints.",
+                "gi-symptoms"
+            ),
+            [Negated]
+        );
+        // Near miss: a full stop ends the negation.
+        assert_ne!(
+            status(
+                "No new injury. Prior therapy visits are recorded.",
+                "therapy-completed"
+            ),
+            [Negated]
+        );
+    }
+
+    /// Conflicting counts: the larger is taken, and the other kept to say so.
+    #[test]
+    fn conflicting_counts_take_the_larger_and_keep_the_other() {
+        let f = facts(
+            "The injured worker is a 40 year old male. He completed six (6) visits of physical therapy. The therapist noted improvement after five visits of physical therapy were completed.",
+            &[THERAPY],
+        );
+        let c = f.items[0].completed_sessions.as_ref().expect("a count");
+        assert_eq!((c.value, c.also_stated.as_slice()), (6, [5].as_slice()));
+        // Near miss: the same count twice is no conflict.
+        let f = facts(
+            "The injured worker is a 40 year old male. He completed 6 visits of physical therapy. The 6 visits of physical therapy were completed in May.",
+            &[THERAPY],
+        );
+        let c = f.items[0].completed_sessions.as_ref().expect("a count");
+        assert_eq!((c.value, c.also_stated.len()), (6, 0));
     }
 
     /// Sessions requested are not sessions given.
