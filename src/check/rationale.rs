@@ -62,15 +62,7 @@ impl<'a> Rationale<'a> {
     }
 
     pub(super) fn about_patient(&self, at: &Range<usize>) -> bool {
-        self.about_patient
-            .iter()
-            .any(|s| s.start <= at.start && at.end <= s.end)
-    }
-
-    fn about_request(&self, at: &Range<usize>) -> bool {
-        self.about_request
-            .iter()
-            .any(|s| s.start <= at.start && at.end <= s.end)
+        within(&self.about_patient, at)
     }
 
     /// Whether a cite at `at` of a reason of `kind` claims something the facts can weigh: any
@@ -78,14 +70,23 @@ impl<'a> Rationale<'a> {
     /// request too. A state of the world (how long a drug was used) is claimed only of the
     /// patient: 'the request for #60 exceeds the recommended duration' speaks of the request.
     fn claims(&self, at: &Range<usize>, kind: ReasonKind) -> bool {
-        self.about_patient(at) || (kind == ReasonKind::Documentation && self.about_request(at))
+        self.about_patient(at)
+            || (kind == ReasonKind::Documentation && within(&self.about_request, at))
     }
+}
+
+/// Whether one of `sentences` holds `at`.
+fn within(sentences: &[Range<usize>], at: &Range<usize>) -> bool {
+    sentences
+        .iter()
+        .any(|s| s.start <= at.start && at.end <= s.end)
 }
 
 /// Where a rationale cites each reason, and where it states grounds in any words.
 pub(super) struct Cites {
     pub(super) first: BTreeMap<ReasonId, Range<usize>>,
-    /// The first cite of each reason in a sentence about the patient or the record: a claim.
+    /// The first cite of each reason that claims something the facts can weigh (a sentence about
+    /// the patient or the record; about the request, for a documentation reason).
     pub(super) claims: BTreeMap<ReasonId, Range<usize>>,
     /// Every cite, in the order found.
     every: Vec<(ReasonId, Range<usize>)>,

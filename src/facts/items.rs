@@ -123,7 +123,7 @@ pub(super) fn relate_body_parts(
 
 /// The body parts a finding at `finding` is tied to in its sentence (anatomy.yaml `own_part`):
 /// a part its words name, else the part right before it, else the part right after it with the
-/// parts listed along with that one. None when no part is tied to it.
+/// parts listed along with that one; empty when no part is tied to it.
 fn own_parts(
     folded: &str,
     finding: &Range<usize>,
