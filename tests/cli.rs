@@ -874,6 +874,57 @@ fn a_supporting_reason_left_out_beside_the_deciding_one_is_shown_on_request() {
     );
 }
 
+/// Test like an auditor: replace a seed's rationale with one whose only ground is in words no
+/// reason names. imrlint does not say it gives no reason: it lists the sentence as unread in the
+/// JSON. The near miss, a bare conclusion, gives no reason and is reported.
+#[test]
+fn a_ground_no_reason_names_is_listed_as_unread_not_reported_missing() {
+    let seed = std::fs::read_to_string(case("seed-000.txt")).unwrap();
+    let start = seed.find("Decision rationale:").unwrap();
+    let end = seed.rfind("not medically necessary.").unwrap() + "not medically necessary.".len();
+    let with_rationale = |rationale: &str| {
+        let letter = format!(
+            "{}Decision rationale: {rationale}{}",
+            &seed[..start],
+            &seed[end..]
+        );
+        let out = imrlint()
+            .args(["check", "--format", "json", "-"])
+            .write_stdin(letter)
+            .output()
+            .unwrap();
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let missing = |v: &serde_json::Value| -> usize {
+        v["files"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["kind"] == "missing-reason")
+            .count()
+    };
+    let unread = with_rationale(
+        "The records do not support an anxiety disorder that would warrant this medication. The request is not medically necessary.",
+    );
+    assert_eq!(missing(&unread), 0, "{unread}");
+    let grounds = unread["files"][0]["items"][0]["unread_grounds"]
+        .as_array()
+        .unwrap();
+    assert_eq!(grounds.len(), 1, "{unread}");
+    assert!(
+        grounds[0]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("The records do not support an anxiety disorder")
+    );
+    let bare = with_rationale("The request is not medically necessary.");
+    assert_eq!(missing(&bare), 1, "{bare}");
+    assert_eq!(
+        bare["files"][0]["items"][0]["unread_grounds"],
+        serde_json::json!([])
+    );
+}
+
 /// An item no rule covers is said to be unchecked, as a note, and counted; an item a rule covers
 /// is not.
 #[test]
