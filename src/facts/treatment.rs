@@ -237,6 +237,19 @@ mod tests {
 
     const THERAPY: &str = "Physical therapy 2x6 for the low back";
 
+    /// The sessions completed of the therapy item, and whether the count is a lower bound, after
+    /// a summary sentence.
+    fn completed(sentence: &str) -> Option<(u32, bool)> {
+        facts(
+            &format!("The injured worker is a 40 year old male. {sentence}"),
+            &[THERAPY],
+        )
+        .items[0]
+            .completed_sessions
+            .as_ref()
+            .map(|s| (s.value, s.at_least))
+    }
+
     #[test]
     fn sessions_completed_are_counted_for_the_item_of_their_kind() {
         let f = facts(
@@ -253,16 +266,7 @@ mod tests {
     /// The count may follow the treatment it counts; a request's count does not.
     #[test]
     fn sessions_counted_after_the_treatment() {
-        let completed = |sentence: &str| {
-            facts(
-                &format!("The injured worker is a 40 year old male. {sentence}"),
-                &[THERAPY],
-            )
-            .items[0]
-                .completed_sessions
-                .as_ref()
-                .map(|s| s.value)
-        };
+        let completed = |sentence: &str| completed(sentence).map(|(value, _)| value);
         assert_eq!(
             completed("She has gone to physical therapy 4 visits."),
             Some(4)
@@ -281,16 +285,6 @@ mod tests {
     /// clause; 'at least' makes it a lower bound.
     #[test]
     fn a_count_belongs_to_its_own_treatment_and_may_be_a_bound() {
-        let completed = |sentence: &str| {
-            facts(
-                &format!("The injured worker is a 40 year old male. {sentence}"),
-                &[THERAPY],
-            )
-            .items[0]
-                .completed_sessions
-                .as_ref()
-                .map(|s| (s.value, s.at_least))
-        };
         assert_eq!(
             completed(
                 "Treatment to date has included physical therapy x at least 6 sessions, acupuncture and an MRI."

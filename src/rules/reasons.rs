@@ -154,39 +154,16 @@ impl Reasons {
             }
         }
         let cite_patterns = PatternSet::compile(file, sources);
-        let conclusion_sources: Vec<PatternSource> = f
-            .conclusions
-            .upheld
-            .iter()
-            .enumerate()
-            .map(|(i, p)| PatternSource {
-                owner: 0,
-                pattern: p,
-                path: format!("conclusions.upheld[{i}]"),
-            })
-            .chain(
-                f.conclusions
-                    .overturned
-                    .iter()
-                    .enumerate()
-                    .map(|(i, p)| PatternSource {
-                        owner: 1,
-                        pattern: p,
-                        path: format!("conclusions.overturned[{i}]"),
-                    }),
-            )
-            .collect();
+        let conclusion_sources: Vec<PatternSource> =
+            owned_by(0, "conclusions.upheld", &f.conclusions.upheld)
+                .chain(owned_by(
+                    1,
+                    "conclusions.overturned",
+                    &f.conclusions.overturned,
+                ))
+                .collect();
         let conclusions = PatternSet::compile(file, conclusion_sources);
-        let ground_sources: Vec<PatternSource> = f
-            .grounds
-            .iter()
-            .enumerate()
-            .map(|(i, p)| PatternSource {
-                owner: 0,
-                pattern: p,
-                path: format!("grounds[{i}]"),
-            })
-            .collect();
+        let ground_sources: Vec<PatternSource> = owned_by(0, "grounds", &f.grounds).collect();
         let grounds = PatternSet::compile(file, ground_sources);
         match (cite_patterns, conclusions, grounds) {
             (Ok(cite_patterns), Ok(conclusions), Ok(grounds)) if errors.is_empty() => Ok(Reasons {
@@ -222,6 +199,22 @@ impl Reasons {
     pub fn concept_cites(&self, reason: ReasonId) -> &[(ConceptId, usize)] {
         &self.concept_cites[reason.0]
     }
+}
+
+/// The patterns of one list, all of one owner, each named by its place (`grounds[3]`).
+fn owned_by<'a>(
+    owner: usize,
+    key: &'a str,
+    patterns: &'a [String],
+) -> impl Iterator<Item = PatternSource<'a>> {
+    patterns
+        .iter()
+        .enumerate()
+        .map(move |(i, pattern)| PatternSource {
+            owner,
+            pattern,
+            path: format!("{key}[{i}]"),
+        })
 }
 
 impl super::Knowledge for ReasonsFile {
