@@ -36,26 +36,42 @@ pub(super) fn relate_body_parts(
     let parts = rules.anatomy.part_patterns.find_all(folded, whole.clone());
     let sides = rules.anatomy.side_patterns.find_all(folded, whole);
     // Each mention's body parts: those tied to it ('a right ulna fracture' belongs to the ulna
-    // alone), else every part its sentence names. The same for every item.
+    // alone), else those of its concept's nature (concepts.yaml `parts`), else every part its
+    // sentence names. The same for every item.
     let mention_parts: Vec<Vec<usize>> = mentions
         .iter()
         .map(|m| {
+            let concept = rules.concepts.get(m.concept);
             let in_sentence: Vec<&PatternMatch> = parts
                 .iter()
                 .filter(|p| m.sentence.start <= p.range.start && p.range.end <= m.sentence.end)
                 .collect();
-            let own = if rules.concepts.get(m.concept).crosses_parts {
+            let own = if concept.crosses_parts {
                 Vec::new()
             } else {
                 own_parts(folded, &m.range, &in_sentence, &sides, rules)
             };
-            if own.is_empty() {
+            if !own.is_empty() {
+                return own;
+            }
+            let natural: Vec<usize> = concept
+                .parts
+                .iter()
+                .filter_map(|id| rules.anatomy.body_parts.iter().position(|b| &b.id == id))
+                .collect();
+            if natural.is_empty() {
                 in_sentence.iter().map(|p| p.owner).collect()
             } else {
-                own
+                natural
             }
         })
         .collect();
+    let mut unplaced = BTreeMap::new();
+    for (m, m_parts) in mentions.iter().zip(&mention_parts) {
+        if m_parts.is_empty() {
+            keep_firmest(&mut unplaced, m, text, rules, dates);
+        }
+    }
     for item in &mut items {
         let wanted: Vec<usize> = item
             .request
@@ -92,33 +108,46 @@ pub(super) fn relate_body_parts(
                 && !wanted_sides.iter().any(both)
                 && !sentence_sides.iter().any(both)
                 && !sentence_sides.iter().any(|s| wanted_sides.contains(s));
-            if !names_part || other_side {
-                continue;
+            if names_part && !other_side {
+                keep_firmest(&mut item.related, m, text, rules, dates);
             }
-            let id = rules.concepts.get(m.concept).id.clone();
-            if item
-                .related
-                .get(&id)
-                .is_some_and(|r| r.status.documents() >= m.status.documents())
-            {
-                continue;
-            }
-            let date = dates
-                .iter()
-                .find(|d| m.sentence.start <= d.range.start && d.range.end <= m.sentence.end)
-                .map(|d| date_fact(text, d));
-            item.related.insert(
-                id,
-                RelatedConcept {
-                    status: m.status,
-                    text: folded[m.range.clone()].to_string(),
-                    date,
-                    line: text.span(m.range.clone()).line,
-                },
-            );
+        }
+        if !wanted.is_empty() {
+            item.unplaced = unplaced.clone();
         }
     }
     items
+}
+
+/// Records a mention of a concept unless one as firm is already recorded: per concept, its
+/// strongest status and the first date of the sentence that gave it.
+fn keep_firmest(
+    found: &mut BTreeMap<String, RelatedConcept>,
+    m: &context::Mention,
+    text: &Text,
+    rules: &RuleSet,
+    dates: &[FoundDate],
+) {
+    let id = &rules.concepts.get(m.concept).id;
+    if found
+        .get(id)
+        .is_some_and(|r| r.status.documents() >= m.status.documents())
+    {
+        return;
+    }
+    let date = dates
+        .iter()
+        .find(|d| m.sentence.start <= d.range.start && d.range.end <= m.sentence.end)
+        .map(|d| date_fact(text, d));
+    found.insert(
+        id.clone(),
+        RelatedConcept {
+            status: m.status,
+            text: text.folded()[m.range.clone()].to_string(),
+            date,
+            line: text.span(m.range.clone()).line,
+        },
+    );
 }
 
 /// The body parts a finding at `finding` is tied to in its sentence (anatomy.yaml `own_part`):
@@ -438,6 +467,7 @@ pub(super) fn item_facts(
             .and_then(|i| prior_treatment(text, rules, earlier, i)),
         procedure: None,
         related: BTreeMap::new(),
+        unplaced: BTreeMap::new(),
     }
 }
 
@@ -576,6 +606,62 @@ mod tests {
             "MRI of the lumbar spine",
             "neurologic-deficit"
         ));
+    }
+
+    /// A regional red flag belongs to the part its words name, else to the parts of its nature
+    /// (concepts.yaml `parts`: bladder dysfunction to the spine); one tied to no part at all is
+    /// kept apart as unplaced, for every item.
+    #[test]
+    fn a_red_flag_belongs_to_its_region() {
+        let found = |sentence: &str, item: &str| {
+            let f = facts(
+                &format!("The injured worker is a 40 year old male. {sentence}"),
+                &[item],
+            );
+            let item = &f.items[0];
+            let in_map = |m: &std::collections::BTreeMap<String, crate::facts::RelatedConcept>| {
+                m.keys()
+                    .filter(|k| k.ends_with("red-flag"))
+                    .cloned()
+                    .collect::<Vec<_>>()
+            };
+            (in_map(&item.related), in_map(&item.unplaced))
+        };
+        let (lumbar, knee) = ("MRI of the lumbar spine", "MRI of the right knee");
+        // By nature: the spine's, not the knee's, whatever the sentence names.
+        let incontinence = "He reports right knee pain and new bladder incontinence.";
+        assert_eq!(found(incontinence, lumbar).0, ["spinal-red-flag"]);
+        assert!(found(incontinence, knee).0.is_empty());
+        // By its words: a fracture of the lumbar spine is not one of the neck.
+        let lumbar_fracture = "CT showed a lumbar compression fracture and neck strain.";
+        assert_eq!(found(lumbar_fracture, lumbar).0, ["spinal-red-flag"]);
+        assert!(
+            found(lumbar_fracture, "MRI of the cervical spine")
+                .0
+                .is_empty()
+        );
+        // By place: an infection of the knee is the knee's; one of no part is unplaced.
+        assert_eq!(
+            found("There is drainage and infection of the right knee.", knee).0,
+            ["local-red-flag"]
+        );
+        assert!(
+            found("There is drainage and infection of the right knee.", lumbar)
+                .0
+                .is_empty()
+        );
+        let (related, unplaced) = found("An abscess was drained last month.", knee);
+        assert!(related.is_empty());
+        assert_eq!(unplaced, ["local-red-flag"]);
+        // Near miss: a denied red flag is kept with its status, not dropped or affirmed.
+        let f = facts(
+            "The injured worker is a 40 year old male. He denies bowel or bladder dysfunction.",
+            &[lumbar],
+        );
+        assert_eq!(
+            f.items[0].related["spinal-red-flag"].status,
+            crate::rules::Status::Negated
+        );
     }
 
     /// A post-operative service follows the surgery requested beside it; a service with no surgery

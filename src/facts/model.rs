@@ -157,6 +157,10 @@ pub struct ItemFacts {
     /// strongest status (affirmed over historical, uncertain, negated) and the first date of the
     /// sentence that gave it ('an MRI of the lumbar spine dated 08/02/2016 showed ...').
     pub related: BTreeMap<String, RelatedConcept>,
+    /// For an item naming a body part, the same for the summary sentences that tie a concept to
+    /// no body part at all: such a finding may be this item's or another's ('an abscess was
+    /// drained').
+    pub unplaced: BTreeMap<String, RelatedConcept>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -61,6 +61,11 @@ pub struct Concept {
     /// names, not to its own part alone (anatomy.yaml `own_part`).
     #[serde(default)]
     pub crosses_parts: bool,
+    /// The body parts (anatomy.yaml ids) a finding of this concept belongs to by its nature,
+    /// when its words tie it to no part of their own: bladder dysfunction tells of the spine,
+    /// loss of consciousness of the head, whatever else its sentence names.
+    #[serde(default)]
+    pub parts: Vec<String>,
     /// Sentences with the status the concept must get in them; run by the tests.
     #[serde(default)]
     pub examples: Vec<ConceptExample>,

@@ -184,6 +184,9 @@ impl RuleSet {
                     drugs, concepts, context, guidelines, categories, anatomy, requests, layouts,
                 )
             });
+        if let (Some(concepts), Some(anatomy)) = (&concepts, &anatomy) {
+            errors.extend(unknown_concept_parts(concepts, anatomy));
+        }
         let reasons = match (
             merged::<reasons::ReasonsFile>(&of_kind(reasons::ReasonsFile::KIND), &mut errors),
             &concepts,
@@ -275,6 +278,30 @@ impl RuleSet {
             _ => Err(RuleErrors(errors)),
         }
     }
+}
+
+/// A concept's `parts` that anatomy.yaml does not name.
+fn unknown_concept_parts(concepts: &Concepts, anatomy: &Anatomy) -> Vec<RuleError> {
+    let known: Vec<&str> = anatomy.body_parts.iter().map(|b| b.id.as_str()).collect();
+    concepts
+        .concepts
+        .iter()
+        .flat_map(|c| c.parts.iter().map(move |p| (c, p)))
+        .filter(|(_, p)| !known.contains(&p.as_str()))
+        .map(|(c, p)| RuleError {
+            file: format!("{}.yaml", concepts::ConceptsFile::KIND),
+            source_code: None,
+            at: None,
+            message: format!(
+                "concept `{}` names an unknown body part `{p}` in `parts`",
+                c.id
+            ),
+            help: Some(format!(
+                "use a body part id of anatomy.yaml: {}",
+                known.join(", ")
+            )),
+        })
+        .collect()
 }
 
 /// A kind of knowledge file: how several files of the kind merge, and what they compile to.
