@@ -381,6 +381,20 @@ mod tests {
             ),
             ["neurologic-findings-absent"]
         );
+        // What this patient's examination showed is a claim about him; the guideline's words
+        // about examinations in general are not.
+        assert_eq!(
+            unsupported(
+                "Physical examination findings revealed no evidence to support nerve compromise. Not medically necessary."
+            ),
+            ["neurologic-findings-absent"]
+        );
+        assert_eq!(
+            unsupported(
+                "MRI is not recommended without unequivocal examination findings of nerve compromise. Not medically necessary."
+            ),
+            Vec::<String>::new()
+        );
     }
 
     /// Route, form and modality (issue class 4): the form is the reason ('not approved for
