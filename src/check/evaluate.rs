@@ -64,7 +64,7 @@ pub(super) fn item_context<'a>(
     rules: &RuleSet,
 ) -> (
     Context<'a, 'static>,
-    Vec<(String, Option<bool>)>,
+    Vec<(String, String)>,
     Vec<ConditionError>,
 ) {
     let mut ctx = letter.new_inner_scope();
@@ -93,16 +93,24 @@ pub(super) fn item_context<'a>(
                 Value::Null
             }
         };
-        values.push((
-            d.name.clone(),
-            match value {
-                Value::Bool(b) => Some(b),
-                _ => None,
-            },
-        ));
+        values.push((d.name.clone(), shown(&value)));
         ctx.add_variable_from_value(d.name.as_str(), value);
     }
     (ctx, values, errors)
+}
+
+/// A definition's value as `--trace` shows it: a duration in days, null as unknown.
+fn shown(value: &Value) -> String {
+    match value {
+        Value::Null => "unknown".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::UInt(u) => u.to_string(),
+        Value::Float(f) => f.to_string(),
+        Value::String(s) => format!("'{s}'"),
+        Value::Duration(d) => format!("{} days", d.num_days()),
+        other => format!("{other:?}"),
+    }
 }
 
 pub(super) fn add_variable<T: Serialize + ?Sized>(ctx: &mut Context, name: &str, value: &T) {

@@ -62,9 +62,9 @@ pub struct ItemResult {
     /// Every rule's `applies_to` for this item, in rule order (for `--trace`).
     #[serde(skip)]
     pub rules: Vec<(String, Option<bool>)>,
-    /// Each definition's value for this item (for `--trace`): true, false, or unknown.
+    /// Each definition's value for this item, as shown by `--trace` ('unknown' for null).
     #[serde(skip)]
-    pub definitions: Vec<(String, Option<bool>)>,
+    pub definitions: Vec<(String, String)>,
     /// Conditions that failed on their own account, not for a missing fact: each counted as
     /// unknown, and shown to the rule author.
     #[serde(skip)]

@@ -546,7 +546,7 @@ pub fn trace(r: &LetterResult) -> String {
             let values: Vec<String> = item
                 .definitions
                 .iter()
-                .map(|(name, v)| format!("{name} = {}", shown(v)))
+                .map(|(name, v)| format!("{name} = {v}"))
                 .collect();
             out.push_str(&format!("    definitions: {}\n", values.join(", ")));
         }
