@@ -11,6 +11,7 @@ use super::dates::FoundDate;
 use crate::letter::Letter;
 use crate::rules::RuleSet;
 use crate::rules::categories::Counts;
+use crate::rules::drugs::{DrugId, DrugMention};
 use crate::rules::patterns::PatternMatch;
 use crate::text::Text;
 
@@ -268,49 +269,71 @@ pub(super) fn item_facts(
     let treatment = item.treatment.clone();
     let found = rules.drugs.find(folded, treatment.clone());
     let routes = rules.drugs.find_routes(folded, treatment.clone());
-    let drugs: Vec<ItemDrug> = {
-        let mut seen = Vec::new();
-        found
+    // Each drug named, in the class its route gives it: the dosage form written on the line
+    // ('cream'), else the product's own route (a compounded cream's ingredients are topical).
+    let item_drug = |id: DrugId, product_route: Option<&str>, m: &DrugMention| {
+        let d = rules.drugs.get(id);
+        let route_class = routes
             .iter()
-            .filter(|m| {
-                let new = !seen.contains(&m.drug);
-                seen.push(m.drug);
-                new
-            })
-            .map(|m| {
-                let d = rules.drugs.get(m.drug);
-                let route_class = routes
-                    .iter()
-                    .map(|(r, _)| &rules.drugs.routes[*r])
-                    .find(|r| !r.keeps.contains(&d.class))
-                    .map(|r| r.class.clone());
-                let class = route_class.clone().unwrap_or_else(|| d.class.clone());
-                ItemDrug {
-                    name: d.name.clone(),
-                    own_class: (class != d.class).then(|| d.class.clone()),
-                    class,
-                    written: folded[m.range.clone()].to_string(),
-                    misspelled: m.kind == crate::rules::drugs::NameKind::Misspelling,
-                    span: text.span(m.range.clone()),
-                    drug_id: m.drug,
-                }
-            })
-            .collect()
-    };
-    let drug = drugs.first().map(|first| {
-        if drugs.len() == 1 {
-            first.clone()
-        } else {
-            ItemDrug {
-                name: drugs
-                    .iter()
-                    .map(|d| d.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" + "),
-                ..first.clone()
-            }
+            .map(|(r, _)| &rules.drugs.routes[*r])
+            .chain(product_route.and_then(|id| rules.drugs.routes.iter().find(|r| r.id == id)))
+            .find(|r| !r.keeps.contains(&d.class))
+            .map(|r| r.class.clone());
+        let class = route_class.unwrap_or_else(|| d.class.clone());
+        ItemDrug {
+            name: d.name.clone(),
+            own_class: (class != d.class).then(|| d.class.clone()),
+            class,
+            kind: d.kind,
+            form: d.form.clone(),
+            formulary: d.formulary.as_ref().map(|f| f.status),
+            written: folded[m.range.clone()].to_string(),
+            misspelled: m.kind == crate::rules::drugs::NameKind::Misspelling,
+            span: text.span(m.range.clone()),
+            drug_id: id,
         }
-    });
+    };
+    let mut seen = Vec::new();
+    let named: Vec<&DrugMention> = found
+        .iter()
+        .filter(|m| {
+            let new = !seen.contains(&m.drug);
+            seen.push(m.drug);
+            new
+        })
+        .collect();
+    // A product is judged by its ingredients: they are the item's drugs, the product its drug.
+    let drugs: Vec<ItemDrug> = named
+        .iter()
+        .flat_map(|m| {
+            let d = rules.drugs.get(m.drug);
+            if d.ingredients.is_empty() {
+                vec![item_drug(m.drug, None, m)]
+            } else {
+                d.ingredients
+                    .iter()
+                    .filter_map(|name| rules.drugs.id_of(name))
+                    .map(|id| item_drug(id, d.route.as_deref(), m))
+                    .collect()
+            }
+        })
+        .collect();
+    let drug = match named.as_slice() {
+        [] => None,
+        [only] => Some(item_drug(
+            only.drug,
+            rules.drugs.get(only.drug).route.as_deref(),
+            only,
+        )),
+        [_, ..] => Some(ItemDrug {
+            name: drugs
+                .iter()
+                .map(|d| d.name.as_str())
+                .collect::<Vec<_>>()
+                .join(" + "),
+            ..drugs[0].clone()
+        }),
+    };
     let category = rules
         .categories
         .classify(&folded[treatment.clone()], !drugs.is_empty());
@@ -606,6 +629,41 @@ mod tests {
             "MRI of the lumbar spine",
             "neurologic-deficit"
         ));
+    }
+
+    /// A product is judged by its ingredients: each is one of the item's drugs, in the class its
+    /// route gives it, and the product is the item's drug.
+    #[test]
+    fn a_product_names_its_ingredients() {
+        let f = facts(
+            "The injured worker is a 40 year old male.",
+            &["Terocin lotion 120 ml", "Lidocaine 5% ointment"],
+        );
+        let product = &f.items[0];
+        let drug = product.drug.as_ref().unwrap();
+        assert_eq!(drug.class, "topical-analgesic");
+        assert_eq!(
+            drug.kind,
+            Some(crate::rules::drugs::ProductKind::TopicalBranded)
+        );
+        let ingredients: Vec<(&str, &str, Option<&str>)> = product
+            .drugs
+            .iter()
+            .map(|d| (d.name.as_str(), d.class.as_str(), d.own_class.as_deref()))
+            .collect();
+        assert_eq!(
+            ingredients,
+            [
+                ("capsaicin", "topical-analgesic", None),
+                ("lidocaine", "topical-analgesic", Some("other")),
+                ("menthol", "topical-analgesic", None),
+                ("methyl salicylate", "topical-analgesic", None),
+            ]
+        );
+        // Near miss: a single drug in a topical form is one drug, not a product.
+        let single: Vec<&str> = f.items[1].drugs.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(single, ["lidocaine"]);
+        assert_eq!(f.items[1].drug.as_ref().unwrap().kind, None);
     }
 
     /// A regional red flag belongs to the part its words name, else to the parts of its nature

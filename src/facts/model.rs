@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::dates::Precision;
 use crate::letter::Decision;
 use crate::rules::Status;
-use crate::rules::drugs::DrugId;
+use crate::rules::drugs::{DrugId, FormularyStatus, ProductKind};
 use crate::text::Span;
 
 /// A value and the place in the letter it comes from.
@@ -189,6 +189,15 @@ pub struct ItemDrug {
     /// The class of the drug itself, when the dosage form puts the item in another one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub own_class: Option<String>,
+    /// For a product of several ingredients: what kind (topical-compound, medical-food, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<ProductKind>,
+    /// The dosage form the product is dispensed in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub form: Option<String>,
+    /// Its status on the MTUS Drug List (exempt or non-exempt); absent for an unlisted drug.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub formulary: Option<FormularyStatus>,
     pub written: String,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub misspelled: bool,

@@ -12,6 +12,10 @@ use super::source::{RuleError, RuleFile};
 #[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DrugsFile {
+    /// Where groups of entries come from (a formulary, a report, a label directory): entries
+    /// name theirs in `source`.
+    #[serde(default)]
+    pub sources: Vec<KnowledgeSource>,
     /// The drug-class vocabulary; ids are stable and appear in JSON output.
     pub classes: Vec<DrugClass>,
     /// Dosage-form words that put a medication item in another class (a cream is topical).
@@ -22,6 +26,18 @@ pub struct DrugsFile {
     /// never reported as misspellings.
     #[serde(default)]
     pub not_misspellings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KnowledgeSource {
+    pub id: String,
+    pub title: String,
+    #[serde(default)]
+    pub url: Option<String>,
+    /// What the source covers, and how far it was checked.
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
@@ -60,6 +76,69 @@ pub struct Drug {
     /// Opioids: oral morphine milligram equivalents per mg.
     #[serde(default)]
     pub mme: Option<f64>,
+    /// A product of several drugs (a compounded cream or oral suspension, a convenience kit, a
+    /// medical food): the names of its active ingredients, each an entry of this file. An item
+    /// naming the product is judged by each of them (`item.drugs`), so a cream with gabapentin
+    /// is a cream with a drug the guideline does not recommend topically.
+    #[serde(default)]
+    pub ingredients: Vec<String>,
+    /// A product's route (a `routes` id): its ingredients take the route's class, as a drug
+    /// named with 'cream' does.
+    #[serde(default)]
+    pub route: Option<String>,
+    /// What kind of product it is, for rules (`item.drug.kind`).
+    #[serde(default)]
+    pub kind: Option<ProductKind>,
+    /// Dosage form as dispensed (suspension, cream, patch, kit, capsule, ...).
+    #[serde(default)]
+    pub form: Option<String>,
+    /// The MTUS Drug List's entry for the ingredient (8 CCR 9792.27.15).
+    #[serde(default)]
+    pub formulary: Option<FormularyEntry>,
+    /// The `sources` id the entry comes from.
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+/// Kinds of multi-ingredient product dispensed in workers' compensation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProductKind {
+    /// An oral suspension compounded from a drug and excipients or supplements.
+    CompoundedOralSuspension,
+    /// A cream, gel or lotion compounded from several drugs.
+    TopicalCompound,
+    /// A marketed topical with several active ingredients (not compounded).
+    TopicalBranded,
+    /// A drug packaged with supplies (a cream with a roller, a patch with gauze).
+    ConvenienceKit,
+    /// A medical food (amino-acid or supplement blends sold for pain, sleep, inflammation).
+    MedicalFood,
+}
+
+/// An ingredient's place in the MTUS Drug List.
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FormularyEntry {
+    pub status: FormularyStatus,
+    /// Days of a Special Fill (dispensed without prospective review at the first visit).
+    #[serde(default)]
+    pub special_fill: Option<u32>,
+    /// Days of a Perioperative Fill.
+    #[serde(default)]
+    pub perioperative_fill: Option<u32>,
+    /// The ACOEM guideline topics the list names for it, as written there.
+    #[serde(default)]
+    pub topics: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum FormularyStatus {
+    /// May be dispensed without prospective review when used as the MTUS says.
+    Exempt,
+    /// Needs authorization through prospective review.
+    NonExempt,
 }
 
 /// The lexicon, with its name matchers built.
@@ -104,6 +183,11 @@ impl Drugs {
     /// The drug of an id.
     pub fn get(&self, drug: DrugId) -> &Drug {
         &self.drugs[drug.0]
+    }
+
+    /// The drug whose `name` this is.
+    pub fn id_of(&self, name: &str) -> Option<DrugId> {
+        self.drugs.iter().position(|d| d.name == name).map(DrugId)
     }
 
     pub fn compile(file: &RuleFile, f: DrugsFile) -> Result<Drugs, Vec<RuleError>> {
@@ -152,6 +236,50 @@ impl Drugs {
                 seen.insert(key.clone(), d.name.clone());
                 patterns.push(key);
                 name_owner.push((i, kind));
+            }
+        }
+        let source_ids: Vec<&str> = f.sources.iter().map(|x| x.id.as_str()).collect();
+        let route_ids: Vec<&str> = f.routes.iter().map(|r| r.id.as_str()).collect();
+        for (i, d) in f.drugs.iter().enumerate() {
+            if let Some(source) = &d.source
+                && !source_ids.contains(&source.as_str())
+            {
+                errors.push(file.error(
+                    &format!("drugs[{i}].source"),
+                    format!("unknown source `{source}`"),
+                    Some(format!(
+                        "use an id listed under `sources:`: {}",
+                        source_ids.join(", ")
+                    )),
+                ));
+            }
+            if let Some(route) = &d.route
+                && !route_ids.contains(&route.as_str())
+            {
+                errors.push(file.error(
+                    &format!("drugs[{i}].route"),
+                    format!("unknown route `{route}`"),
+                    Some(format!("use a route id: {}", route_ids.join(", "))),
+                ));
+            }
+            for (j, ingredient) in d.ingredients.iter().enumerate() {
+                let known = f
+                    .drugs
+                    .iter()
+                    .find(|x| x.name == *ingredient)
+                    .map(|x| x.ingredients.is_empty());
+                let problem = match known {
+                    None => format!("ingredient `{ingredient}` is not a drug of this file"),
+                    Some(false) => {
+                        format!("ingredient `{ingredient}` is itself a product of ingredients")
+                    }
+                    Some(true) => continue,
+                };
+                errors.push(file.error(
+                    &format!("drugs[{i}].ingredients[{j}]"),
+                    problem,
+                    Some("name an entry's `name` (a single drug); add one for the ingredient if it is missing".into()),
+                ));
             }
         }
         let mut route_patterns = Vec::new();
@@ -372,6 +500,7 @@ impl super::Knowledge for DrugsFile {
     type Compiled = Drugs;
 
     fn merge(&mut self, later: Self) {
+        self.sources.extend(later.sources);
         self.classes.extend(later.classes);
         self.routes.extend(later.routes);
         self.drugs.extend(later.drugs);
@@ -418,6 +547,47 @@ drugs:
                 ("alphadone/betamol", "ALPHEX"),
                 ("gammazepam", "zepix"),
             ]
+        );
+    }
+
+    /// A product names its ingredients by their entries, single drugs of the same file, and its
+    /// source and route by their ids; each fault is reported at the entry.
+    #[test]
+    fn a_products_ingredients_source_and_route_are_checked() {
+        let errors = |entries: &str| -> Vec<String> {
+            let file = RuleFile::new(
+                "drugs.yaml",
+                format!(
+                    "sources: [{{id: list, title: A list}}]\nclasses: [{{id: topical-analgesic, title: T}}, {{id: anticonvulsant, title: A}}]\nroutes: [{{id: topical, class: topical-analgesic, words: [cream]}}]\ndrugs:\n{entries}"
+                ),
+            );
+            match Drugs::compile(&file, file.parse().unwrap()) {
+                Ok(_) => Vec::new(),
+                Err(e) => e.into_iter().map(|e| e.message).collect(),
+            }
+        };
+        let base = "  - {name: gabapentin, class: anticonvulsant, source: list}\n";
+        assert!(
+            errors(&format!(
+                "{base}  - {{name: gaba cream, class: topical-analgesic, ingredients: [gabapentin], route: topical, kind: topical-compound}}\n"
+            ))
+            .is_empty()
+        );
+        assert_eq!(
+            errors(&format!(
+                "{base}  - {{name: gaba cream, class: topical-analgesic, ingredients: [gabapentn], route: topikal, source: lst}}\n"
+            )),
+            [
+                "unknown source `lst`",
+                "unknown route `topikal`",
+                "ingredient `gabapentn` is not a drug of this file"
+            ]
+        );
+        assert_eq!(
+            errors(&format!(
+                "{base}  - {{name: gaba cream, class: topical-analgesic, ingredients: [gabapentin]}}\n  - {{name: kit, class: topical-analgesic, ingredients: [gaba cream]}}\n"
+            )),
+            ["ingredient `gaba cream` is itself a product of ingredients"]
         );
     }
 
