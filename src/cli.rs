@@ -176,6 +176,24 @@ pub enum RulesCommand {
     Test(RulesArgs),
     /// List the rules with their guideline topics and reasons.
     List(RulesArgs),
+    /// Read each request line of a coverage set (lines written from formularies and fee
+    /// schedules, with what imrlint must make of them) and report every line read otherwise.
+    Coverage(CoverageArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CoverageArgs {
+    /// Coverage set files (YAML; `imrlint schema coverage` prints their form).
+    #[arg(required = true, value_name = "SET")]
+    pub sets: Vec<PathBuf>,
+    /// Pass when at least this share of lines (0 to 1) is read as expected [default: all].
+    #[arg(long, value_name = "RATIO", default_value_t = 1.0)]
+    pub min_pass: f64,
+    /// Print every line, not only those read otherwise.
+    #[arg(short, long)]
+    pub verbose: bool,
+    #[command(flatten)]
+    pub rules: RuleArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -209,7 +227,8 @@ pub struct ExplainArgs {
 #[derive(Debug, clap::Args)]
 pub struct SchemaArgs {
     /// Which file: rules (any rule file), drugs, concepts, context, guidelines, categories,
-    /// anatomy, requests, layouts, reasons, definitions, config (imrlint.yaml), gold (a gold annotation).
+    /// anatomy, requests, layouts, reasons, definitions, config (imrlint.yaml), gold (a gold
+    /// annotation), coverage (a coverage set of request lines).
     #[arg(default_value = "rules")]
     pub kind: String,
 }
@@ -350,6 +369,7 @@ pub fn main() -> ExitCode {
         }
         Command::Rules(RulesCommand::Test(args)) => run_rules_test(args),
         Command::Rules(RulesCommand::List(args)) => run_rules_list(args),
+        Command::Rules(RulesCommand::Coverage(args)) => run_rules_coverage(&args),
         Command::Explain(args) => run_explain(args),
         Command::Schema(args) => run_schema(args),
         Command::Eval(args) => run_eval(&args),
@@ -865,6 +885,81 @@ fn run_rules_test(args: RulesArgs) -> ExitCode {
     }
 }
 
+fn run_rules_coverage(args: &CoverageArgs) -> ExitCode {
+    use imrlint::coverage::{CoverageSet, measure};
+    let linter = match open_linter(&args.rules, Default::default()) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let mut lines = Vec::new();
+    for path in &args.sets {
+        let set: CoverageSet = match std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|t| serde_yaml::from_str(&t).map_err(|e| e.to_string()))
+        {
+            Ok(set) => set,
+            Err(e) => {
+                eprintln!(
+                    "imrlint: cannot read the coverage set {}: {e}\n  help: `imrlint schema coverage` prints the form a set must have",
+                    path.display()
+                );
+                return ExitCode::from(EXIT_USAGE);
+            }
+        };
+        for line in measure(&linter, &set).lines {
+            lines.push((path.display().to_string(), line));
+        }
+    }
+    let total = lines.len();
+    let passed = lines
+        .iter()
+        .filter(|(_, l)| l.differences.is_empty())
+        .count();
+    let covered = lines.iter().filter(|(_, l)| l.covered()).count();
+    for (path, line) in &lines {
+        if line.differences.is_empty() && !args.verbose {
+            continue;
+        }
+        let mark = if line.differences.is_empty() {
+            "ok"
+        } else {
+            "FAIL"
+        };
+        let rules: Vec<&str> = line.rules.iter().map(|(id, _)| id.as_str()).collect();
+        println!(
+            "{mark} {path}:{}: {} [{}]",
+            line.line,
+            line.text,
+            if rules.is_empty() {
+                "no rule".to_string()
+            } else {
+                rules.join(", ")
+            }
+        );
+        for d in &line.differences {
+            println!("    {d}");
+        }
+    }
+    let share = |n: usize| {
+        if total == 0 {
+            0.0
+        } else {
+            100.0 * n as f64 / total as f64
+        }
+    };
+    println!(
+        "{total} lines: {passed} read as expected ({:.1}%), {} read otherwise; {covered} covered by a rule ({:.1}%)",
+        share(passed),
+        total - passed,
+        share(covered)
+    );
+    if total > 0 && (passed as f64) < args.min_pass * total as f64 {
+        ExitCode::from(EXIT_FINDINGS)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
 fn run_rules_list(args: RulesArgs) -> ExitCode {
     let linter = match open_linter(&args.rules, Default::default()) {
         Ok(l) => l,
@@ -982,9 +1077,10 @@ fn run_schema(args: SchemaArgs) -> ExitCode {
         "definitions" => schemars::schema_for!(definitions::DefinitionsFile),
         "config" => schemars::schema_for!(imrlint::config::ConfigFile),
         "gold" => schemars::schema_for!(imrlint::gold::GoldFile),
+        "coverage" => schemars::schema_for!(imrlint::coverage::CoverageSet),
         other => {
             eprintln!(
-                "imrlint: no schema `{other}`; kinds: rules, drugs, concepts, context, guidelines, categories, anatomy, requests, layouts, reasons, definitions, config, gold"
+                "imrlint: no schema `{other}`; kinds: rules, drugs, concepts, context, guidelines, categories, anatomy, requests, layouts, reasons, definitions, config, gold, coverage"
             );
             return ExitCode::from(EXIT_USAGE);
         }

@@ -85,6 +85,34 @@ pub struct NotALetter {
 }
 
 impl Letter {
+    /// A request line alone, as the only item (upheld) of a letter with nothing else: what
+    /// `rules coverage` reads, to see the category, drug and request imrlint finds in a line and
+    /// the rules that apply to it.
+    pub fn of_request_line(line: &str) -> Letter {
+        let text = Text::new(line.trim().to_string());
+        let whole = 0..text.folded().len();
+        Letter {
+            layout: String::new(),
+            sections: Vec::new(),
+            header: Vec::new(),
+            credentials: Vec::new(),
+            summary: None,
+            items: vec![Item {
+                index: 0,
+                heading: whole.clone(),
+                treatment: whole.clone(),
+                original_request: None,
+                authorized: None,
+                decision: Decision::Upheld,
+                decision_label: whole.end..whole.end,
+                claims_guideline: None,
+                reviewer_guideline: None,
+                rationale: None,
+            }],
+            text,
+        }
+    }
+
     pub fn folded(&self, r: &Range<usize>) -> &str {
         &self.text.folded()[r.clone()]
     }

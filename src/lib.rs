@@ -9,6 +9,7 @@
 pub mod baseline;
 pub mod check;
 pub mod config;
+pub mod coverage;
 pub mod eval;
 pub mod facts;
 pub mod gold;

@@ -957,3 +957,60 @@ fn an_item_no_rule_covers_is_a_note_and_counted_unchecked() {
             .all(|f| f["kind"] != "no-rule")
     );
 }
+
+/// A coverage set's lines are read as items: a line read as expected passes, one read otherwise
+/// is listed with what differs, and the run fails below the share asked for.
+#[test]
+fn a_coverage_set_lists_the_lines_read_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    let set = dir.path().join("set.yaml");
+    std::fs::write(
+        &set,
+        r#"
+sources: [{id: invented, title: Invented lines}]
+lines:
+  - text: "Cyclobenzaprine 7.5 mg 1 tab PO TID #90"
+    category: medication
+    drug: cyclobenzaprine
+    class: muscle-relaxant
+    topic: mtus-chronic-pain/muscle-relaxants
+    source: invented
+  - text: "Terocin lotion 120 ml"
+    category: medication
+    ingredients: [capsaicin, lidocaine, menthol, methyl salicylate]
+  - text: "Physical therapy 2x6 for the lumbar spine"
+    category: physical-therapy
+    body_parts: [lumbar-spine]
+    sessions: 10
+"#,
+    )
+    .unwrap();
+    let set = set.display().to_string();
+    imrlint()
+        .args(["rules", "coverage", &set])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            ":3: Physical therapy 2x6 for the lumbar spine",
+        ))
+        .stdout(predicate::str::contains("sessions: expected 10, read 12"))
+        .stdout(predicate::str::contains("Cyclobenzaprine").not())
+        .stdout(predicate::str::contains(
+            "3 lines: 2 read as expected (66.7%), 1 read otherwise; 3 covered by a rule (100.0%)",
+        ));
+    imrlint()
+        .args(["rules", "coverage", "--min-pass", "0.6", &set])
+        .assert()
+        .success();
+    // A set that is not one says what to do.
+    std::fs::write(dir.path().join("bad.yaml"), "lines: [{txt: x}]").unwrap();
+    imrlint()
+        .args([
+            "rules",
+            "coverage",
+            &dir.path().join("bad.yaml").display().to_string(),
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("imrlint schema coverage"));
+}

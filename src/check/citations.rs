@@ -189,7 +189,9 @@ pub(super) fn guideline_findings(
     out
 }
 
-pub(super) fn fits(covers: &crate::rules::guidelines::Covers, facts: &ItemFacts) -> bool {
+/// Whether a guideline topic is about the item: its category, its drug's class (or the drug's own
+/// class, for a topical form), or one of its drugs.
+pub(crate) fn fits(covers: &crate::rules::guidelines::Covers, facts: &ItemFacts) -> bool {
     let drug = facts.drug.as_ref();
     covers.categories.contains(&facts.category)
         || drug.is_some_and(|d| {

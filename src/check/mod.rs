@@ -13,6 +13,7 @@ use crate::rules::RuleSet;
 use crate::rules::checks::Role;
 
 mod citations;
+pub(crate) use citations::fits as topic_fits;
 mod contradictions;
 mod decision;
 mod evaluate;
