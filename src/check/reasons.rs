@@ -578,4 +578,50 @@ mod tests {
             Vec::<String>::new()
         );
     }
+
+    /// A medical food is judged by the medical-food rule, alone or co-packed with a drug (then
+    /// beside the drug's own rule); the drug alone is not (issue 17: a product by its
+    /// ingredients).
+    #[test]
+    fn a_kit_with_a_medical_food_is_judged_by_the_food_and_the_drug() {
+        let linter = crate::testing::linter();
+        let item = |treatment| {
+            (
+                treatment,
+                "Upheld",
+                "Decision based on MTUS.",
+                "Not medically necessary.",
+            )
+        };
+        let letter = crate::testing::letter(
+            "The injured worker is a 45 year old male with chronic low back pain.",
+            &[
+                item("Theramine #90"),
+                item("Theraprofen-90"),
+                item("Ibuprofen 800 mg #60"),
+            ],
+        );
+        let facts = linter.facts(&letter);
+        let checked = linter.evaluate(&letter, &facts);
+        let applying = |i: usize| -> Vec<&str> {
+            checked.items[i]
+                .rules
+                .iter()
+                .filter(|(_, applies)| *applies == Some(true))
+                .map(|(id, _)| id.as_str())
+                .collect()
+        };
+        assert_eq!(applying(0), ["odg-medical-food"]);
+        assert!(
+            applying(1).contains(&"odg-medical-food"),
+            "{:?}",
+            applying(1)
+        );
+        assert!(applying(1).contains(&"mtus-nsaids"), "{:?}", applying(1));
+        assert!(
+            !applying(2).contains(&"odg-medical-food"),
+            "{:?}",
+            applying(2)
+        );
+    }
 }
