@@ -205,7 +205,7 @@ fn compare(
     }
     let drug = item.drug.as_ref();
     if let Some(want) = &expected.drug
-        && drug.is_none_or(|d| !d.name.eq_ignore_ascii_case(want))
+        && drug.is_none_or(|d| !same_drug(want, &d.name))
     {
         differ(
             "drug",
@@ -288,4 +288,48 @@ fn compare(
         );
     }
     out
+}
+
+/// Whether a drug read is the one expected, whatever the order of a combination's parts
+/// ('acetaminophen/codeine' is 'codeine/acetaminophen'; a compound read as 'a + b' is 'a/b') and
+/// whether the name carries its salt or form ('diclofenac' is 'diclofenac sodium gel').
+fn same_drug(want: &str, got: &str) -> bool {
+    let parts = |name: &str| -> Vec<String> {
+        let mut parts: Vec<String> = name
+            .to_lowercase()
+            .split(['/', '+'])
+            .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+            .filter(|p| !p.is_empty())
+            .collect();
+        parts.sort();
+        parts
+    };
+    let (want, got) = (parts(want), parts(got));
+    let first_word = |p: &String| p.split(' ').next().unwrap_or_default().to_string();
+    want == got
+        || (want.len() == got.len() && want.iter().map(first_word).eq(got.iter().map(first_word)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_drug;
+
+    #[test]
+    fn a_drug_is_the_same_in_any_order_salt_or_form() {
+        assert!(same_drug("acetaminophen/codeine", "codeine/acetaminophen"));
+        assert!(same_drug(
+            "flurbiprofen/baclofen",
+            "flurbiprofen + baclofen"
+        ));
+        assert!(same_drug("diclofenac", "diclofenac sodium gel"));
+        // Near misses: another combination, or one part more.
+        assert!(!same_drug(
+            "butalbital/acetaminophen/caffeine",
+            "acetaminophen"
+        ));
+        assert!(!same_drug(
+            "amitriptyline/dextromethorphan/gabapentin",
+            "amitriptyline + gabapentin"
+        ));
+    }
 }
