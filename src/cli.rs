@@ -1002,6 +1002,15 @@ fn run_explain(args: ExplainArgs) -> ExitCode {
         if let Some(pages) = doc.pages_label(r.topic) {
             out.push_str(&format!(" ({pages})"));
         }
+        for (parts, d, t) in &r.regional {
+            let doc = rules.guidelines.get(*d);
+            out.push_str(&format!(
+                "\n  for {}: {}, {}",
+                parts.join(", "),
+                doc.doc.title,
+                doc.topic(*t).title
+            ));
+        }
         out.push_str(&format!(
             "\nApplies to: {}\nDefined in: {}\n\nReasons:\n",
             r.rule.applies_to.trim(),

@@ -130,8 +130,15 @@ pub fn measure(linter: &Linter, set: &CoverageSet) -> Coverage {
                         .filter(|(_, applies)| *applies == Some(true))
                         .filter_map(|(id, _)| {
                             let rule = linter.rules.rules.iter().find(|r| r.rule.id == *id)?;
-                            let g = &rule.rule.guideline;
-                            Some((id.clone(), format!("{}/{}", g.document, g.topic)))
+                            let parts: Vec<&str> = item
+                                .request
+                                .body_parts
+                                .iter()
+                                .map(|b| b.value.as_str())
+                                .collect();
+                            let (d, t) = rule.guideline_for(&parts);
+                            let doc = linter.rules.guidelines.get(d);
+                            Some((id.clone(), format!("{}/{}", doc.doc.id, doc.topic(t).id)))
                         })
                         .collect();
                     let decided = expected

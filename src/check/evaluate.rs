@@ -151,13 +151,25 @@ pub(super) fn missing_fact(e: &cel::ExecutionError) -> bool {
     }
 }
 
-/// The document and topic a rule rests on, for help texts.
-pub(super) fn guideline_name(rules: &RuleSet, rule: &crate::rules::checks::CompiledRule) -> String {
-    let document = rules.guidelines.get(rule.document);
-    let (doc, topic) = (&document.doc, document.topic(rule.topic));
-    match document.pages_label(rule.topic) {
-        None => format!("{}, {}", doc.title, topic.title),
-        Some(pages) => format!("{}, {}, {pages}", doc.title, topic.title),
+/// The document and topic a rule rests on for an item, for help texts: the chapter of the item's
+/// body part where the rule names one.
+pub(super) fn guideline_name(
+    rules: &RuleSet,
+    rule: &crate::rules::checks::CompiledRule,
+    item: &ItemFacts,
+) -> String {
+    let parts: Vec<&str> = item
+        .request
+        .body_parts
+        .iter()
+        .map(|b| b.value.as_str())
+        .collect();
+    let (document, topic) = rule.guideline_for(&parts);
+    let document = rules.guidelines.get(document);
+    let (doc, shown) = (&document.doc, document.topic(topic));
+    match document.pages_label(topic) {
+        Some(pages) => format!("{}, {}, {pages}", doc.title, shown.title),
+        None => format!("{}, {}", doc.title, shown.title),
     }
 }
 

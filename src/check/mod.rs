@@ -164,7 +164,7 @@ pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet, options: Options) 
                     help: format!(
                         "{} (guideline: {})",
                         render(&r.help, &ctx),
-                        guideline_name(rules, rule)
+                        guideline_name(rules, rule, item_facts)
                     ),
                     evidence: r
                         .evidence

@@ -624,4 +624,35 @@ mod tests {
             applying(2)
         );
     }
+
+    /// The body part chooses the chapter a rule's help names (rule `guideline.by_body_part`): a
+    /// shoulder MRI is judged under the Shoulder chapter, a knee MRI under the Knee chapter, and a
+    /// limb named only as an extremity under the rule's own.
+    #[test]
+    fn the_body_part_chooses_the_chapter_of_the_help() {
+        let linter = crate::testing::linter();
+        let item = |treatment| {
+            (
+                treatment,
+                "Upheld",
+                "Decision based on MTUS.",
+                "Not medically necessary.",
+            )
+        };
+        let letter = crate::testing::letter(
+            "The injured worker is a 45 year old male.",
+            &[
+                item("MRI of the right shoulder"),
+                item("MRI of the left knee"),
+                item("MRI of the right upper extremity"),
+            ],
+        );
+        let facts = linter.facts(&letter);
+        let checked = linter.evaluate(&letter, &facts);
+        let help = |i: usize| checked.items[i].reasons[0].help.clone();
+        assert!(help(0).contains("Shoulder Complaints"), "{}", help(0));
+        assert!(help(1).contains("Knee Complaints"), "{}", help(1));
+        assert!(help(2).contains("Knee Complaints"), "{}", help(2));
+        assert!(!help(0).contains("Knee"), "{}", help(0));
+    }
 }

@@ -10,7 +10,7 @@ use cel::Program;
 use serde::{Deserialize, Serialize};
 
 use super::definitions::Definitions;
-use super::guidelines::{DocumentId, Guidelines, TopicId};
+use super::guidelines::{DocumentId, GuidelineMissing, Guidelines, TopicId};
 use super::reasons::{ReasonId, Reasons};
 use super::source::{RuleError, RuleFile};
 
@@ -39,6 +39,21 @@ pub struct Rule {
 #[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GuidelineRef {
+    pub document: String,
+    pub topic: String,
+    /// The chapter for an item of a body part, where the guideline has one per region (ACOEM's
+    /// shoulder, knee, wrist chapters): the first entry naming one of the item's body parts
+    /// replaces `document` and `topic` for it, in help texts and wherever the rule's topic is
+    /// named.
+    #[serde(default)]
+    pub by_body_part: Vec<RegionalGuideline>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegionalGuideline {
+    /// Body part ids of anatomy.yaml.
+    pub parts: Vec<String>,
     pub document: String,
     pub topic: String,
 }
@@ -115,9 +130,20 @@ pub struct CompiledRule {
     /// Index of the guideline document and topic.
     pub document: DocumentId,
     pub topic: TopicId,
+    /// `guideline.by_body_part`, resolved: body part ids and the document and topic for them.
+    pub regional: Vec<(Vec<String>, DocumentId, TopicId)>,
 }
 
 impl CompiledRule {
+    /// The guideline document and topic for an item naming `parts`: the first regional entry
+    /// naming one of them, else the rule's own.
+    pub fn guideline_for(&self, parts: &[&str]) -> (DocumentId, TopicId) {
+        self.regional
+            .iter()
+            .find(|(names, _, _)| parts.iter().any(|p| names.iter().any(|n| n == p)))
+            .map_or((self.document, self.topic), |(_, d, t)| (*d, *t))
+    }
+
     /// Every CEL program of the rule: its condition, and its reasons' conditions, templates and
     /// evidence.
     pub fn programs(&self) -> impl Iterator<Item = &Program> {
@@ -300,36 +326,38 @@ pub fn compile(
         let applies_to = compile_expression(&rule.applies_to, &defined)
             .map_err(|e| cel_error(at("applies_to"), e, &mut errors))
             .ok();
-        let document = guidelines
-            .documents
+        let mut resolve = |document: &str, topic: &str, path: &str| {
+            let found = guidelines.resolve(document, topic);
+            match found {
+                Err(GuidelineMissing::Document) => errors.push(file.error(
+                    &at(&format!("{path}.document")),
+                    format!("unknown guideline document `{document}`"),
+                    Some("name a document id from guidelines.yaml".into()),
+                )),
+                Err(GuidelineMissing::Topic) => errors.push(file.error(
+                    &at(&format!("{path}.topic")),
+                    format!("unknown topic `{topic}` in `{document}`"),
+                    Some("name a topic id of that document in guidelines.yaml".into()),
+                )),
+                Ok(_) => {}
+            }
+            found.ok()
+        };
+        let default = resolve(&rule.guideline.document, &rule.guideline.topic, "guideline");
+        let regional: Vec<(Vec<String>, DocumentId, TopicId)> = rule
+            .guideline
+            .by_body_part
             .iter()
-            .position(|d| d.doc.id == rule.guideline.document)
-            .map(DocumentId);
-        let topic = document.and_then(|d| {
-            guidelines
-                .get(d)
-                .doc
-                .topics
-                .iter()
-                .position(|t| t.id == rule.guideline.topic)
-                .map(TopicId)
-        });
-        if document.is_none() {
-            errors.push(file.error(
-                &at("guideline.document"),
-                format!("unknown guideline document `{}`", rule.guideline.document),
-                Some("name a document id from guidelines.yaml".into()),
-            ));
-        } else if topic.is_none() {
-            errors.push(file.error(
-                &at("guideline.topic"),
-                format!(
-                    "unknown topic `{}` in `{}`",
-                    rule.guideline.topic, rule.guideline.document
-                ),
-                Some("name a topic id of that document in guidelines.yaml".into()),
-            ));
-        }
+            .enumerate()
+            .filter_map(|(i, g)| {
+                resolve(
+                    &g.document,
+                    &g.topic,
+                    &format!("guideline.by_body_part[{i}]"),
+                )
+                .map(|(d, t)| (g.parts.clone(), d, t))
+            })
+            .collect();
         let mut compiled_reasons = Vec::new();
         for (i, rr) in rule.reasons.iter().enumerate() {
             let path = |key: &str| format!("rules[{r}].reasons[{i}].{key}");
@@ -371,7 +399,7 @@ pub fn compile(
                 });
             }
         }
-        if let (Some(applies_to), Some(document), Some(topic)) = (applies_to, document, topic) {
+        if let (Some(applies_to), Some((document, topic))) = (applies_to, default) {
             out.push(CompiledRule {
                 rule,
                 file: file.name.clone(),
@@ -380,6 +408,7 @@ pub fn compile(
                 reasons: compiled_reasons,
                 document,
                 topic,
+                regional,
             });
         }
     }

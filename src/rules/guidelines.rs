@@ -331,6 +331,33 @@ impl Guidelines {
     pub fn document(&self, id: &str) -> Option<&CompiledDocument> {
         self.documents.iter().find(|d| d.doc.id == id)
     }
+
+    /// The ids of a document and one of its topics, or which of the two is unknown.
+    pub fn resolve(
+        &self,
+        document: &str,
+        topic: &str,
+    ) -> Result<(DocumentId, TopicId), GuidelineMissing> {
+        let d = self
+            .documents
+            .iter()
+            .position(|d| d.doc.id == document)
+            .ok_or(GuidelineMissing::Document)?;
+        let t = self.documents[d]
+            .doc
+            .topics
+            .iter()
+            .position(|t| t.id == topic)
+            .ok_or(GuidelineMissing::Topic)?;
+        Ok((DocumentId(d), TopicId(t)))
+    }
+}
+
+/// Which part of a guideline reference names nothing in guidelines.yaml.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GuidelineMissing {
+    Document,
+    Topic,
 }
 
 impl CompiledDocument {

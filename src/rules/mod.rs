@@ -217,6 +217,9 @@ impl RuleSet {
                 }
             }
         }
+        if let Some(anatomy) = &anatomy {
+            errors.extend(unknown_regional_parts(&rules, anatomy));
+        }
         let mut seen = std::collections::HashSet::new();
         for r in &rules {
             if !seen.insert(r.rule.id.clone()) {
@@ -278,6 +281,30 @@ impl RuleSet {
             _ => Err(RuleErrors(errors)),
         }
     }
+}
+
+/// A rule's `guideline.by_body_part` parts that anatomy.yaml does not name.
+fn unknown_regional_parts(rules: &[checks::CompiledRule], anatomy: &Anatomy) -> Vec<RuleError> {
+    let known: Vec<&str> = anatomy.body_parts.iter().map(|b| b.id.as_str()).collect();
+    rules
+        .iter()
+        .flat_map(|r| r.rule.guideline.by_body_part.iter().map(move |g| (r, g)))
+        .flat_map(|(r, g)| g.parts.iter().map(move |p| (r, p)))
+        .filter(|(_, p)| !known.contains(&p.as_str()))
+        .map(|(r, p)| RuleError {
+            file: r.file.clone(),
+            source_code: None,
+            at: None,
+            message: format!(
+                "rule `{}` names an unknown body part `{p}` in `guideline.by_body_part`",
+                r.rule.id
+            ),
+            help: Some(format!(
+                "use a body part id of anatomy.yaml: {}",
+                known.join(", ")
+            )),
+        })
+        .collect()
 }
 
 /// A concept's `parts` that anatomy.yaml does not name.
