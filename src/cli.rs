@@ -186,7 +186,7 @@ pub struct CoverageArgs {
     /// Coverage set files (YAML; `imrlint schema coverage` prints their form).
     #[arg(required = true, value_name = "SET")]
     pub sets: Vec<PathBuf>,
-    /// Pass when at least this share of lines (0 to 1) is read as expected [default: all].
+    /// Pass when at least this share of lines (0 to 1) is read as expected.
     #[arg(long, value_name = "RATIO", default_value_t = 1.0)]
     pub min_pass: f64,
     /// Print every line, not only those read otherwise.
@@ -887,6 +887,13 @@ fn run_rules_test(args: RulesArgs) -> ExitCode {
 
 fn run_rules_coverage(args: &CoverageArgs) -> ExitCode {
     use imrlint::coverage::{CoverageSet, measure};
+    if !(0.0..=1.0).contains(&args.min_pass) {
+        eprintln!(
+            "imrlint: --min-pass {} is not a share\n  help: give a number from 0 to 1 (0.66 for two lines in three)",
+            args.min_pass
+        );
+        return ExitCode::from(EXIT_USAGE);
+    }
     let linter = match open_linter(&args.rules, Default::default()) {
         Ok(l) => l,
         Err(code) => return code,

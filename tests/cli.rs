@@ -1002,6 +1002,11 @@ lines:
         .args(["rules", "coverage", "--min-pass", "0.6", &set])
         .assert()
         .success();
+    imrlint()
+        .args(["rules", "coverage", "--min-pass", "60", &set])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("give a number from 0 to 1"));
     // A set that is not one says what to do.
     std::fs::write(dir.path().join("bad.yaml"), "lines: [{txt: x}]").unwrap();
     imrlint()
