@@ -913,7 +913,7 @@ fn run_rules_coverage(args: &CoverageArgs) -> ExitCode {
                 return ExitCode::from(EXIT_USAGE);
             }
         };
-        for line in measure(&linter, &set).lines {
+        for line in measure(&linter, &set) {
             lines.push((path.display().to_string(), line));
         }
     }

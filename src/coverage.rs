@@ -93,29 +93,9 @@ impl LineResult {
     }
 }
 
-/// The lines read, with the counts of what held.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Coverage {
-    pub lines: Vec<LineResult>,
-}
-
-impl Coverage {
-    pub fn passed(&self) -> usize {
-        self.lines
-            .iter()
-            .filter(|l| l.differences.is_empty())
-            .count()
-    }
-
-    pub fn covered(&self) -> usize {
-        self.lines.iter().filter(|l| l.covered()).count()
-    }
-}
-
 /// Reads each line of `set` as the only item of a letter and compares what was read.
-pub fn measure(linter: &Linter, set: &CoverageSet) -> Coverage {
-    let lines = set
-        .lines
+pub fn measure(linter: &Linter, set: &CoverageSet) -> Vec<LineResult> {
+    set.lines
         .iter()
         .enumerate()
         .map(|(i, expected)| {
@@ -159,8 +139,7 @@ pub fn measure(linter: &Linter, set: &CoverageSet) -> Coverage {
                 differences,
             }
         })
-        .collect();
-    Coverage { lines }
+        .collect()
 }
 
 /// Whether a rule applying to `item` rests on the topic `want` (`document/topic`), or on another
