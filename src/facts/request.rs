@@ -147,7 +147,10 @@ fn therapy_counts(
     out: &mut ParsedRequest,
 ) {
     let grammar = &requests.grammar;
+    // Where the schedule stands: the `x 6` of `2 x 6` is its weeks, not a count of sessions.
+    let mut schedule_at: Option<Range<usize>> = None;
     if let Some((_, c)) = first_of(&grammar.schedule, expanded).next() {
+        schedule_at = Some(c.get(0).unwrap().range());
         let per = c.name("per").and_then(|m| requests.number(m.as_str()));
         let weeks = c.name("weeks").and_then(|m| requests.number(m.as_str()));
         if let (Some(per), Some(weeks)) = (per, weeks) {
@@ -173,6 +176,12 @@ fn therapy_counts(
     // `times six weeks` and `four weeks of therapy sessions` are durations, not counts.
     let count = first_of(&grammar.sessions, expanded).find(|(i, c)| {
         let whole = c.get(0).unwrap();
+        if schedule_at
+            .as_ref()
+            .is_some_and(|at| at.start <= whole.start() && whole.end() <= at.end)
+        {
+            return false;
+        }
         let rest = expanded[whole.end()..].trim_start().to_ascii_lowercase();
         let within = grammar.sessions_count_first[*i].then(|| whole.as_str().to_ascii_lowercase());
         !grammar.durations.iter().any(|w| {
@@ -339,6 +348,20 @@ mod tests {
             (Some(6), Some(3), Some(2.0))
         );
         assert_eq!(s("Physical therapy x6"), (Some(6), None, None));
+        // The `x 6` of a schedule written with spaces is its weeks, not a count; a count stated
+        // beside the schedule still beats it.
+        assert_eq!(
+            s("Physical therapy 2 x 6 lumbar spine"),
+            (Some(12), Some(6), Some(2.0))
+        );
+        assert_eq!(
+            s("Work conditioning 2x/wk x 5 wks"),
+            (Some(10), Some(5), Some(2.0))
+        );
+        assert_eq!(
+            s("Physical therapy 2 x 4, 6 sessions"),
+            (Some(6), Some(4), Some(2.0))
+        );
         assert_eq!(
             s("Eight (8) physical therapy sessions"),
             (Some(8), None, None)
