@@ -269,15 +269,27 @@ pub(super) fn item_facts(
     let treatment = item.treatment.clone();
     let found = rules.drugs.find(folded, treatment.clone());
     let routes = rules.drugs.find_routes(folded, treatment.clone());
+    let mut seen = Vec::new();
+    let named: Vec<&DrugMention> = found
+        .iter()
+        .filter(|m| {
+            let new = !seen.contains(&m.drug);
+            seen.push(m.drug);
+            new
+        })
+        .collect();
     // Each drug named, in the class its route gives it: the dosage form written on the line
-    // ('cream'), else the product's own route (a compounded cream's ingredients are topical).
+    // ('cream'), else the product's own route (a compounded cream's ingredients are topical). A
+    // class the route keeps (a fentanyl patch is an opioid) is kept for a drug named alone: in a
+    // compound of several, tramadol is one ingredient of a topical.
+    let alone = named.len() == 1 && rules.drugs.get(named[0].drug).ingredients.is_empty();
     let item_drug = |id: DrugId, product_route: Option<&str>, m: &DrugMention| {
         let d = rules.drugs.get(id);
         let route_class = routes
             .iter()
             .map(|(r, _)| &rules.drugs.routes[*r])
             .chain(product_route.and_then(|id| rules.drugs.routes.iter().find(|r| r.id == id)))
-            .find(|r| !r.keeps.contains(&d.class))
+            .find(|r| !(alone && r.keeps.contains(&d.class)))
             .map(|r| r.class.clone());
         let class = route_class.unwrap_or_else(|| d.class.clone());
         ItemDrug {
@@ -293,16 +305,9 @@ pub(super) fn item_facts(
             drug_id: id,
         }
     };
-    let mut seen = Vec::new();
-    let named: Vec<&DrugMention> = found
-        .iter()
-        .filter(|m| {
-            let new = !seen.contains(&m.drug);
-            seen.push(m.drug);
-            new
-        })
-        .collect();
     // A product is judged by its ingredients: they are the item's drugs, the product its drug.
+    // An ingredient also named on its own ('Synapryn (tramadol with glucosamine)') counts once.
+    let mut counted = Vec::new();
     let drugs: Vec<ItemDrug> = named
         .iter()
         .flat_map(|m| {
@@ -316,6 +321,11 @@ pub(super) fn item_facts(
                     .map(|id| item_drug(id, d.route.as_deref(), m))
                     .collect()
             }
+        })
+        .filter(|d| {
+            let new = !counted.contains(&d.drug_id);
+            counted.push(d.drug_id);
+            new
         })
         .collect();
     let drug = match named.as_slice() {
@@ -664,6 +674,30 @@ mod tests {
         let single: Vec<&str> = f.items[1].drugs.iter().map(|d| d.name.as_str()).collect();
         assert_eq!(single, ["lidocaine"]);
         assert_eq!(f.items[1].drug.as_ref().unwrap().kind, None);
+    }
+
+    /// A compound is a topical by its percent strengths or its base, and each of its drugs is one
+    /// of its ingredients, even an opioid; a drug named alone in a patch keeps its class, and a
+    /// product's ingredient named beside it counts once.
+    #[test]
+    fn a_compound_is_judged_as_a_topical() {
+        let f = facts(
+            "The injured worker is a 40 year old male.",
+            &[
+                "Tramadol 8%/Gabapentin 10% 180 gm",
+                "Gabapentin 10% in Lipoderm base 240 g",
+                "Fentanyl 25 mcg/hr patch #10",
+                "Gabapentin 300 mg three times daily #90",
+                "Synapryn (tramadol 10 mg/mL with glucosamine) oral suspension",
+            ],
+        );
+        let class = |i: usize| f.items[i].drug.as_ref().unwrap().class.clone();
+        assert_eq!(class(0), "topical-analgesic");
+        assert_eq!(class(1), "topical-analgesic");
+        assert_eq!(class(2), "opioid");
+        assert_eq!(class(3), "anticonvulsant");
+        let names: Vec<&str> = f.items[4].drugs.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(names, ["tramadol", "glucosamine"]);
     }
 
     /// A regional red flag belongs to the part its words name, else to the parts of its nature

@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Anchored, Input, MatchKind, StartKind};
 use serde::{Deserialize, Serialize};
 
 use super::patterns::is_word_bounded;
@@ -301,6 +301,7 @@ impl Drugs {
             AhoCorasickBuilder::new()
                 .ascii_case_insensitive(true)
                 .match_kind(MatchKind::LeftmostLongest)
+                .start_kind(StartKind::Both)
                 .build(p)
                 .map_err(|e| {
                     vec![file.error("", format!("cannot build the name matcher: {e}"), None)]
@@ -485,9 +486,19 @@ fn words<'a>(
     std::iter::from_fn(move || {
         while at < range.end {
             let m = ac.find(Input::new(text).span(at..range.end))?;
-            if is_word_bounded(&text[..range.end], m.range()) {
-                at = m.end();
-                return Some((m.pattern().as_usize(), m.range()));
+            // The longest name here may run into the next word ('lidocaine 5% patch' in
+            // 'lidocaine 5% patches'): a shorter one at the same place may still be whole.
+            let mut here = Some(m);
+            while let Some(c) = here {
+                if is_word_bounded(&text[..range.end], c.range()) {
+                    at = c.end();
+                    return Some((c.pattern().as_usize(), c.range()));
+                }
+                here = ac.find(
+                    Input::new(text)
+                        .span(c.start()..c.end() - 1)
+                        .anchored(Anchored::Yes),
+                );
             }
             at = m.start() + text[m.start()..].chars().next().map_or(1, char::len_utf8);
         }
@@ -548,6 +559,27 @@ drugs:
                 ("gammazepam", "zepix"),
             ]
         );
+    }
+
+    /// The longest name at a place may run into the next word ('alphadone cream' in 'alphadone
+    /// creams'): the shorter name there is still found.
+    #[test]
+    fn a_shorter_name_is_found_where_the_longest_runs_on() {
+        let file = RuleFile::new(
+            "drugs.yaml",
+            "classes: [{id: opioid, title: O}]\ndrugs:\n  - {name: alphadone, class: opioid}\n  - {name: alphadone cream, class: opioid}\n",
+        );
+        let d = Drugs::compile(&file, file.parse().unwrap()).unwrap();
+        let found = |t: &str| -> Vec<String> {
+            d.find(t, 0..t.len())
+                .into_iter()
+                .map(|m| t[m.range].to_string())
+                .collect()
+        };
+        assert_eq!(found("Alphadone creams #2"), ["Alphadone"]);
+        assert_eq!(found("Alphadone cream #2"), ["Alphadone cream"]);
+        // Near miss: a name inside a longer word is not found at all.
+        assert!(found("Alphadonex 5 mg").is_empty());
     }
 
     /// A product names its ingredients by their entries, single drugs of the same file, and its
