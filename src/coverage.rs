@@ -104,18 +104,13 @@ pub fn measure(linter: &Linter, set: &CoverageSet) -> Vec<LineResult> {
             let checked = linter.evaluate(&letter, &facts);
             let (differences, rules) = match (facts.items.first(), checked.items.first()) {
                 (Some(item), Some(result)) => {
+                    let parts = item.body_part_ids();
                     let rules: Vec<(String, String)> = result
                         .rules
                         .iter()
                         .filter(|(_, applies)| *applies == Some(true))
                         .filter_map(|(id, _)| {
                             let rule = linter.rules.rules.iter().find(|r| r.rule.id == *id)?;
-                            let parts: Vec<&str> = item
-                                .request
-                                .body_parts
-                                .iter()
-                                .map(|b| b.value.as_str())
-                                .collect();
                             let (d, t) = rule.guideline_for(&parts);
                             let doc = linter.rules.guidelines.get(d);
                             Some((id.clone(), format!("{}/{}", doc.doc.id, doc.topic(t).id)))
@@ -217,12 +212,7 @@ fn compare(
             differ("ingredients", want.join(", "), got.join(", "));
         }
     }
-    let parts: Vec<&str> = item
-        .request
-        .body_parts
-        .iter()
-        .map(|b| b.value.as_str())
-        .collect();
+    let parts = item.body_part_ids();
     let missing: Vec<&str> = expected
         .body_parts
         .iter()

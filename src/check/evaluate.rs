@@ -158,13 +158,7 @@ pub(super) fn guideline_name(
     rule: &crate::rules::checks::CompiledRule,
     item: &ItemFacts,
 ) -> String {
-    let parts: Vec<&str> = item
-        .request
-        .body_parts
-        .iter()
-        .map(|b| b.value.as_str())
-        .collect();
-    let (document, topic) = rule.guideline_for(&parts);
+    let (document, topic) = rule.guideline_for(&item.body_part_ids());
     let document = rules.guidelines.get(document);
     let (doc, shown) = (&document.doc, document.topic(topic));
     match document.pages_label(topic) {

@@ -163,6 +163,17 @@ pub struct ItemFacts {
     pub unplaced: BTreeMap<String, RelatedConcept>,
 }
 
+impl ItemFacts {
+    /// The anatomy.yaml ids of the body parts the request names.
+    pub fn body_part_ids(&self) -> Vec<&str> {
+        self.request
+            .body_parts
+            .iter()
+            .map(|b| b.value.as_str())
+            .collect()
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct RelatedConcept {
     pub status: Status,
