@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::facts::ItemFacts;
 use crate::letter::Letter;
 use crate::linter::Linter;
+use crate::rules::drugs::KnowledgeSource;
 
 /// A coverage set file.
 #[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
@@ -17,19 +18,8 @@ use crate::linter::Linter;
 pub struct CoverageSet {
     /// Where the lines were written from: each group of lines names one.
     #[serde(default)]
-    pub sources: Vec<SetSource>,
+    pub sources: Vec<KnowledgeSource>,
     pub lines: Vec<ExpectedLine>,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SetSource {
-    pub id: String,
-    pub title: String,
-    #[serde(default)]
-    pub url: Option<String>,
-    #[serde(default)]
-    pub note: Option<String>,
 }
 
 /// A request line and what imrlint must read in it; a field left out (or null) is not checked.

@@ -41,9 +41,9 @@ pub(crate) fn letter(summary: &str, items: &[TestItem]) -> Letter {
         .1
 }
 
-/// The facts of a letter whose items are only treatments (upheld, no rationale to speak of).
-pub(crate) fn facts(summary: &str, treatments: &[&str]) -> Facts {
-    let items: Vec<TestItem> = treatments
+/// Items that are only treatments: upheld, with no reason given.
+fn upheld<'a>(treatments: &[&'a str]) -> Vec<TestItem<'a>> {
+    treatments
         .iter()
         .map(|t| {
             (
@@ -53,6 +53,17 @@ pub(crate) fn facts(summary: &str, treatments: &[&str]) -> Facts {
                 "Not medically necessary.",
             )
         })
-        .collect();
-    linter().facts(&letter(summary, &items))
+        .collect()
+}
+
+/// The facts of a letter whose items are only treatments (upheld, no rationale to speak of).
+pub(crate) fn facts(summary: &str, treatments: &[&str]) -> Facts {
+    linter().facts(&letter(summary, &upheld(treatments)))
+}
+
+/// The evaluation of the same letter.
+pub(crate) fn checked(summary: &str, treatments: &[&str]) -> crate::check::Checked {
+    let letter = letter(summary, &upheld(treatments));
+    let facts = linter().facts(&letter);
+    linter().evaluate(&letter, &facts)
 }

@@ -584,25 +584,10 @@ mod tests {
     /// ingredients).
     #[test]
     fn a_kit_with_a_medical_food_is_judged_by_the_food_and_the_drug() {
-        let linter = crate::testing::linter();
-        let item = |treatment| {
-            (
-                treatment,
-                "Upheld",
-                "Decision based on MTUS.",
-                "Not medically necessary.",
-            )
-        };
-        let letter = crate::testing::letter(
+        let checked = crate::testing::checked(
             "The injured worker is a 45 year old male with chronic low back pain.",
-            &[
-                item("Theramine #90"),
-                item("Theraprofen-90"),
-                item("Ibuprofen 800 mg #60"),
-            ],
+            &["Theramine #90", "Theraprofen-90", "Ibuprofen 800 mg #60"],
         );
-        let facts = linter.facts(&letter);
-        let checked = linter.evaluate(&letter, &facts);
         let applying = |i: usize| -> Vec<&str> {
             checked.items[i]
                 .rules
@@ -630,25 +615,14 @@ mod tests {
     /// limb named only as an extremity under the rule's own.
     #[test]
     fn the_body_part_chooses_the_chapter_of_the_help() {
-        let linter = crate::testing::linter();
-        let item = |treatment| {
-            (
-                treatment,
-                "Upheld",
-                "Decision based on MTUS.",
-                "Not medically necessary.",
-            )
-        };
-        let letter = crate::testing::letter(
+        let checked = crate::testing::checked(
             "The injured worker is a 45 year old male.",
             &[
-                item("MRI of the right shoulder"),
-                item("MRI of the left knee"),
-                item("MRI of the right upper extremity"),
+                "MRI of the right shoulder",
+                "MRI of the left knee",
+                "MRI of the right upper extremity",
             ],
         );
-        let facts = linter.facts(&letter);
-        let checked = linter.evaluate(&letter, &facts);
         let help = |i: usize| checked.items[i].reasons[0].help.clone();
         assert!(help(0).contains("Shoulder Complaints"), "{}", help(0));
         assert!(help(1).contains("Knee Complaints"), "{}", help(1));
