@@ -173,7 +173,8 @@ fn therapy_counts(
             });
         }
     }
-    // `times six weeks` and `four weeks of therapy sessions` are durations, not counts.
+    // `times six weeks` and `four weeks of therapy sessions` are durations, not counts; a word
+    // that only contains one (`20 full-day sessions`) is not.
     let count = first_of(&grammar.sessions, expanded).find(|(i, c)| {
         let whole = c.get(0).unwrap();
         if schedule_at
@@ -184,9 +185,9 @@ fn therapy_counts(
         }
         let rest = expanded[whole.end()..].trim_start().to_ascii_lowercase();
         let within = grammar.sessions_count_first[*i].then(|| whole.as_str().to_ascii_lowercase());
-        !grammar.durations.iter().any(|w| {
-            rest.starts_with(w.as_str()) || within.as_ref().is_some_and(|b| b.contains(w.as_str()))
-        })
+        let words_within = within.iter().flat_map(|b| b.split_whitespace().skip(1));
+        let is_duration = |word: &str| grammar.durations.iter().any(|w| word.starts_with(w.as_str()));
+        !(is_duration(&rest) || words_within.into_iter().any(is_duration))
     });
     if let Some((_, c)) = count
         && let Some(n) = c.name("n").and_then(|m| requests.number(m.as_str()))
@@ -361,6 +362,18 @@ mod tests {
         assert_eq!(
             s("Physical therapy 2 x 4, 6 sessions"),
             (Some(6), Some(4), Some(2.0))
+        );
+        // A duration word between the count and its noun makes a duration; a word containing one
+        // does not.
+        assert_eq!(s("four weeks of therapy sessions"), (None, None, None));
+        assert_eq!(
+            s("Chronic pain program, 20 full-day sessions"),
+            (Some(20), None, None)
+        );
+        assert_eq!(s("Lumbar ESI, series of three"), (Some(3), None, None));
+        assert_eq!(
+            s("Home health aide 5 days/week x 4 weeks"),
+            (Some(20), Some(4), Some(5.0))
         );
         assert_eq!(
             s("Eight (8) physical therapy sessions"),
