@@ -16,7 +16,7 @@ use imrlint::input::{self, Inputs};
 use imrlint::linter::{ConfigChoice, Failure, FileFacts, Linter, Settings, SetupError};
 use imrlint::output::{AtomicFile, Output};
 use imrlint::report::{self, Format, LetterResult, Outcome, Reporter};
-use imrlint::rules::{RuleErrors, RuleSet, RuleSource};
+use imrlint::rules::{RuleErrors, RuleSet};
 use imrlint::run;
 
 /// Exit codes: 0 clean, 1 findings (or unreadable letters), 2 usage, configuration or rule errors.
@@ -172,13 +172,27 @@ pub struct SplitArgs {
 pub enum RulesCommand {
     /// Load every rule file and report every problem with its file, line and column.
     Check(RulesArgs),
-    /// Run the inline examples of every rule.
-    Test(RulesArgs),
+    /// Run the examples of every kind: rules' example letters, concepts' and the context file's
+    /// sentences, categories' and body parts' treatments, drugs' written names.
+    Test(RulesTestArgs),
     /// List the rules with their guideline topics and reasons.
     List(RulesArgs),
     /// Read each request line of a coverage set (lines written from formularies and fee
     /// schedules, with what imrlint must make of them) and report every line read otherwise.
     Coverage(CoverageArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RulesTestArgs {
+    /// Print one line per example, not only the failures.
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// Run only the examples of rules, concepts, categories, body parts or drugs whose id
+    /// contains this text.
+    #[arg(long, value_name = "ID")]
+    pub filter: Option<String>,
+    #[command(flatten)]
+    pub rules: RuleArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -846,42 +860,47 @@ fn progress_bar(letters: usize, off: bool) -> indicatif::ProgressBar {
     bar
 }
 
-fn run_rules_test(args: RulesArgs) -> ExitCode {
+fn run_rules_test(args: RulesTestArgs) -> ExitCode {
     let linter = match open_linter(&args.rules, Default::default()) {
         Ok(l) => l,
         Err(code) => return code,
     };
-    // Example letters are named relative to the folder that holds the first rules folder read
-    // (`cases/seed-000.txt` beside `rules/`), else to the working folder.
-    let base = linter
-        .rules
-        .sources
-        .iter()
-        .find_map(|s| match s {
-            RuleSource::Path(p) => p.parent().map(std::path::Path::to_path_buf),
-            _ => None,
-        })
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or_else(|| PathBuf::from("."));
-    let (mut passed, mut skipped, mut failed) = (0, 0, 0);
-    for (rule, example, outcome) in imrlint::rules::examples::run(&linter, &base) {
-        match outcome {
-            imrlint::rules::examples::Outcome::Passed => passed += 1,
-            imrlint::rules::examples::Outcome::Skipped(why) => {
-                skipped += 1;
-                eprintln!("imrlint: {rule} example {example} skipped: {why}");
-            }
-            imrlint::rules::examples::Outcome::Failed(e) => {
-                failed += 1;
-                eprintln!("{:?}", miette::Report::new(e));
+    let runs = imrlint::rules::examples::run(&linter, args.filter.as_deref());
+    let failed = runs.iter().filter(|r| r.outcome.is_err()).count();
+    for run in &runs {
+        let name = format!("{} {} example {}", run.kind.label(), run.id, run.index);
+        match &run.outcome {
+            Ok(()) if args.verbose => println!("ok   {name}: {}", one_line(&run.about)),
+            Ok(()) => {}
+            Err(e) => {
+                if args.verbose {
+                    println!("FAIL {name}: {}", one_line(&run.about));
+                }
+                eprintln!("{:?}", miette::Report::new(e.clone()));
             }
         }
     }
-    println!("{passed} passed, {failed} failed, {skipped} skipped");
+    if runs.is_empty() {
+        eprintln!(
+            "imrlint: no example matches --filter {}\n  help: give part of a rule, concept, category, body part or drug id",
+            args.filter.as_deref().unwrap_or_default()
+        );
+        return ExitCode::from(EXIT_USAGE);
+    }
+    println!("{} passed, {failed} failed", runs.len() - failed);
     if failed > 0 {
         ExitCode::from(EXIT_USAGE)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// Text folded onto one line of at most 80 characters, for a listing.
+fn one_line(text: &str) -> String {
+    let folded = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match folded.char_indices().nth(80) {
+        Some((i, _)) => format!("{}...", &folded[..i]),
+        None => folded,
     }
 }
 

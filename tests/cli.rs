@@ -558,6 +558,64 @@ fn a_failing_example_is_a_rule_error() {
         .stderr(predicate::str::contains("applies is false"));
 }
 
+/// `rules test` runs the examples of every kind, built-in ones included beside `--rules`; a
+/// missing example letter and a wrong concept or category example fail, each at its own file.
+#[test]
+fn rules_test_runs_every_kind_and_fails_what_does_not_hold() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("extra")).unwrap();
+    std::fs::write(
+        dir.path().join("extra/concepts.yaml"),
+        "concepts:\n  - id: sleepwalking\n    title: Sleepwalking\n    patterns: ['sleepwalk(?:ing|s)?']\n    examples:\n      - {text: 'She reports sleepwalking.', status: affirmed}\n      - {text: 'He denies sleepwalking.', status: affirmed}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("missing-letter.yaml"),
+        "rules:\n  - id: missing-letter\n    title: M\n    guideline: {document: mtus-chronic-pain, topic: benzodiazepines}\n    applies_to: item.drug.class == 'benzodiazepine'\n    reasons:\n      - {reason: dosing-frequency-missing, role: primary, when: 'item.request.frequency == null', message: m, help: h}\n    examples:\n      - letter: letters/nowhere.txt\n        expect: {dosing-frequency-missing: {applies: true}}\n",
+    )
+    .unwrap();
+    let out = imrlint()
+        .args(["rules", "test", "-v", "--rules"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // One line per example, of every kind, built-in rule examples with their letters included.
+    for line in [
+        "ok   rule mtus-benzodiazepines example 0: cases/seed-000.txt",
+        "ok   concept sleepwalking example 0: She reports sleepwalking.",
+        "FAIL concept sleepwalking example 1: He denies sleepwalking.",
+        "FAIL rule missing-letter example 0: letters/nowhere.txt",
+        "ok   category physical-therapy example 0:",
+        "ok   drug clonazepam example 1: Klonopin",
+    ] {
+        assert!(stdout.contains(line), "no {line:?} in\n{stdout}");
+    }
+    assert!(stdout.trim_end().ends_with(" passed, 2 failed"), "{stdout}");
+    assert!(stderr.contains("concepts.yaml:7:"), "{stderr}");
+    assert!(
+        stderr.contains("expected Affirmed, found [Negated]"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("is not found (looked at"), "{stderr}");
+    // --filter keeps one id's examples; a filter matching nothing is a usage error.
+    imrlint()
+        .args(["rules", "test", "--filter", "sleepwalking", "--rules"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stdout(predicate::str::ends_with("1 passed, 1 failed\n"));
+    imrlint()
+        .args(["rules", "test", "--filter", "no-such-id"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "no example matches --filter no-such-id",
+        ));
+}
+
 /// Two rationales of one letter: one finds no neurologic deficit, the other a foot drop.
 #[test]
 fn opposite_findings_in_two_rationales_contradict() {

@@ -186,7 +186,12 @@ fn therapy_counts(
         let rest = expanded[whole.end()..].trim_start().to_ascii_lowercase();
         let within = grammar.sessions_count_first[*i].then(|| whole.as_str().to_ascii_lowercase());
         let words_within = within.iter().flat_map(|b| b.split_whitespace().skip(1));
-        let is_duration = |word: &str| grammar.durations.iter().any(|w| word.starts_with(w.as_str()));
+        let is_duration = |word: &str| {
+            grammar
+                .durations
+                .iter()
+                .any(|w| word.starts_with(w.as_str()))
+        };
         !(is_duration(&rest) || words_within.into_iter().any(is_duration))
     });
     if let Some((_, c)) = count

@@ -39,6 +39,9 @@ pub use source::{RuleError, RuleErrors, RuleFile};
 
 const EMBEDDED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));
 
+/// How the built-in rule files are named in diagnostics (`<built-in>/rules/drugs.yaml`).
+const BUILT_IN_PREFIX: &str = "<built-in>/rules/";
+
 /// Where a rule set came from, for messages and run manifests.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RuleSource {
@@ -395,7 +398,7 @@ fn read_source(source: &RuleSource) -> Vec<Result<(String, RuleFile), RuleError>
             .map(|(rel, text)| {
                 Ok((
                     rel.to_string(),
-                    RuleFile::new(format!("<built-in>/rules/{rel}"), *text),
+                    RuleFile::new(format!("{BUILT_IN_PREFIX}{rel}"), *text),
                 ))
             })
             .collect(),

@@ -99,6 +99,27 @@ impl RuleFile {
         self.error_at(self.locate(path), message.into(), help)
     }
 
+    /// The node path (`drugs[12]`) of the entry of the top-level list `list` whose `key` is
+    /// `id`: where an entry's own problems are shown.
+    pub fn entry(&self, list: &str, key: &str, id: &str) -> Option<String> {
+        let suffix = format!(".{key}");
+        self.nodes.iter().find_map(|(path, range)| {
+            let index = path.strip_prefix(list)?.strip_suffix(suffix.as_str())?;
+            let digits = index.strip_prefix('[')?.strip_suffix(']')?;
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            let value = &self.text[range.start..];
+            let value = value.strip_prefix(['\'', '"']).unwrap_or(value);
+            let after = value.strip_prefix(id)?;
+            after
+                .chars()
+                .next()
+                .is_none_or(|c| matches!(c, '\'' | '"' | '\n' | '\r' | ' ' | '#' | ',' | '}'))
+                .then(|| format!("{list}{index}"))
+        })
+    }
+
     /// Where the node at `path` stands.
     pub fn locate(&self, path: &str) -> Option<Range<usize>> {
         let mut p = path;
