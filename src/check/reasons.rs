@@ -418,7 +418,9 @@ mod tests {
             &gel("The request is not medically necessary."),
             Kind::MissingReason
         ));
-        let knee = findings(
+        // A knee injection is judged by the knee's injection rule, never by a spinal one.
+        let linter = crate::testing::linter();
+        let knee = crate::testing::letter(
             SUMMARY,
             &[(
                 "Platelet-rich plasma injection to the right knee",
@@ -427,8 +429,17 @@ mod tests {
                 "The request is not medically necessary.",
             )],
         );
-        assert!(has(&knee, Kind::NoRule), "{knee:?}");
-        assert!(!has(&knee, Kind::MissingReason), "{knee:?}");
+        let facts = linter.facts(&knee);
+        let rules: Vec<String> = linter.evaluate(&knee, &facts).items[0]
+            .reasons
+            .iter()
+            .map(|r| r.rule.clone())
+            .collect();
+        assert!(!rules.is_empty());
+        assert!(
+            rules.iter().all(|r| r == "platelet-rich-plasma-injections"),
+            "{rules:?}"
+        );
         let benzodiazepines = "Decision based on MTUS Chronic Pain Medical Treatment 2016, Section(s): Benzodiazepines.";
         let facts = crate::testing::facts(SUMMARY, &["Valium 5 mg one tablet before the MRI"]);
         assert_eq!(facts.items[0].category, "medication");

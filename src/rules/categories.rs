@@ -25,6 +25,11 @@ pub struct Category {
     pub title: String,
     #[serde(default)]
     pub patterns: Vec<String>,
+    /// Treatments this category does not take although its patterns match them: the categories
+    /// after it decide (a drug given as an office shot, 'Toradol 60 mg IM injection', is a
+    /// medication, not an injection procedure).
+    #[serde(default)]
+    pub except: Vec<String>,
     /// An item naming a drug from drugs.yaml belongs here (unless an earlier category matched).
     #[serde(default)]
     pub drug: bool,
@@ -54,6 +59,8 @@ pub enum Counts {
 pub struct Categories {
     pub categories: Vec<Category>,
     pub patterns: PatternSet,
+    /// Each category's `except` patterns, owned by the category's index.
+    except: PatternSet,
     /// `occasions`, as one regex anchored at the end of the text before a category word.
     occasion: Option<Regex>,
 }
@@ -75,21 +82,38 @@ impl Categories {
                 f.categories.iter().map(|c| &c.patterns),
             ),
         )?;
-        let unknown: Vec<RuleError> = f
-            .categories
-            .iter()
-            .enumerate()
-            .filter_map(|(i, c)| {
-                let follows = c.follows.as_ref()?;
-                (!f.categories.iter().any(|x| &x.id == follows)).then(|| {
-                    file.error(
-                        &format!("categories[{i}].follows"),
-                        format!("unknown category `{follows}`"),
-                        Some("name a category id of this file".into()),
-                    )
-                })
+        let except = PatternSet::compile(
+            file,
+            named_patterns(
+                "categories",
+                "except",
+                f.categories.iter().map(|c| &c.except),
+            ),
+        )?;
+        let unknown_follows = f.categories.iter().enumerate().filter_map(|(i, c)| {
+            let follows = c.follows.as_ref()?;
+            (!f.categories.iter().any(|x| &x.id == follows)).then(|| {
+                file.error(
+                    &format!("categories[{i}].follows"),
+                    format!("unknown category `{follows}`"),
+                    Some("name a category id of this file".into()),
+                )
             })
-            .collect();
+        });
+        // An id names one place in the order: a second entry would never be what `index` finds.
+        let twice = f.categories.iter().enumerate().filter_map(|(i, c)| {
+            f.categories[..i].iter().any(|x| x.id == c.id).then(|| {
+                file.error(
+                    &format!("categories[{i}].id"),
+                    format!("category `{}` is defined twice", c.id),
+                    Some(
+                        "give each category one entry; to keep some treatments from an earlier category, list them in its `except`"
+                            .into(),
+                    ),
+                )
+            })
+        });
+        let unknown: Vec<RuleError> = unknown_follows.chain(twice).collect();
         if !unknown.is_empty() {
             return Err(unknown);
         }
@@ -110,6 +134,7 @@ impl Categories {
         Ok(Categories {
             categories: f.categories,
             patterns,
+            except,
             occasion,
         })
     }
@@ -129,8 +154,15 @@ impl Categories {
     }
 
     /// The category of a treatment: the first in file order whose patterns match, or whose
-    /// `drug` flag is set when the treatment names a drug; the last category otherwise.
+    /// `drug` flag is set when the treatment names a drug, and whose `except` does not match;
+    /// the last category otherwise.
     pub fn classify(&self, treatment: &str, names_drug: bool) -> &Category {
+        let excepted: Vec<usize> = self
+            .except
+            .find_all(treatment, 0..treatment.len())
+            .into_iter()
+            .map(|m| m.owner)
+            .collect();
         let occasion = |at: usize| {
             self.occasion
                 .as_ref()
@@ -145,6 +177,7 @@ impl Categories {
         self.categories
             .iter()
             .enumerate()
+            .filter(|(i, _)| !excepted.contains(i))
             .find(|(i, c)| (c.drug && names_drug) || hits.iter().any(|m| m.owner == *i))
             .map_or_else(
                 || self.categories.last().expect("checked non-empty"),
@@ -299,6 +332,41 @@ impl super::Knowledge for AnatomyFile {
 #[cfg(test)]
 mod tests {
     use crate::rules::RuleSet;
+
+    /// `except` hands a treatment on to the categories after it; an id defined twice is an error.
+    #[test]
+    fn except_hands_on_and_ids_are_unique() {
+        use super::{Categories, CategoriesFile};
+        use crate::rules::RuleFile;
+        let compile = |yaml: &str| {
+            let file = RuleFile::new("categories.yaml", yaml);
+            let f: CategoriesFile = file.parse().unwrap();
+            Categories::compile(&file, f)
+        };
+        let categories = compile(
+            "categories:\n  - {id: injection, title: I, patterns: ['injections?'], except: ['toradol']}\n  - {id: medication, title: M, drug: true, patterns: ['tablets?']}\n  - {id: other, title: O}\n",
+        )
+        .unwrap();
+        assert_eq!(
+            categories.classify("Toradol 60 mg IM injection", true).id,
+            "medication"
+        );
+        assert_eq!(categories.classify("Toradol injection", false).id, "other");
+        assert_eq!(
+            categories.classify("Kenalog injection", true).id,
+            "injection"
+        );
+        let errors = compile(
+            "categories:\n  - {id: medication, title: A, patterns: ['shot']}\n  - {id: medication, title: M, drug: true}\n  - {id: other, title: O}\n",
+        )
+        .unwrap_err();
+        assert!(
+            errors[0]
+                .message
+                .contains("category `medication` is defined twice")
+        );
+        assert_eq!(errors[0].line_column(), Some((3, 10)));
+    }
 
     #[test]
     fn the_fallback_is_last_and_unmatched_treatments_land_there() {
