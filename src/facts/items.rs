@@ -10,7 +10,6 @@ use super::citations::GuidelineLine;
 use super::dates::FoundDate;
 use crate::letter::Letter;
 use crate::rules::RuleSet;
-use crate::rules::categories::Counts;
 use crate::rules::drugs::{DrugId, DrugMention};
 use crate::rules::patterns::PatternMatch;
 use crate::text::Text;
@@ -348,12 +347,12 @@ pub(super) fn item_facts(
         .categories
         .classify(&folded[treatment.clone()], !drugs.is_empty());
     let category_index = rules.categories.index(&category.id);
-    let therapy = category.counts == Counts::Sessions;
+    let therapy = category.counts.sessions();
     let mut parsed = request::parse(
         &rules.requests,
         &folded[treatment.clone()],
         treatment.start,
-        therapy,
+        category.counts,
     );
     // How often and how many, when the item's line leaves them out, from the summary's own
     // statement of the request naming the same drug or kind of treatment.
@@ -379,7 +378,7 @@ pub(super) fn item_facts(
             &rules.requests,
             &folded[stated.clone()],
             stated.start,
-            therapy,
+            category.counts,
         );
         parsed.frequency = parsed.frequency.or(summary.frequency);
         if therapy {
@@ -493,10 +492,10 @@ pub(super) fn item_facts(
         },
         rationale: item.rationale.as_ref().map(at),
         completed_sessions: category_index
-            .filter(|_| category.counts == Counts::Sessions)
+            .filter(|_| category.counts.sessions())
             .and_then(|i| completed_sessions(text, rules, earlier, i)),
         prior_treatment: category_index
-            .filter(|_| category.counts == Counts::Sessions)
+            .filter(|_| category.counts.sessions())
             .and_then(|i| prior_treatment(text, rules, earlier, i)),
         procedure: None,
         related: BTreeMap::new(),

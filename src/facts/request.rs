@@ -6,6 +6,7 @@ use std::ops::Range;
 use regex::Captures;
 
 use crate::rules::Requests;
+use crate::rules::categories::Counts;
 use crate::rules::patterns::first_of;
 use crate::rules::requests::TimeUnit;
 
@@ -38,7 +39,7 @@ pub struct ParsedRequest {
 
 /// Parses a treatment text at `base` in the folded letter. `therapy` says whether counts are
 /// sessions (therapy, visits) rather than units dispensed.
-pub fn parse(requests: &Requests, text: &str, base: usize, therapy: bool) -> ParsedRequest {
+pub fn parse(requests: &Requests, text: &str, base: usize, counts: Counts) -> ParsedRequest {
     let (expanded, origin) = requests.expand(text);
     let map = |r: Range<usize>| {
         base + origin[r.start]
@@ -98,8 +99,8 @@ pub fn parse(requests: &Requests, text: &str, base: usize, therapy: bool) -> Par
             });
         }
     }
-    if therapy {
-        therapy_counts(requests, &expanded, &map, &mut out);
+    if counts.sessions() {
+        therapy_counts(requests, &expanded, counts == Counts::Days, &map, &mut out);
     } else if let Some((_, c)) = first_of(&requests.quantity, text).last() {
         // The last count is the quantity: `Tylenol #3 300/30mg #120` dispenses 120.
         if let Some(n) = c.name("n") {
@@ -143,6 +144,7 @@ fn frequency(requests: &Requests, c: &Captures) -> Frequency {
 fn therapy_counts(
     requests: &Requests,
     expanded: &str,
+    days_attended: bool,
     map: &dyn Fn(Range<usize>) -> Range<usize>,
     out: &mut ParsedRequest,
 ) {
@@ -174,8 +176,12 @@ fn therapy_counts(
         }
     }
     // `times six weeks` and `four weeks of therapy sessions` are durations, not counts; a word
-    // that only contains one (`20 full-day sessions`) is not.
+    // that only contains one (`20 full-day sessions`) is not. Where days are attended, a day is
+    // a session (`x 10 days`).
     let count = first_of(&grammar.sessions, expanded).find(|(i, c)| {
+        if grammar.sessions_days_attended[*i] && !days_attended {
+            return false;
+        }
         let whole = c.get(0).unwrap();
         if schedule_at
             .as_ref()
@@ -191,6 +197,7 @@ fn therapy_counts(
                 .durations
                 .iter()
                 .any(|w| word.starts_with(w.as_str()))
+                && !(days_attended && word.starts_with("day"))
         };
         !(is_duration(&rest) || words_within.into_iter().any(is_duration))
     });
@@ -230,12 +237,12 @@ mod tests {
 
     fn parse_med(s: &str) -> ParsedRequest {
         let rules = RuleSet::for_tests();
-        parse(&rules.requests, s, 0, false)
+        parse(&rules.requests, s, 0, Counts::Units)
     }
 
     fn parse_therapy(s: &str) -> ParsedRequest {
         let rules = RuleSet::for_tests();
-        parse(&rules.requests, s, 0, true)
+        parse(&rules.requests, s, 0, Counts::Sessions)
     }
 
     #[test]
@@ -376,6 +383,20 @@ mod tests {
             (Some(20), None, None)
         );
         assert_eq!(s("Lumbar ESI, series of three"), (Some(3), None, None));
+        // Days are sessions only where days are attended (a program); elsewhere a duration.
+        let days = |t: &str| {
+            parse(&RuleSet::for_tests().requests, t, 0, Counts::Days)
+                .sessions
+                .map(|s| s.value)
+        };
+        assert_eq!(
+            days("Functional restoration program, 2 weeks (10 days)"),
+            Some(10)
+        );
+        assert_eq!(days("Partial hospitalization program x 10 days"), Some(10));
+        assert_eq!(days("Functional restoration program x 160 hours"), None);
+        assert_eq!(s("Physical therapy x 10 days"), (None, None, None));
+        assert_eq!(s("Physical therapy 2 weeks (10 days)"), (None, None, None));
         assert_eq!(
             s("Home health aide 5 days/week x 4 weeks"),
             (Some(20), Some(4), Some(5.0))
@@ -420,14 +441,19 @@ mod tests {
     #[test]
     fn the_first_pattern_at_each_place_wins() {
         let requests = &RuleSet::for_tests().requests;
-        let p = parse(requests, "Physical therapy 2x6 for the low back", 0, true);
+        let p = parse(
+            requests,
+            "Physical therapy 2x6 for the low back",
+            0,
+            Counts::Sessions,
+        );
         assert_eq!(p.sessions.map(|s| s.value), Some(12));
         assert_eq!(p.weeks.map(|w| w.value), Some(6));
         let p = parse(
             requests,
             "Meloxicam 15 mg once daily #30 with two refills",
             0,
-            false,
+            Counts::Units,
         );
         assert_eq!(p.frequency.unwrap().value.per_day, Some((1.0, 1.0)));
         assert_eq!(p.refills.map(|r| r.value), Some(2));
@@ -435,14 +461,24 @@ mod tests {
             requests,
             "Ondansetron 4 mg every 6-8 hours as needed",
             0,
-            false,
+            Counts::Units,
         );
         let f = p.frequency.unwrap().value;
         assert_eq!(f.per_day, Some((3.0, 4.0)));
         assert!(f.as_needed);
-        let p = parse(requests, "Ibuprofen 800 mg, 30 day supply", 0, false);
+        let p = parse(
+            requests,
+            "Ibuprofen 800 mg, 30 day supply",
+            0,
+            Counts::Units,
+        );
         assert_eq!(p.days_supply.map(|d| d.value), Some(30));
-        let p = parse(requests, "Ibuprofen 800 mg, one month supply", 0, false);
+        let p = parse(
+            requests,
+            "Ibuprofen 800 mg, one month supply",
+            0,
+            Counts::Units,
+        );
         assert_eq!(p.days_supply.map(|d| d.value), Some(30));
     }
 }

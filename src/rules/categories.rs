@@ -53,6 +53,15 @@ pub enum Counts {
     #[default]
     Units,
     Sessions,
+    /// Sessions that are days of attendance (a program's '10 days', 'x 10 days').
+    Days,
+}
+
+impl Counts {
+    /// Whether the request's numbers are sessions given (visits, treatments, days attended).
+    pub fn sessions(self) -> bool {
+        self != Counts::Units
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -101,8 +110,12 @@ impl Categories {
             })
         });
         // An id names one place in the order: a second entry would never be what `index` finds.
-        let twice = f.categories.iter().enumerate().filter_map(|(i, c)| {
-            f.categories[..i].iter().any(|x| x.id == c.id).then(|| {
+        let twice = f
+            .categories
+            .iter()
+            .enumerate()
+            .filter(|(i, c)| f.categories[..*i].iter().any(|x| x.id == c.id))
+            .map(|(i, c)| {
                 file.error(
                     &format!("categories[{i}].id"),
                     format!("category `{}` is defined twice", c.id),
@@ -111,8 +124,7 @@ impl Categories {
                             .into(),
                     ),
                 )
-            })
-        });
+            });
         let unknown: Vec<RuleError> = unknown_follows.chain(twice).collect();
         if !unknown.is_empty() {
             return Err(unknown);

@@ -156,6 +156,9 @@ pub struct Drugs {
     /// length, for near misses.
     spellings: Vec<Spelling>,
     not_misspellings: std::collections::HashSet<String>,
+    /// A brand sold in several forms with different ingredients ('Terocin' lotion, 'Terocin
+    /// patch'): by the brand in lower case, each longer brand's last word and its drug.
+    form_variants: std::collections::HashMap<String, Vec<(String, usize)>>,
 }
 
 /// A drug of the rule set, by its place in `drugs.yaml`.
@@ -322,7 +325,30 @@ impl Drugs {
         }
         // Stable: of two names one edit away, the earlier drug is the one reported.
         spellings.sort_by_key(|s| s.shape.key());
+        let brands: std::collections::HashSet<String> = f
+            .drugs
+            .iter()
+            .flat_map(|d| &d.brands)
+            .map(|b| b.to_lowercase())
+            .collect();
+        let mut form_variants: std::collections::HashMap<String, Vec<(String, usize)>> =
+            std::collections::HashMap::new();
+        for (i, d) in f.drugs.iter().enumerate() {
+            for b in &d.brands {
+                let b = b.to_lowercase();
+                if let Some((base, form)) = b.rsplit_once(' ')
+                    && brands.contains(base)
+                    && form.chars().all(char::is_alphabetic)
+                {
+                    form_variants
+                        .entry(base.to_string())
+                        .or_default()
+                        .push((form.to_string(), i));
+                }
+            }
+        }
         Ok(Drugs {
+            form_variants,
             spellings,
             not_misspellings: f
                 .not_misspellings
@@ -339,11 +365,18 @@ impl Drugs {
         })
     }
 
-    /// Drugs named in `text[range]`, whole words only, longest name first.
+    /// Drugs named in `text[range]`, whole words only, longest name first. A brand sold in
+    /// several forms is the product of the form named after it ('TEROCIN 4%/4% patch' is the
+    /// patch, not the lotion).
     pub fn find(&self, text: &str, range: Range<usize>) -> Vec<DrugMention> {
+        let end = range.end;
         words(&self.names, text, range)
             .map(|(p, r)| {
                 let (drug, kind) = self.name_owner[p];
+                let drug = match kind {
+                    NameKind::Brand => self.form_named_after(text, &r, end).unwrap_or(drug),
+                    _ => drug,
+                };
                 DrugMention {
                     drug: DrugId(drug),
                     kind,
@@ -351,6 +384,27 @@ impl Drugs {
                 }
             })
             .collect()
+    }
+
+    /// The drug of the one form of a brand named in the words after it, before `end`.
+    fn form_named_after(&self, text: &str, brand: &Range<usize>, end: usize) -> Option<usize> {
+        let variants = self
+            .form_variants
+            .get(&text[brand.clone()].to_lowercase())?;
+        let after = text[brand.end..end].to_lowercase();
+        let named: Vec<usize> = variants
+            .iter()
+            .filter(|(form, _)| {
+                after
+                    .split(|c: char| !c.is_alphanumeric())
+                    .any(|w| w == form)
+            })
+            .map(|(_, drug)| *drug)
+            .collect();
+        match named.as_slice() {
+            [first, rest @ ..] if rest.iter().all(|d| d == first) => Some(*first),
+            _ => None,
+        }
     }
 
     /// Routes (dosage forms) named in `text[range]`.
@@ -580,6 +634,31 @@ drugs:
         assert_eq!(found("Alphadone cream #2"), ["Alphadone cream"]);
         // Near miss: a name inside a longer word is not found at all.
         assert!(found("Alphadonex 5 mg").is_empty());
+    }
+
+    /// A brand sold in two forms is the product of the form written after it; with no form, or
+    /// with both, it stays the entry that lists the bare brand.
+    #[test]
+    fn the_form_after_a_brand_chooses_its_product() {
+        let file = RuleFile::new(
+            "drugs.yaml",
+            "classes: [{id: opioid, title: O}]\ndrugs:\n  - {name: alphadone/betamol, class: opioid, brands: [Zorex, Zorex lotion]}\n  - {name: alphadone, class: opioid, brands: [Zorex patch, Zorex patches]}\n",
+        );
+        let d = Drugs::compile(&file, file.parse().unwrap()).unwrap();
+        let drug = |t: &str| -> Vec<String> {
+            d.find(t, 0..t.len())
+                .into_iter()
+                .map(|m| d.get(m.drug).name.clone())
+                .collect()
+        };
+        assert_eq!(drug("ZOREX 4%/4% patch qty 10"), ["alphadone"]);
+        assert_eq!(drug("Zorex 4% patches #30"), ["alphadone"]);
+        assert_eq!(drug("Zorex patch"), ["alphadone"]);
+        assert_eq!(drug("Zorex 120 mL"), ["alphadone/betamol"]);
+        assert_eq!(drug("Zorex lotion"), ["alphadone/betamol"]);
+        // Near misses: both forms named, or a form word inside another word.
+        assert_eq!(drug("Zorex lotion and patch"), ["alphadone/betamol"]);
+        assert_eq!(drug("Zorex, dispatched"), ["alphadone/betamol"]);
     }
 
     /// A product names its ingredients by their entries, single drugs of the same file, and its

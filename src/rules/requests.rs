@@ -167,6 +167,10 @@ pub struct SessionsPattern {
     /// therapy sessions`) makes it a duration.
     #[serde(default)]
     pub count_first: bool,
+    /// The pattern counts days attended (`10 days`): read only for categories whose `counts`
+    /// is `days` (programs), where a day is a session.
+    #[serde(default)]
+    pub days_attended: bool,
 }
 
 /// The unit of time a grammar pattern's match names, by the group that matched.
@@ -214,6 +218,8 @@ pub struct Grammar {
     pub sessions: Vec<Regex>,
     /// For each of `sessions`, whether its count stands before its noun.
     pub sessions_count_first: Vec<bool>,
+    /// For each of `sessions`, whether it counts days attended.
+    pub sessions_days_attended: Vec<bool>,
     /// Lower-cased.
     pub durations: Vec<String>,
     pub weeks: Vec<Regex>,
@@ -439,6 +445,7 @@ impl Grammar {
             days_supply,
             schedule,
             sessions_count_first: f.sessions.iter().map(|s| s.count_first).collect(),
+            sessions_days_attended: f.sessions.iter().map(|s| s.days_attended).collect(),
             sessions,
             durations: f.durations.iter().map(|d| d.to_ascii_lowercase()).collect(),
             weeks,
