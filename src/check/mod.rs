@@ -97,6 +97,17 @@ pub struct Checked {
     pub findings: Vec<Finding>,
 }
 
+/// The reasons a rationale's text cites, as `check` reads them (quotations left out).
+pub fn cited_reasons(rules: &RuleSet, text: &str) -> Vec<crate::rules::reasons::ReasonId> {
+    let rationale = rationale::Rationale::read(rules, text, 0..text.len());
+    let cites = rationale::Cites::find(rules, text, &rationale, &[]);
+    rules
+        .reasons
+        .ids()
+        .filter(|r| cites.of(*r).is_some())
+        .collect()
+}
+
 /// Checks a letter whose facts are read.
 pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet, options: Options) -> Checked {
     let folded = letter.text.folded();

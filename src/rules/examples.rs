@@ -25,6 +25,7 @@ pub enum Kind {
     Category,
     BodyPart,
     Drug,
+    Reason,
 }
 
 impl Kind {
@@ -36,6 +37,7 @@ impl Kind {
             Kind::Category => "category",
             Kind::BodyPart => "body part",
             Kind::Drug => "drug",
+            Kind::Reason => "reason",
         }
     }
 }
@@ -63,6 +65,7 @@ pub fn run(linter: &Linter, filter: Option<&str>) -> Vec<ExampleRun> {
     category_examples(rules, &wanted, &mut out);
     body_part_examples(rules, &wanted, &mut out);
     drug_examples(rules, &wanted, &mut out);
+    reason_examples(rules, &wanted, &mut out);
     out
 }
 
@@ -394,6 +397,45 @@ fn drug_examples(rules: &RuleSet, wanted: &dyn Fn(&str) -> bool, out: &mut Vec<E
     }
 }
 
+/// Each example sentence of a reason is read as a rationale: it cites the reason, or (a near
+/// miss) must not.
+fn reason_examples(rules: &RuleSet, wanted: &dyn Fn(&str) -> bool, out: &mut Vec<ExampleRun>) {
+    use super::reasons::ReasonsFile;
+    for id in rules.reasons.ids() {
+        let reason = rules.reasons.get(id);
+        if !wanted(&reason.id) {
+            continue;
+        }
+        for (i, example) in reason.examples.iter().enumerate() {
+            let cited = crate::check::cited_reasons(rules, &example.text).contains(&id);
+            let outcome = if cited == example.cited {
+                Ok(())
+            } else {
+                let at = entry_path(rules, ReasonsFile::KIND, "reasons", "id", &reason.id)
+                    .map(|(f, p)| (f, format!("{p}.examples[{i}]")));
+                Err(placed(
+                    at,
+                    Kind::Reason,
+                    format!(
+                        "{:?} {} `{}`",
+                        example.text,
+                        if cited { "cites" } else { "does not cite" },
+                        reason.id
+                    ),
+                    "fix the reason's `cites` patterns, or the example",
+                ))
+            };
+            out.push(ExampleRun {
+                kind: Kind::Reason,
+                id: reason.id.clone(),
+                index: i,
+                about: example.text.clone(),
+                outcome,
+            });
+        }
+    }
+}
+
 /// The files of one knowledge kind, in load order.
 fn kind_files<'r>(
     rules: &'r RuleSet,
@@ -475,6 +517,7 @@ mod tests {
             Kind::Category,
             Kind::BodyPart,
             Kind::Drug,
+            Kind::Reason,
         ] {
             assert!(
                 runs.iter().any(|r| r.kind == kind),

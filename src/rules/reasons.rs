@@ -37,6 +37,17 @@ pub struct Reason {
     pub follows_another_decision: bool,
     /// How a rationale cites the reason: any one of these, in a rationale sentence.
     pub cites: Vec<Cite>,
+    /// Rationale sentences that must cite the reason, or must not (a near miss); run by
+    /// `imrlint rules test`.
+    #[serde(default)]
+    pub examples: Vec<ReasonExample>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonExample {
+    pub text: String,
+    pub cited: bool,
 }
 
 /// Whether the summary decides a reason by itself or needs facts that establish it.
