@@ -1098,6 +1098,11 @@ fn run_explain(args: ExplainArgs) -> ExitCode {
 
 fn run_schema(args: SchemaArgs) -> ExitCode {
     use imrlint::rules::*;
+    if args.kind == "facts" {
+        // Not a file's form but what conditions read: one line per field.
+        print!("{}", imrlint::facts::schema::describe());
+        return ExitCode::SUCCESS;
+    }
     let schema = match args.kind.as_str() {
         "rules" => schemars::schema_for!(checks::RulesFile),
         "drugs" => schemars::schema_for!(drugs::DrugsFile),
@@ -1115,7 +1120,7 @@ fn run_schema(args: SchemaArgs) -> ExitCode {
         "coverage" => schemars::schema_for!(imrlint::coverage::CoverageSet),
         other => {
             eprintln!(
-                "imrlint: no schema `{other}`; kinds: rules, drugs, concepts, context, guidelines, categories, anatomy, requests, layouts, reasons, definitions, config, gold, coverage"
+                "imrlint: no schema `{other}`; kinds: rules, drugs, concepts, context, guidelines, categories, anatomy, requests, layouts, reasons, definitions, config, gold, coverage, facts (the fields conditions read)"
             );
             return ExitCode::from(EXIT_USAGE);
         }

@@ -13,12 +13,14 @@ use serde::Serialize;
 /// A byte offset in the original text, as read. Every pattern works on the folded copy, whose
 /// offsets are plain `usize`; an original offset has a type of its own so that the two kinds
 /// cannot be mixed unnoticed. [`Text::span`] and [`Text::folded_offset`] convert between them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema,
+)]
 #[serde(transparent)]
 pub struct Original(pub usize);
 
 /// A piece of the original text: byte offsets plus the 1-based line and column of its start.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Span {
     pub start: Original,
     pub end: Original,

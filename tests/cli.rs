@@ -558,6 +558,48 @@ fn a_failing_example_is_a_rule_error() {
         .stderr(predicate::str::contains("applies is false"));
 }
 
+/// A condition that names a field, concept, category or regex the rule set does not have is a
+/// rule error at the words at fault, with what was meant; `schema facts` lists the fields.
+#[test]
+fn conditions_are_checked_against_the_facts_when_rules_load() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("typos.yaml"),
+        "rules:\n  - id: typos\n    title: T\n    guideline: {document: mtus-chronic-pain, topic: benzodiazepines}\n    applies_to: item.drugg.class == 'benzodiazepine' && concepts['anxeity'] == 'affirmed' && item.category == 'medicaton'\n    reasons:\n      - reason: not-indicated\n        role: supporting\n        when: item.treatment.value.matches('(unclosed')\n        message: \"x {item.treatment.valeu}\"\n        help: h\n",
+    )
+    .unwrap();
+    let out = imrlint()
+        .args(["rules", "check", "--rules"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    // Messages wrap at the terminal's width, behind the diagnostic's frame.
+    let stderr = String::from_utf8_lossy(&out.stderr)
+        .replace('│', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    for expected in [
+        "typos.yaml:5:22: `item` has no field `drugg`; did you mean 'drug' or 'drugs'?",
+        "typos.yaml:5:67: 'anxeity' is not a concept of concepts.yaml; did you mean 'anxiety'?",
+        "'medicaton' is not a category of categories.yaml; did you mean 'medication'?",
+        "the pattern of `matches` is not a regex",
+        "typos.yaml:10:37: `item.treatment` has no field `valeu`; did you mean 'value'?",
+        "5 problem(s) in the rule files",
+    ] {
+        assert!(stderr.contains(expected), "no {expected:?} in\n{stderr}");
+    }
+    imrlint()
+        .args(["schema", "facts"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "item.drug.class: string (a drug class of drugs.yaml)",
+        ))
+        .stdout(predicate::str::contains("use.weeks: int, may be null"));
+}
+
 /// `rules test` runs the examples of every kind, built-in ones included beside `--rules`; a
 /// missing example letter and a wrong concept or category example fail, each at its own file.
 #[test]

@@ -47,11 +47,7 @@ pub(super) fn letter_context(
     add_variable(&mut ctx, "concepts", concepts);
     add_variable(&mut ctx, "patient", &facts.patient);
     add_variable(&mut ctx, "medications", &facts.medications);
-    add_variable(
-        &mut ctx,
-        "letter",
-        &json!({"layout": facts.layout, "header": json_of(&facts.header), "reference_date": json_of(&facts.reference_date)}),
-    );
+    add_variable(&mut ctx, "letter", &facts.letter_facts());
     ctx
 }
 
@@ -115,10 +111,6 @@ fn shown(value: &Value) -> String {
 
 pub(super) fn add_variable<T: Serialize + ?Sized>(ctx: &mut Context, name: &str, value: &T) {
     ctx.add_variable_as_val(name, value_of(value));
-}
-
-pub(super) fn json_of<T: Serialize>(v: &T) -> serde_json::Value {
-    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
 }
 
 /// A condition's truth: true or false; unknown (`None`) when a fact it needs is missing; an

@@ -9,7 +9,7 @@ use regex::Regex;
 use serde::Serialize;
 
 /// How much of a date the text gives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Precision {
     Day,

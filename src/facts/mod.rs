@@ -6,6 +6,7 @@ pub mod citations;
 pub mod context;
 pub mod dates;
 pub mod request;
+pub mod schema;
 
 mod items;
 mod medications;

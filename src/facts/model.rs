@@ -13,7 +13,7 @@ use crate::rules::drugs::{DrugId, FormularyStatus, ProductKind};
 use crate::text::Span;
 
 /// A value and the place in the letter it comes from.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Spanned<T> {
     pub value: T,
     #[serde(flatten)]
@@ -22,7 +22,7 @@ pub struct Spanned<T> {
 
 /// A count of sessions already completed, and whether it is only a lower bound ('at least 6
 /// sessions'): enough to show a course exceeded, not to say how many.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct CompletedSessions {
     pub value: u32,
     pub at_least: bool,
@@ -33,7 +33,7 @@ pub struct CompletedSessions {
     pub span: Span,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Facts {
     /// The id of the letter's layout in `layouts.yaml`.
     pub layout: String,
@@ -52,7 +52,7 @@ pub struct Facts {
     pub items: Vec<ItemFacts>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct DateFact {
     /// The date, or the first day of the month or year the text gives.
     pub date: String,
@@ -67,7 +67,7 @@ pub struct DateFact {
 }
 
 /// Which date a letter's request is judged at, and why that one.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ReferenceDate {
     pub date: String,
     pub source: ReferenceSource,
@@ -77,7 +77,7 @@ pub struct ReferenceDate {
     pub value: Date,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum ReferenceSource {
     RequestForAuthorization,
@@ -86,7 +86,7 @@ pub enum ReferenceSource {
     Decision,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct Patient {
     pub age: Option<Spanned<u32>>,
     pub sex: Option<Spanned<String>>,
@@ -98,7 +98,7 @@ pub struct Patient {
     pub treatment_weeks: Option<Spanned<u32>>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ConceptFact {
     pub concept: String,
     pub status: Status,
@@ -110,9 +110,11 @@ pub struct ConceptFact {
 }
 
 /// A drug the summary names, with what the summary says of its use.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Medication {
+    #[schemars(extend("x-vocabulary" = "drugs"))]
     pub drug: String,
+    #[schemars(extend("x-vocabulary" = "classes"))]
     pub class: String,
     /// The names the letter uses for it.
     pub names: Vec<String>,
@@ -120,13 +122,14 @@ pub struct Medication {
     /// request or its review, whose dates are not use).
     pub first_documented: Option<DateFact>,
     /// Concepts in the sentences naming the drug (`long-term-use`, `ongoing-use`, `efficacy`, ...).
+    #[schemars(extend("x-key-vocabulary" = "concepts"))]
     pub concepts: BTreeMap<String, Status>,
     pub mentions: Vec<Span>,
     #[serde(skip)]
     pub(super) drug_id: DrugId,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ItemFacts {
     pub index: usize,
     pub treatment: Spanned<String>,
@@ -135,6 +138,7 @@ pub struct ItemFacts {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub authorized: Option<Spanned<String>>,
     pub decision: Spanned<Decision>,
+    #[schemars(extend("x-vocabulary" = "categories"))]
     pub category: String,
     pub drug: Option<ItemDrug>,
     /// Every drug the treatment names (compounded products name several).
@@ -156,10 +160,12 @@ pub struct ItemFacts {
     /// What the summary says in the sentences naming the item's body part: per concept, its
     /// strongest status (affirmed over historical, uncertain, negated) and the first date of the
     /// sentence that gave it ('an MRI of the lumbar spine dated 08/02/2016 showed ...').
+    #[schemars(extend("x-key-vocabulary" = "concepts"))]
     pub related: BTreeMap<String, RelatedConcept>,
     /// For an item naming a body part, the same for the summary sentences that tie a concept to
     /// no body part at all: such a finding may be this item's or another's ('an abscess was
     /// drained').
+    #[schemars(extend("x-key-vocabulary" = "concepts"))]
     pub unplaced: BTreeMap<String, RelatedConcept>,
 }
 
@@ -174,7 +180,7 @@ impl ItemFacts {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct RelatedConcept {
     pub status: Status,
     /// The words that mention it ('MRI of the lumbar spine dated').
@@ -185,20 +191,24 @@ pub struct RelatedConcept {
 
 /// The item a service belongs to: the nearest earlier item of the followed category, else the
 /// nearest later one.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Procedure {
     pub index: usize,
     pub treatment: String,
+    #[schemars(extend("x-vocabulary" = "categories"))]
     pub category: String,
     pub decision: Decision,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ItemDrug {
+    #[schemars(extend("x-vocabulary" = "drugs"))]
     pub name: String,
+    #[schemars(extend("x-vocabulary" = "classes"))]
     pub class: String,
     /// The class of the drug itself, when the dosage form puts the item in another one.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-vocabulary" = "classes"))]
     pub own_class: Option<String>,
     /// For a product of several ingredients: what kind (topical-compound, medical-food, ...).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -218,7 +228,7 @@ pub struct ItemDrug {
     pub drug_id: DrugId,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct RequestFacts {
     pub strength: Option<Spanned<String>>,
     pub quantity: Option<Spanned<f64>>,
@@ -228,11 +238,13 @@ pub struct RequestFacts {
     pub days_supply: Option<Spanned<u32>>,
     pub sessions: Option<Spanned<u32>>,
     pub weeks: Option<Spanned<u32>>,
+    #[schemars(extend("x-vocabulary" = "body-parts"))]
     pub body_parts: Vec<Spanned<String>>,
+    #[schemars(extend("x-vocabulary" = "sides"))]
     pub sides: Vec<Spanned<String>>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct FrequencyFact {
     pub per_day: Option<[f64; 2]>,
     pub per_week: Option<[f64; 2]>,
@@ -242,15 +254,16 @@ pub struct FrequencyFact {
     pub span: Span,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct DrugUse {
     pub first_documented: Option<DateFact>,
     /// Whole weeks from the first documented use to the reference date.
     pub weeks: Option<i64>,
+    #[schemars(extend("x-key-vocabulary" = "concepts"))]
     pub concepts: BTreeMap<String, Status>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct ItemGuideline {
     pub claims_administrator: Option<LineFacts>,
     pub reviewer: Option<LineFacts>,
@@ -258,7 +271,7 @@ pub struct ItemGuideline {
     pub rationale_pages: Vec<Spanned<String>>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct LineFacts {
     pub no_evidence: bool,
     pub citations: Vec<CitationFact>,
@@ -266,7 +279,7 @@ pub struct LineFacts {
     pub span: Span,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct CitationFact {
     pub text: String,
     pub mtus: bool,
@@ -280,4 +293,25 @@ pub struct CitationFact {
     pub pages: Vec<Spanned<String>>,
     #[serde(flatten)]
     pub span: Span,
+}
+
+/// The `letter` variable of rule conditions: what a condition reads of the letter as a whole.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct LetterFacts<'a> {
+    /// The layout the letter was read with (layouts.yaml).
+    pub layout: &'a str,
+    /// The header's fields by name (`Date of Injury`).
+    pub header: &'a BTreeMap<String, Spanned<String>>,
+    /// The date the request is judged at.
+    pub reference_date: Option<&'a ReferenceDate>,
+}
+
+impl Facts {
+    pub fn letter_facts(&self) -> LetterFacts<'_> {
+        LetterFacts {
+            layout: &self.layout,
+            header: &self.header,
+            reference_date: self.reference_date.as_ref(),
+        }
+    }
 }

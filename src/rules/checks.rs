@@ -173,7 +173,7 @@ pub struct Template {
 }
 
 impl Template {
-    fn programs(&self) -> impl Iterator<Item = &Program> {
+    pub fn programs(&self) -> impl Iterator<Item = &Program> {
         self.parts.iter().filter_map(|p| match p {
             TemplatePart::Expr(_, program) => Some(&**program),
             TemplatePart::Text(_) => None,

@@ -270,30 +270,33 @@ fn into_val(value: Value) -> Box<dyn Val> {
 /// CEL's `text.matches(pattern)`: whether the RE2-style pattern matches anywhere in the text.
 fn matches(text: &CelString, pattern: &CelString) -> Result<CelBool, ExecutionError> {
     let pattern = pattern.inner();
-    let found = |re: &Result<Regex, String>| match re {
+    match regex(pattern) {
         Ok(re) => Ok(CelBool::from(re.is_match(text.inner()))),
         Err(message) => Err(ExecutionError::FunctionError {
             function: "matches".to_string(),
             message: format!("'{pattern}' is not a valid regex: {message}"),
         }),
-    };
+    }
+}
+
+/// The regex of a `matches` pattern, compiled once and kept for every item's conditions.
+fn regex(pattern: &str) -> Result<Regex, String> {
     if let Some(re) = REGEXES
         .read()
         .unwrap_or_else(|e| e.into_inner())
         .get(pattern)
     {
-        return found(re);
+        return re.clone();
     }
     let compiled = regex::RegexBuilder::new(pattern)
         .size_limit(REGEX_SIZE_LIMIT)
         .build()
         .map_err(|e| e.to_string());
-    let result = found(&compiled);
     let mut kept = REGEXES.write().unwrap_or_else(|e| e.into_inner());
     if kept.len() < KEPT_REGEXES {
-        kept.insert(pattern.to_string(), compiled);
+        kept.insert(pattern.to_string(), compiled.clone());
     }
-    result
+    compiled
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@
 pub mod categories;
 pub mod checks;
 pub mod concepts;
+pub mod conditions;
 pub mod definitions;
 pub mod drugs;
 pub mod environment;
@@ -223,6 +224,50 @@ impl RuleSet {
         if let Some(anatomy) = &anatomy {
             errors.extend(unknown_regional_parts(&rules, anatomy));
         }
+        if let (Some(drugs), Some(concepts), Some(categories), Some(anatomy), Some(definitions)) =
+            (&drugs, &concepts, &categories, &anatomy, &definitions)
+        {
+            let known = conditions::Known {
+                variables: crate::facts::schema::variables(),
+                definitions: definitions.names(),
+                words: std::collections::BTreeMap::from([
+                    (
+                        "categories",
+                        categories
+                            .categories
+                            .iter()
+                            .map(|c| c.id.as_str())
+                            .collect(),
+                    ),
+                    (
+                        "classes",
+                        drugs.classes.iter().map(|c| c.id.as_str()).collect(),
+                    ),
+                    (
+                        "concepts",
+                        concepts.concepts.iter().map(|c| c.id.as_str()).collect(),
+                    ),
+                    (
+                        "drugs",
+                        drugs.drugs.iter().map(|d| d.name.as_str()).collect(),
+                    ),
+                    (
+                        "body-parts",
+                        anatomy.body_parts.iter().map(|b| b.id.as_str()).collect(),
+                    ),
+                    (
+                        "sides",
+                        anatomy.sides.iter().map(|s| s.id.as_str()).collect(),
+                    ),
+                ]),
+            };
+            errors.extend(conditions_against_facts(
+                &rules,
+                definitions,
+                &known,
+                &files,
+            ));
+        }
         let mut seen = std::collections::HashSet::new();
         for r in &rules {
             if !seen.insert(r.rule.id.clone()) {
@@ -284,6 +329,92 @@ impl RuleSet {
             _ => Err(RuleErrors(errors)),
         }
     }
+}
+
+/// Every condition, template and evidence of the rules and every definition, checked against
+/// the facts and the vocabularies (`conditions`), each problem at its own place.
+fn conditions_against_facts(
+    rules: &[checks::CompiledRule],
+    definitions: &Definitions,
+    known: &conditions::Known,
+    files: &[(String, RuleFile)],
+) -> Vec<RuleError> {
+    let file_named = |name: &str| files.iter().map(|(_, f)| f).find(|f| f.name == name);
+    let mut out = Vec::new();
+    let mut report = |file: Option<&RuleFile>,
+                      path: String,
+                      name: &str,
+                      problems: Vec<conditions::Problem>| {
+        for p in problems {
+            let help = Some(
+                    "`imrlint schema facts` lists the fields conditions can read; the names come from the rule set's files".to_string(),
+                );
+            out.push(match file {
+                Some(f) => f.error_at_words(&path, &p.words, p.message, help),
+                None => RuleError {
+                    file: name.to_string(),
+                    source_code: None,
+                    at: None,
+                    message: format!("{path}: {}", p.message),
+                    help,
+                },
+            });
+        }
+    };
+    for rule in rules {
+        let file = file_named(&rule.file);
+        let at = |key: &str| format!("rules[{}].{key}", rule.index);
+        let check = |program: &cel::Program| conditions::problems(program.expression(), known);
+        report(file, at("applies_to"), &rule.file, check(&rule.applies_to));
+        for (j, reason) in rule.reasons.iter().enumerate() {
+            report(
+                file,
+                at(&format!("reasons[{j}].when")),
+                &rule.file,
+                check(&reason.when),
+            );
+            for (k, e) in reason.evidence.iter().enumerate() {
+                report(
+                    file,
+                    at(&format!("reasons[{j}].evidence[{k}]")),
+                    &rule.file,
+                    check(e),
+                );
+            }
+            for (key, template) in [("message", &reason.message), ("help", &reason.help)] {
+                let problems = template.programs().flat_map(check).collect();
+                report(
+                    file,
+                    at(&format!("reasons[{j}].{key}")),
+                    &rule.file,
+                    problems,
+                );
+            }
+        }
+    }
+    let definition_files: Vec<&RuleFile> = files
+        .iter()
+        .filter(|(rel, _)| knowledge_kind(rel) == Some(definitions::DefinitionsFile::KIND))
+        .map(|(_, f)| f)
+        .collect();
+    for (d, program) in &definitions.list {
+        let placed = definition_files
+            .iter()
+            .rev()
+            .find_map(|f| f.entry("definitions", "name", &d.name).map(|p| (*f, p)));
+        let (file, path) = match placed {
+            Some((f, p)) => (Some(f), format!("{p}.value")),
+            None => (None, format!("definition `{}`", d.name)),
+        };
+        let name = format!("{}.yaml", definitions::DefinitionsFile::KIND);
+        report(
+            file,
+            path,
+            &name,
+            conditions::problems(program.expression(), known),
+        );
+    }
+    out
 }
 
 /// A rule's `guideline.by_body_part` parts that anatomy.yaml does not name.

@@ -120,6 +120,26 @@ impl RuleFile {
         })
     }
 
+    /// A diagnostic at `words` inside the node at `path` (the misspelled field of a
+    /// condition), or at the node when they are not found in it.
+    pub fn error_at_words(
+        &self,
+        path: &str,
+        words: &str,
+        message: impl Into<String>,
+        help: Option<String>,
+    ) -> RuleError {
+        let node = self.locate(path);
+        let within = node.clone().and_then(|r| {
+            let end = self.text[r.start..]
+                .find("\n  - ")
+                .map_or(self.text.len(), |e| r.start + e);
+            let at = self.text[r.start..end].find(words)? + r.start;
+            (!words.is_empty()).then_some(at..at + words.len())
+        });
+        self.error_at(within.or(node), message.into(), help)
+    }
+
     /// Where the node at `path` stands.
     pub fn locate(&self, path: &str) -> Option<Range<usize>> {
         let mut p = path;
