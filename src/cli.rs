@@ -46,7 +46,8 @@ pub enum Command {
     /// Validate, test or list the rule set.
     #[command(subcommand)]
     Rules(RulesCommand),
-    /// Explain a rule or a reason: what it checks, its guideline, its conditions and examples.
+    /// Explain anything with an id (rule, reason, concept, drug, category, body part, definition,
+    /// guideline topic): what it is, where it is defined, how it is written and what uses it.
     Explain(ExplainArgs),
     /// Print the JSON Schema of a kind of rule file, for editors.
     Schema(SchemaArgs),
@@ -232,7 +233,9 @@ pub struct RuleArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct ExplainArgs {
-    /// A rule id (`mtus-benzodiazepines`) or a reason id (`long-term-use`).
+    /// Anything with an id: a rule (`mtus-benzodiazepines`), reason (`long-term-use`), concept
+    /// (`anxiety`), drug or brand (`Klonopin`), category (`medication`), body part (`knee`),
+    /// definition (`prior_use`) or guideline topic (`mtus-chronic-pain/benzodiazepines`).
     pub id: String,
     #[command(flatten)]
     pub rules: RuleArgs,
@@ -1015,85 +1018,19 @@ fn run_explain(args: ExplainArgs) -> ExitCode {
         Ok(l) => l,
         Err(code) => return code,
     };
-    let rules = &linter.rules;
-    let mut out = String::new();
-    if let Some(r) = rules.rules.iter().find(|r| r.rule.id == args.id) {
-        let doc = rules.guidelines.get(r.document);
-        let topic = doc.topic(r.topic);
-        out.push_str(&format!("{}: {}\n\n", r.rule.id, r.rule.title));
-        if let Some(d) = &r.rule.description {
-            out.push_str(&format!("{}\n\n", d.trim()));
+    match imrlint::explain::explain(&linter.rules, &args.id) {
+        Some(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
         }
-        out.push_str(&format!("Guideline: {}, {}", doc.doc.title, topic.title));
-        if let Some(pages) = doc.pages_label(r.topic) {
-            out.push_str(&format!(" ({pages})"));
+        None => {
+            eprintln!(
+                "imrlint: nothing in the rule set has the id `{}`\n  help: give a rule, reason, concept, drug (or brand), category, body part, definition or guideline topic (`document/topic`); `imrlint rules list` lists the rules",
+                args.id
+            );
+            ExitCode::from(EXIT_USAGE)
         }
-        for (parts, d, t) in &r.regional {
-            let doc = rules.guidelines.get(*d);
-            out.push_str(&format!(
-                "\n  for {}: {}, {}",
-                parts.join(", "),
-                doc.doc.title,
-                doc.topic(*t).title
-            ));
-        }
-        out.push_str(&format!(
-            "\nApplies to: {}\nDefined in: {}\n\nReasons:\n",
-            r.rule.applies_to.trim(),
-            r.file
-        ));
-        for rr in &r.rule.reasons {
-            out.push_str(&format!(
-                "  {} ({})\n    when: {}\n    help: {}\n",
-                rr.reason,
-                rr.role.id(),
-                rr.when.trim(),
-                rr.help
-            ));
-        }
-        out.push_str(&format!(
-            "\nExamples: {} (run them with `imrlint rules test`)\n",
-            r.rule.examples.len()
-        ));
-    } else if let Some(i) = rules.reasons.index(&args.id) {
-        let reason = rules.reasons.get(i);
-        out.push_str(&format!("{}: {}\n\n", reason.id, reason.title));
-        if let Some(d) = &reason.description {
-            out.push_str(&format!("{}\n\n", d.trim()));
-        }
-        out.push_str(&format!("Kind: {:?}\nCited by:\n", reason.kind));
-        for c in &reason.cites {
-            let what = c
-                .pattern
-                .as_ref()
-                .map(|p| format!("pattern '{p}'"))
-                .or(c.concept.as_ref().map(|k| format!("concept {k}")))
-                .unwrap_or_default();
-            out.push_str(&format!("  {what} ({:?})\n", c.status));
-        }
-        let users: Vec<&str> = rules
-            .rules
-            .iter()
-            .filter(|r| r.reasons.iter().any(|x| x.reason == i))
-            .map(|r| r.rule.id.as_str())
-            .collect();
-        out.push_str(&format!(
-            "Rules using it: {}\n",
-            if users.is_empty() {
-                "none".into()
-            } else {
-                users.join(", ")
-            }
-        ));
-    } else {
-        eprintln!(
-            "imrlint: no rule or reason `{}`; `imrlint rules list` lists the rules",
-            args.id
-        );
-        return ExitCode::from(EXIT_USAGE);
     }
-    print!("{out}");
-    ExitCode::SUCCESS
 }
 
 fn run_schema(args: SchemaArgs) -> ExitCode {

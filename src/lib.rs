@@ -11,6 +11,7 @@ pub mod check;
 pub mod config;
 pub mod coverage;
 pub mod eval;
+pub mod explain;
 pub mod facts;
 pub mod gold;
 pub mod input;

@@ -217,7 +217,8 @@ fn concept_examples(rules: &RuleSet, wanted: &dyn Fn(&str) -> bool, out: &mut Ve
     use super::concepts::{ConceptsFile, ContextFile};
     let of_concepts = rules.concepts.concepts.iter().flat_map(|c| {
         c.examples.iter().enumerate().map(move |(i, e)| {
-            let at = entry_path(rules, ConceptsFile::KIND, "concepts", "id", &c.id)
+            let at = rules
+                .entry_of(ConceptsFile::KIND, "concepts", "id", &c.id)
                 .map(|(f, p)| (f, format!("{p}.examples[{i}]")));
             (
                 Kind::Concept,
@@ -230,9 +231,11 @@ fn concept_examples(rules: &RuleSet, wanted: &dyn Fn(&str) -> bool, out: &mut Ve
         })
     });
     let of_context = rules.context.examples.iter().enumerate().map(|(i, e)| {
-        let at = kind_files(rules, ContextFile::KIND)
-            .next()
-            .map(|f| (f, format!("examples[{i}]")));
+        let at = rules
+            .files
+            .iter()
+            .find(|(rel, _)| rel.rsplit('/').next() == Some(&format!("{}.yaml", ContextFile::KIND)))
+            .map(|(_, f)| (f, format!("examples[{i}]")));
         (
             Kind::Context,
             e.concept.as_str(),
@@ -295,7 +298,8 @@ fn category_examples(rules: &RuleSet, wanted: &dyn Fn(&str) -> bool, out: &mut V
             let outcome = if got == &c.id {
                 Ok(())
             } else {
-                let at = entry_path(rules, CategoriesFile::KIND, "categories", "id", &c.id)
+                let at = rules
+                    .entry_of(CategoriesFile::KIND, "categories", "id", &c.id)
                     .map(|(f, p)| (f, format!("{p}.examples[{i}]")));
                 Err(placed(
                     at,
@@ -331,7 +335,8 @@ fn body_part_examples(rules: &RuleSet, wanted: &dyn Fn(&str) -> bool, out: &mut 
             let outcome = if named {
                 Ok(())
             } else {
-                let at = entry_path(rules, AnatomyFile::KIND, "body_parts", "id", &part.id)
+                let at = rules
+                    .entry_of(AnatomyFile::KIND, "body_parts", "id", &part.id)
                     .map(|(f, p)| (f, format!("{p}.examples[{i}]")));
                 Err(placed(
                     at,
@@ -377,7 +382,7 @@ fn drug_examples(rules: &RuleSet, wanted: &dyn Fn(&str) -> bool, out: &mut Vec<E
                         || "no drug".to_string(),
                         |d| format!("`{}`", rules.drugs.drugs[d].name),
                     );
-                    let at = entry_path(rules, DrugsFile::KIND, "drugs", "name", &drug.name);
+                    let at = rules.entry_of(DrugsFile::KIND, "drugs", "name", &drug.name);
                     Err(placed(
                         at,
                         Kind::Drug,
@@ -411,7 +416,8 @@ fn reason_examples(rules: &RuleSet, wanted: &dyn Fn(&str) -> bool, out: &mut Vec
             let outcome = if cited == example.cited {
                 Ok(())
             } else {
-                let at = entry_path(rules, ReasonsFile::KIND, "reasons", "id", &reason.id)
+                let at = rules
+                    .entry_of(ReasonsFile::KIND, "reasons", "id", &reason.id)
                     .map(|(f, p)| (f, format!("{p}.examples[{i}]")));
                 Err(placed(
                     at,
@@ -434,32 +440,6 @@ fn reason_examples(rules: &RuleSet, wanted: &dyn Fn(&str) -> bool, out: &mut Vec
             });
         }
     }
-}
-
-/// The files of one knowledge kind, in load order.
-fn kind_files<'r>(
-    rules: &'r RuleSet,
-    kind: &'static str,
-) -> impl Iterator<Item = &'r super::RuleFile> {
-    rules
-        .files
-        .iter()
-        .filter(move |(rel, _)| super::knowledge_kind(rel) == Some(kind))
-        .map(|(_, f)| f)
-}
-
-/// The file and node path (`concepts[12]`) of the entry of `list` whose `key` is `id`, in the
-/// last file of the kind that defines it.
-fn entry_path<'r>(
-    rules: &'r RuleSet,
-    kind: &'static str,
-    list: &str,
-    key: &str,
-    id: &str,
-) -> Option<(&'r super::RuleFile, String)> {
-    kind_files(rules, kind)
-        .filter_map(|f| f.entry(list, key, id).map(|p| (f, p)))
-        .last()
 }
 
 fn placed(

@@ -107,6 +107,22 @@ impl RuleSet {
         &RULES
     }
 
+    /// The file and node path (`concepts[12]`) of the entry of a knowledge file's `list` whose
+    /// `key` is `id`, in the last file of the kind that defines it.
+    pub fn entry_of(
+        &self,
+        kind: &str,
+        list: &str,
+        key: &str,
+        id: &str,
+    ) -> Option<(&RuleFile, String)> {
+        self.files
+            .iter()
+            .rev()
+            .filter(|(rel, _)| knowledge_kind(rel) == Some(kind))
+            .find_map(|(_, f)| f.entry(list, key, id).map(|p| (f, p)))
+    }
+
     pub fn from_sources(sources: Vec<RuleSource>) -> Result<RuleSet, RuleErrors> {
         let mut files: Vec<(String, RuleFile)> = Vec::new();
         let mut errors = Vec::new();
