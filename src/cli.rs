@@ -181,6 +181,17 @@ pub enum RulesCommand {
     /// Read each request line of a coverage set (lines written from formularies and fee
     /// schedules, with what imrlint must make of them) and report every line read otherwise.
     Coverage(CoverageArgs),
+    /// Print a commented template of a rule, concept, drug, category or reason that passes
+    /// `rules check` as it is, and say where to save it.
+    New(RulesNewArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RulesNewArgs {
+    /// What to write: rule, concept, drug, category or reason.
+    pub kind: String,
+    /// The new entry's id (a drug's generic name): lower-case letters, digits, '-' and '_'.
+    pub id: String,
 }
 
 #[derive(Debug, clap::Args)]
@@ -387,6 +398,7 @@ pub fn main() -> ExitCode {
         Command::Rules(RulesCommand::Test(args)) => run_rules_test(args),
         Command::Rules(RulesCommand::List(args)) => run_rules_list(args),
         Command::Rules(RulesCommand::Coverage(args)) => run_rules_coverage(&args),
+        Command::Rules(RulesCommand::New(args)) => run_rules_new(&args),
         Command::Explain(args) => run_explain(args),
         Command::Schema(args) => run_schema(args),
         Command::Eval(args) => run_eval(&args),
@@ -904,6 +916,28 @@ fn one_line(text: &str) -> String {
     match folded.char_indices().nth(80) {
         Some((i, _)) => format!("{}...", &folded[..i]),
         None => folded,
+    }
+}
+
+fn run_rules_new(args: &RulesNewArgs) -> ExitCode {
+    match imrlint::templates::template(&args.kind, &args.id) {
+        Ok((text, file)) => {
+            print!("{text}");
+            let place = if file.ends_with(&format!("{}.yaml", args.id)) {
+                format!("my-rules/{file}")
+            } else {
+                format!("my-rules/{}/{file}", args.id)
+            };
+            eprintln!(
+                "imrlint: save it as {place} (imrlint rules new {} {} > {place}), then: imrlint rules check --rules my-rules",
+                args.kind, args.id
+            );
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("imrlint: {message}");
+            ExitCode::from(EXIT_USAGE)
+        }
     }
 }
 

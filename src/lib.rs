@@ -21,6 +21,7 @@ pub mod output;
 pub mod report;
 pub mod rules;
 pub mod run;
+pub mod templates;
 pub mod text;
 
 #[cfg(test)]

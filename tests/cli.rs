@@ -558,6 +558,57 @@ fn a_failing_example_is_a_rule_error() {
         .stderr(predicate::str::contains("applies is false"));
 }
 
+/// `rules new KIND ID` writes a template of each kind that passes `rules check` and whose
+/// examples pass `rules test`, saved where its stderr says.
+#[test]
+fn templates_of_every_kind_pass_check_and_test() {
+    let dir = tempfile::tempdir().unwrap();
+    for (kind, id) in [
+        ("rule", "my-rule"),
+        ("concept", "my-concept"),
+        ("drug", "zorbanil"),
+        ("category", "my-category"),
+        ("reason", "my-reason"),
+    ] {
+        let out = imrlint().args(["rules", "new", kind, id]).output().unwrap();
+        assert!(out.status.success(), "{kind}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let place = stderr
+            .split("save it as ")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("no place in {stderr}"));
+        assert!(place.starts_with("my-rules/"), "{place}");
+        let path = dir.path().join(place);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &out.stdout).unwrap();
+    }
+    let rules = dir.path().join("my-rules");
+    imrlint()
+        .args(["rules", "check", "--rules"])
+        .arg(&rules)
+        .assert()
+        .success();
+    imrlint()
+        .args(["rules", "test", "-v", "--filter", "my-", "--rules"])
+        .arg(&rules)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("ok   rule my-rule example 1"))
+        .stdout(predicate::str::contains(
+            "ok   concept my-concept example 1",
+        ))
+        .stdout(predicate::str::contains("ok   reason my-reason example 1"))
+        .stdout(predicate::str::ends_with("7 passed, 0 failed\n"));
+    imrlint()
+        .args(["rules", "new", "widget", "x"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "no template `widget`; kinds: rule, concept, drug, category, reason",
+        ));
+}
+
 /// A condition that names a field, concept, category or regex the rule set does not have is a
 /// rule error at the words at fault, with what was meant; `schema facts` lists the fields.
 #[test]
