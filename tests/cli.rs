@@ -558,6 +558,36 @@ fn a_failing_example_is_a_rule_error() {
         .stderr(predicate::str::contains("applies is false"));
 }
 
+/// A problem of an added knowledge file is shown in that file at the entry at fault, not at the
+/// built-in file it is merged with; every problem of the run is reported.
+#[test]
+fn problems_of_added_files_are_shown_where_they_are() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("extra")).unwrap();
+    std::fs::write(
+        dir.path().join("extra/drugs.yaml"),
+        "classes: []\ndrugs:\n  - name: zorbanil\n    class: stimulantt\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("extra/categories.yaml"),
+        "categories:\n  - id: gizmo\n    title: Gizmos\n    patterns: ['gizmo']\n    follows: nowhere\n",
+    )
+    .unwrap();
+    imrlint()
+        .args(["rules", "check", "--rules"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "extra/drugs.yaml:4:12: unknown drug class `stimulantt`",
+        ))
+        .stderr(predicate::str::contains(
+            "extra/categories.yaml:5:14: unknown category `nowhere`",
+        ))
+        .stderr(predicate::str::contains("2 problem(s) in the rule files"));
+}
+
 /// `rules new KIND ID` writes a template of each kind that passes `rules check` and whose
 /// examples pass `rules test`, saved where its stderr says.
 #[test]

@@ -312,6 +312,10 @@ impl super::Knowledge for CategoriesFile {
     const KIND: &'static str = "categories";
     type Compiled = Categories;
 
+    fn keeps_last(list: &str) -> bool {
+        list == "categories"
+    }
+
     fn merge(&mut self, later: Self) {
         // New categories go before the fallback, which must stay last.
         let at = self.categories.len().saturating_sub(1);

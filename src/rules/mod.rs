@@ -211,7 +211,7 @@ impl RuleSet {
             merged::<reasons::ReasonsFile>(&of_kind(reasons::ReasonsFile::KIND), &mut errors),
             &concepts,
         ) {
-            (Some((f, file)), Some(concepts)) => Reasons::compile(file, f, concepts)
+            (Some((f, file)), Some(concepts)) => Reasons::compile(&file, f, concepts)
                 .map_err(|e| errors.extend(e))
                 .ok(),
             _ => None,
@@ -488,6 +488,11 @@ pub trait Knowledge: serde::de::DeserializeOwned {
     type Compiled;
     /// Adds a later file of the same kind to this one.
     fn merge(&mut self, later: Self);
+    /// Whether `merge` keeps the first file's last entry of `list` last, the later files'
+    /// entries before it (the fallback category); every other list appends them.
+    fn keeps_last(_list: &str) -> bool {
+        false
+    }
     fn compile(self, file: &RuleFile) -> Result<Self::Compiled, Vec<RuleError>>;
 }
 
@@ -496,15 +501,14 @@ fn load_kind<K: Knowledge>(
     parts: &[&RuleFile],
     errors: &mut Vec<RuleError>,
 ) -> Option<K::Compiled> {
-    let (m, first) = merged::<K>(parts, errors)?;
-    m.compile(first).map_err(|e| errors.extend(e)).ok()
+    let (m, file) = merged::<K>(parts, errors)?;
+    m.compile(&file).map_err(|e| errors.extend(e)).ok()
 }
 
-/// Parses and merges the files of one kind, with the first file (for diagnostics found later).
-fn merged<'f, K: Knowledge>(
-    parts: &[&'f RuleFile],
-    errors: &mut Vec<RuleError>,
-) -> Option<(K, &'f RuleFile)> {
+/// Parses and merges the files of one kind, with the file that stands for them in diagnostics
+/// found later: the file itself, or the files read as one, each problem shown where its entry
+/// came from.
+fn merged<K: Knowledge>(parts: &[&RuleFile], errors: &mut Vec<RuleError>) -> Option<(K, RuleFile)> {
     if parts.is_empty() {
         errors.push(RuleError {
             file: format!("{}.yaml", K::KIND),
@@ -518,17 +522,43 @@ fn merged<'f, K: Knowledge>(
         });
         return None;
     }
-    let mut merged: Option<(K, &RuleFile)> = None;
+    let mut merged: Option<K> = None;
+    let mut read: Vec<RuleFile> = Vec::new();
+    // Per list, the entries of each file in the order they were merged.
+    let mut runs: std::collections::HashMap<String, Vec<(usize, usize, usize)>> =
+        std::collections::HashMap::new();
     for f in parts {
         match f.parse::<K>() {
-            Ok(p) => match &mut merged {
-                None => merged = Some((p, f)),
-                Some((m, _)) => m.merge(p),
-            },
+            Ok(p) => {
+                for (list, len) in f.list_lengths() {
+                    runs.entry(list).or_default().push((read.len(), 0, len));
+                }
+                read.push((*f).clone());
+                match &mut merged {
+                    None => merged = Some(p),
+                    Some(m) => m.merge(p),
+                }
+            }
             Err(e) => errors.push(e),
         }
     }
-    merged
+    let merged = merged?;
+    if read.len() == 1 {
+        return Some((merged, read.pop()?));
+    }
+    // A list whose first file's last entry stays last (the fallback category): the later
+    // files' entries stand before it.
+    for (list, runs) in runs.iter_mut() {
+        if K::keeps_last(list)
+            && let Some(&(0, 0, len)) = runs.first()
+            && len > 0
+        {
+            runs[0] = (0, 0, len - 1);
+            runs.push((0, len - 1, 1));
+        }
+    }
+    let file = RuleFile::merged(read, runs);
+    Some((merged, file))
 }
 
 /// The knowledge kind of a rule file, from its file name.

@@ -23,6 +23,17 @@ pub struct RuleFile {
     nodes: HashMap<String, Range<usize>>,
     /// Why the file is not read at all (an alias, nesting too deep), and where.
     refused: Option<(Range<usize>, String, String)>,
+    /// For the files of one kind read as one: which file each entry of a list came from, so
+    /// that a problem found after merging is shown in the file and at the entry at fault.
+    merged: Option<Arc<Merged>>,
+}
+
+/// Files of one kind merged: the files, and for each top-level list, the runs of its merged
+/// entries in order, each as (file, first index in that file, entries).
+#[derive(Debug)]
+struct Merged {
+    files: Vec<RuleFile>,
+    lists: HashMap<String, Vec<(usize, usize, usize)>>,
 }
 
 /// Rule files nest a few levels. Deeper nesting is refused before anything recursive reads the
@@ -51,7 +62,52 @@ impl RuleFile {
             text: Arc::new(text),
             nodes,
             refused,
+            merged: None,
         }
+    }
+
+    /// The number of entries of each top-level list of the file (`drugs: [...]`).
+    pub fn list_lengths(&self) -> HashMap<String, usize> {
+        let mut lengths = HashMap::new();
+        for path in self.nodes.keys() {
+            if let Some((list, rest)) = path.split_once('[')
+                && !list.contains('.')
+                && let Some(index) = rest.strip_suffix(']')
+                && let Ok(i) = index.parse::<usize>()
+            {
+                let n = lengths.entry(list.to_string()).or_insert(0);
+                *n = (*n).max(i + 1);
+            }
+        }
+        lengths
+    }
+
+    /// The files of one kind read as one, whose lists were merged as `runs` say (per list, the
+    /// runs of entries in merged order: file, first index in the file, entries). Its problems are
+    /// shown in the file each entry came from; the first file stands for the rest.
+    pub fn merged(
+        files: Vec<RuleFile>,
+        runs: HashMap<String, Vec<(usize, usize, usize)>>,
+    ) -> RuleFile {
+        let mut first = files[0].clone();
+        first.merged = Some(Arc::new(Merged { files, lists: runs }));
+        first
+    }
+
+    /// The file and path of a merged file's node (`drugs[140].class` may be `drugs[3].class` of
+    /// the second file).
+    fn origin(&self, path: &str) -> Option<(&RuleFile, String)> {
+        let merged = self.merged.as_ref()?;
+        let (list, rest) = path.split_once('[')?;
+        let (index, tail) = rest.split_once(']')?;
+        let mut i: usize = index.parse().ok()?;
+        for (file, start, len) in merged.lists.get(list)? {
+            if i < *len {
+                return Some((&merged.files[*file], format!("{list}[{}]{tail}", start + i)));
+            }
+            i -= len;
+        }
+        None
     }
 
     pub fn read(path: &Path) -> Result<RuleFile, RuleError> {
@@ -96,6 +152,9 @@ impl RuleFile {
     /// A diagnostic at the node found at `path` (`drugs[3].brands[1]`), or at its nearest
     /// recorded parent.
     pub fn error(&self, path: &str, message: impl Into<String>, help: Option<String>) -> RuleError {
+        if let Some((file, local)) = self.origin(path) {
+            return file.error(&local, message, help);
+        }
         self.error_at(self.locate(path), message.into(), help)
     }
 
