@@ -329,6 +329,7 @@ impl SettingsArgs {
     fn options(&self) -> imrlint::check::Options {
         imrlint::check::Options {
             show_supporting: self.show.contains(&ShowArg::Supporting),
+            ..Default::default()
         }
     }
 }
@@ -567,7 +568,11 @@ fn each_letter(
 }
 
 fn run_check(args: &CheckArgs) -> ExitCode {
-    let linter = match open_linter(&args.run.settings.rules, args.run.settings.options()) {
+    let options = imrlint::check::Options {
+        name_unknown_facts: args.trace,
+        ..args.run.settings.options()
+    };
+    let linter = match open_linter(&args.run.settings.rules, options) {
         Ok(l) => l,
         Err(code) => return code,
     };

@@ -98,8 +98,8 @@ pub fn measure(linter: &Linter, set: &CoverageSet) -> Vec<LineResult> {
                     let rules: Vec<(String, String)> = result
                         .rules
                         .iter()
-                        .filter(|(_, applies)| *applies == Some(true))
-                        .filter_map(|(id, _)| {
+                        .filter(|(_, applies, _)| *applies == Some(true))
+                        .filter_map(|(id, _, _)| {
                             let rule = linter.rules.rules.iter().find(|r| r.rule.id == *id)?;
                             let (d, t) = rule.guideline_for(&parts);
                             let doc = linter.rules.guidelines.get(d);

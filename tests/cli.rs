@@ -777,8 +777,9 @@ fn trace_shows_each_condition() {
             &case("seed-002.txt"),
         ])
         .assert()
+        // An unknown condition names the null facts it reads.
         .stderr(predicate::str::contains(
-            "long-term-use (primary): when = unknown, cited = true",
+            "long-term-use (primary): when = unknown (null: use.weeks, use.concepts['long-term-use']), cited = true",
         ))
         .stderr(predicate::str::contains(
             "mtus-benzodiazepines: does not apply",

@@ -125,6 +125,92 @@ pub fn truth(program: &cel::Program, ctx: &Context) -> Result<Option<bool>, Stri
     }
 }
 
+/// The facts a condition reads that are null for this item (`item.drug`, `use.weeks`,
+/// `concepts['anxiety']`), each named once by its shortest path: why the condition is unknown.
+pub(super) fn null_facts(program: &cel::Program, ctx: &Context) -> Vec<String> {
+    let mut paths = Vec::new();
+    fact_paths(program.expression(), &mut paths);
+    paths.sort_by_key(|p| (p.len(), p.clone()));
+    paths.dedup();
+    let mut null: Vec<String> = Vec::new();
+    for path in paths {
+        if null
+            .iter()
+            .any(|n| path.starts_with(n.as_str()) && path[n.len()..].starts_with(['.', '[']))
+        {
+            continue;
+        }
+        let Ok(p) = crate::rules::environment::compile(&path) else {
+            continue;
+        };
+        let is_null = match p.execute(ctx) {
+            Ok(Value::Null) => true,
+            Err(e) => missing_fact(&e),
+            Ok(_) => false,
+        };
+        if is_null {
+            null.push(path);
+        }
+    }
+    null
+}
+
+/// The chains of fields a condition reads from its variables (not from names a comprehension
+/// binds, which have no value outside it), as source text.
+fn fact_paths(expr: &cel::common::ast::IdedExpr, out: &mut Vec<String>) {
+    use cel::common::ast::{EntryExpr, Expr, LiteralValue};
+    fn path(expr: &Expr) -> Option<String> {
+        match expr {
+            Expr::Ident(name) => Some(name.clone()),
+            Expr::Select(s) if !s.test => Some(format!("{}.{}", path(&s.operand.expr)?, s.field)),
+            Expr::Call(c) if c.func_name == "_[_]" && c.args.len() == 2 => match &c.args[1].expr {
+                Expr::Literal(LiteralValue::String(k)) => Some(format!(
+                    "{}['{}']",
+                    path(&c.args[0].expr)?,
+                    k.as_ref() as &str
+                )),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+    if let Some(p) = path(&expr.expr)
+        && crate::rules::checks::VARIABLES
+            .iter()
+            .any(|v| p == *v || p.starts_with(&format!("{v}.")) || p.starts_with(&format!("{v}[")))
+    {
+        out.push(p);
+    }
+    match &expr.expr {
+        Expr::Select(s) => fact_paths(&s.operand, out),
+        Expr::Call(c) => {
+            c.target.iter().for_each(|t| fact_paths(t, out));
+            c.args.iter().for_each(|a| fact_paths(a, out));
+        }
+        Expr::Comprehension(c) => {
+            for e in [
+                &c.iter_range,
+                &c.accu_init,
+                &c.loop_cond,
+                &c.loop_step,
+                &c.result,
+            ] {
+                fact_paths(e, out);
+            }
+        }
+        Expr::List(l) => l.elements.iter().for_each(|e| fact_paths(e, out)),
+        Expr::Map(m) => {
+            for entry in &m.entries {
+                if let EntryExpr::MapEntry(e) = &entry.expr {
+                    fact_paths(&e.key, out);
+                    fact_paths(&e.value, out);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Whether an evaluation failed for a fact the letter does not give: an operator or function
 /// met a null, or a key the facts leave out. Every other failure is the condition's own.
 pub(super) fn missing_fact(e: &cel::ExecutionError) -> bool {

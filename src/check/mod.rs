@@ -26,7 +26,9 @@ use citations::guideline_findings;
 use contradictions::contradictions;
 use decision::{decision_finding, procedure_finding};
 pub use evaluate::truth;
-use evaluate::{evidence, guideline_name, item_context, letter_concepts, letter_context, render};
+use evaluate::{
+    evidence, guideline_name, item_context, letter_concepts, letter_context, null_facts, render,
+};
 pub use finding::{FailOn, Finding, Kind, Label, Severity};
 use misspellings::misspellings;
 use rationale::{Cites, Rationale, conclusion};
@@ -54,15 +56,19 @@ pub struct ReasonResult {
     /// Where the facts that decide it stand, with what they say.
     #[serde(skip)]
     pub evidence: Vec<Label>,
+    /// When it is unknown and `--trace` asked: the facts its condition reads that are null.
+    #[serde(skip)]
+    pub unknown_because: Vec<String>,
 }
 
 /// The evaluation of one item.
 #[derive(Debug, Clone, Serialize)]
 pub struct ItemResult {
     pub index: usize,
-    /// Every rule's `applies_to` for this item, in rule order (for `--trace`).
+    /// Every rule's `applies_to` for this item, in rule order (for `--trace`), and when it is
+    /// unknown and `--trace` asked, the null facts it reads.
     #[serde(skip)]
-    pub rules: Vec<(String, Option<bool>)>,
+    pub rules: Vec<(String, Option<bool>, Vec<String>)>,
     /// Each definition's value for this item, as shown by `--trace` ('unknown' for null).
     #[serde(skip)]
     pub definitions: Vec<(String, String)>,
@@ -139,21 +145,29 @@ pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet, options: Options) 
         let conclusion = conclusion(rules, folded, rationale.clone());
         let mut reasons = Vec::new();
         let mut weighed = Vec::new();
-        let applied: Vec<(String, Option<bool>)> = rules
+        let unknown_because = |program: &cel::Program, value: Option<bool>| match value {
+            None if options.name_unknown_facts => null_facts(program, &ctx),
+            _ => Vec::new(),
+        };
+        let applied: Vec<(String, Option<bool>, Vec<String>)> = rules
             .rules
             .iter()
             .map(|r| {
                 let applies = truth_of(&r.applies_to, &|| {
                     format!("rule `{}` applies_to", r.rule.id)
                 });
-                (r.rule.id.clone(), applies)
+                (
+                    r.rule.id.clone(),
+                    applies,
+                    unknown_because(&r.applies_to, applies),
+                )
             })
             .collect();
         for rule in rules
             .rules
             .iter()
             .zip(&applied)
-            .filter(|(_, (_, a))| *a == Some(true))
+            .filter(|(_, (_, a, _))| *a == Some(true))
             .map(|(r, _)| r)
         {
             for r in &rule.reasons {
@@ -167,6 +181,7 @@ pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet, options: Options) 
                     reason: reason.clone(),
                     rule: rule.rule.id.clone(),
                     role: r.role,
+                    unknown_because: unknown_because(&r.when, applies),
                     applies,
                     cited: cite.is_some(),
                     cite,
@@ -247,7 +262,7 @@ fn no_rule_finding(
     letter: &Letter,
     item: &Item,
     facts: &ItemFacts,
-    applied: &[(String, Option<bool>)],
+    applied: &[(String, Option<bool>, Vec<String>)],
 ) -> Option<Finding> {
     if covered(applied) {
         return None;
@@ -268,8 +283,8 @@ fn no_rule_finding(
 }
 
 /// Whether a rule applies to an item.
-fn covered(applied: &[(String, Option<bool>)]) -> bool {
-    applied.iter().any(|(_, a)| *a == Some(true))
+fn covered(applied: &[(String, Option<bool>, Vec<String>)]) -> bool {
+    applied.iter().any(|(_, a, _)| *a == Some(true))
 }
 
 impl ItemResult {
@@ -284,6 +299,9 @@ impl ItemResult {
 pub struct Options {
     /// Also report a supporting reason left out beside a deciding reason the rationale gives.
     pub show_supporting: bool,
+    /// Name the null facts that leave a condition unknown (for `--trace`: each fact a condition
+    /// reads is evaluated on its own, which is too slow for every run).
+    pub name_unknown_facts: bool,
 }
 
 /// Invented letters for the checks' unit tests: a 2016 letter with the given summary and items,

@@ -603,8 +603,8 @@ mod tests {
             checked.items[i]
                 .rules
                 .iter()
-                .filter(|(_, applies)| *applies == Some(true))
-                .map(|(id, _)| id.as_str())
+                .filter(|(_, applies, _)| *applies == Some(true))
+                .map(|(id, _, _)| id.as_str())
                 .collect()
         };
         assert_eq!(applying(0), ["odg-medical-food"]);

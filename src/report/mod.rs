@@ -562,19 +562,24 @@ pub fn trace(r: &LetterResult) -> String {
                 g.span.line, g.text
             ));
         }
-        for (rule, applies) in &item.rules {
+        let because = |facts: &[String]| match facts {
+            [] => String::new(),
+            facts => format!(" (null: {})", facts.join(", ")),
+        };
+        for (rule, applies, null) in &item.rules {
             let v = match applies {
-                Some(true) => "applies",
-                Some(false) => "does not apply",
-                None => "unknown (a fact it needs is missing)",
+                Some(true) => "applies".to_string(),
+                Some(false) => "does not apply".to_string(),
+                None => format!("unknown (a fact it needs is missing){}", because(null)),
             };
             out.push_str(&format!("    {rule}: {v}\n"));
             for reason in item.reasons.iter().filter(|x| &x.rule == rule) {
                 out.push_str(&format!(
-                    "      {} ({}): when = {}, cited = {}; {}\n",
+                    "      {} ({}): when = {}{}, cited = {}; {}\n",
                     reason.reason,
                     reason.role.id(),
                     shown(&reason.applies),
+                    because(&reason.unknown_because),
                     reason.cited,
                     reason.message
                 ));
