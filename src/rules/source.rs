@@ -20,7 +20,9 @@ use yaml_rust2::scanner::Marker;
 pub struct RuleFile {
     pub name: String,
     pub text: Arc<String>,
-    nodes: HashMap<String, Range<usize>>,
+    /// Where each node stands, found when a diagnostic first needs it: most runs need none, and
+    /// the default rules' maps would take a third of their memory.
+    nodes: Arc<std::sync::OnceLock<HashMap<String, Range<usize>>>>,
     /// Why the file is not read at all (an alias, nesting too deep), and where.
     refused: Option<(Range<usize>, String, String)>,
     /// For the files of one kind read as one: which file each entry of a list came from, so
@@ -52,24 +54,29 @@ impl RuleFile {
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> RuleFile {
         let text = text.into();
         let refused = refuse_structure(&text);
-        let nodes = if refused.is_none() {
-            locate_nodes(&text)
-        } else {
-            HashMap::new()
-        };
         RuleFile {
             name: name.into(),
             text: Arc::new(text),
-            nodes,
+            nodes: Arc::default(),
             refused,
             merged: None,
         }
     }
 
+    fn nodes(&self) -> &HashMap<String, Range<usize>> {
+        self.nodes.get_or_init(|| {
+            if self.refused.is_none() {
+                locate_nodes(&self.text)
+            } else {
+                HashMap::new()
+            }
+        })
+    }
+
     /// The number of entries of each top-level list of the file (`drugs: [...]`).
     pub fn list_lengths(&self) -> HashMap<String, usize> {
         let mut lengths = HashMap::new();
-        for path in self.nodes.keys() {
+        for path in self.nodes().keys() {
             if let Some((list, rest)) = path.split_once('[')
                 && !list.contains('.')
                 && let Some(index) = rest.strip_suffix(']')
@@ -162,7 +169,7 @@ impl RuleFile {
     /// `id`: where an entry's own problems are shown.
     pub fn entry(&self, list: &str, key: &str, id: &str) -> Option<String> {
         let suffix = format!(".{key}");
-        self.nodes.iter().find_map(|(path, range)| {
+        self.nodes().iter().find_map(|(path, range)| {
             let index = path.strip_prefix(list)?.strip_suffix(suffix.as_str())?;
             let digits = index.strip_prefix('[')?.strip_suffix(']')?;
             if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
@@ -203,7 +210,7 @@ impl RuleFile {
     pub fn locate(&self, path: &str) -> Option<Range<usize>> {
         let mut p = path;
         loop {
-            if let Some(r) = self.nodes.get(p) {
+            if let Some(r) = self.nodes().get(p) {
                 return Some(r.clone());
             }
             let cut = p.rfind(['.', '['])?;
