@@ -10,7 +10,7 @@ use serde_json::Value as Json;
 use super::model::{DrugUse, ItemFacts, LetterFacts, Medication, Patient};
 
 /// Which rule-file vocabulary a string names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Vocabulary {
     Categories,
     Classes,

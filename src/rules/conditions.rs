@@ -16,21 +16,7 @@ use crate::facts::schema::{Field, Ty, Vocabulary};
 pub struct Known<'a> {
     pub variables: BTreeMap<&'static str, Field>,
     pub definitions: Vec<&'a str>,
-    pub words: BTreeMap<VocabularyKey, Vec<&'a str>>,
-}
-
-/// A vocabulary as a map key.
-pub type VocabularyKey = &'static str;
-
-pub fn key(v: Vocabulary) -> VocabularyKey {
-    match v {
-        Vocabulary::Categories => "categories",
-        Vocabulary::Classes => "classes",
-        Vocabulary::Concepts => "concepts",
-        Vocabulary::Drugs => "drugs",
-        Vocabulary::BodyParts => "body-parts",
-        Vocabulary::Sides => "sides",
-    }
+    pub words: BTreeMap<Vocabulary, Vec<&'a str>>,
 }
 
 /// A problem of an expression: what is wrong, and the words at fault (to point at them).
@@ -297,7 +283,7 @@ impl<'k> Walk<'k, '_> {
     }
 
     fn check_word(&mut self, v: Vocabulary, word: &str) {
-        let Some(words) = self.known.words.get(key(v)) else {
+        let Some(words) = self.known.words.get(&v) else {
             return;
         };
         if !words.contains(&word) {
@@ -397,12 +383,15 @@ mod tests {
             variables: crate::facts::schema::variables(),
             definitions: vec!["prior_use"],
             words: BTreeMap::from([
-                ("categories", vec!["medication", "injection", "other"]),
-                ("classes", vec!["benzodiazepine", "opioid"]),
-                ("concepts", vec!["anxiety", "insomnia"]),
-                ("drugs", vec!["clonazepam"]),
-                ("body-parts", vec!["knee", "lumbar-spine"]),
-                ("sides", vec!["left", "right"]),
+                (
+                    Vocabulary::Categories,
+                    vec!["medication", "injection", "other"],
+                ),
+                (Vocabulary::Classes, vec!["benzodiazepine", "opioid"]),
+                (Vocabulary::Concepts, vec!["anxiety", "insomnia"]),
+                (Vocabulary::Drugs, vec!["clonazepam"]),
+                (Vocabulary::BodyParts, vec!["knee", "lumbar-spine"]),
+                (Vocabulary::Sides, vec!["left", "right"]),
             ]),
         }
     }

@@ -243,12 +243,13 @@ impl RuleSet {
         if let (Some(drugs), Some(concepts), Some(categories), Some(anatomy), Some(definitions)) =
             (&drugs, &concepts, &categories, &anatomy, &definitions)
         {
+            use crate::facts::schema::Vocabulary;
             let known = conditions::Known {
                 variables: crate::facts::schema::variables(),
                 definitions: definitions.names(),
                 words: std::collections::BTreeMap::from([
                     (
-                        "categories",
+                        Vocabulary::Categories,
                         categories
                             .categories
                             .iter()
@@ -256,23 +257,23 @@ impl RuleSet {
                             .collect(),
                     ),
                     (
-                        "classes",
+                        Vocabulary::Classes,
                         drugs.classes.iter().map(|c| c.id.as_str()).collect(),
                     ),
                     (
-                        "concepts",
+                        Vocabulary::Concepts,
                         concepts.concepts.iter().map(|c| c.id.as_str()).collect(),
                     ),
                     (
-                        "drugs",
+                        Vocabulary::Drugs,
                         drugs.drugs.iter().map(|d| d.name.as_str()).collect(),
                     ),
                     (
-                        "body-parts",
+                        Vocabulary::BodyParts,
                         anatomy.body_parts.iter().map(|b| b.id.as_str()).collect(),
                     ),
                     (
-                        "sides",
+                        Vocabulary::Sides,
                         anatomy.sides.iter().map(|s| s.id.as_str()).collect(),
                     ),
                 ]),
