@@ -405,11 +405,19 @@ mod tests {
     #[test]
     fn every_kind_of_id_is_explained_with_where_it_is_defined() {
         let rules = RuleSet::for_tests();
+        // A drug is found by any of its names: the first drug of drugs.yaml with a brand.
+        let branded = rules
+            .drugs
+            .drugs
+            .iter()
+            .find(|d| !d.brands.is_empty())
+            .unwrap();
+        let drug = format!("drug {} (class {})", branded.name, branded.class);
         for (id, expected) in [
             ("mtus-benzodiazepines", "rule mtus-benzodiazepines:"),
             ("long-term-use", "reason long-term-use:"),
             ("anxiety", "concept anxiety:"),
-            ("Klonopin", "drug clonazepam (class benzodiazepine)"),
+            (branded.brands[0].as_str(), drug.as_str()),
             ("medication", "category medication:"),
             ("knee", "body part knee"),
             ("time_since_injury", "definition time_since_injury"),

@@ -389,7 +389,7 @@ mod tests {
                 ),
                 (Vocabulary::Classes, vec!["benzodiazepine", "opioid"]),
                 (Vocabulary::Concepts, vec!["anxiety", "insomnia"]),
-                (Vocabulary::Drugs, vec!["clonazepam"]),
+                (Vocabulary::Drugs, vec!["zorbanil"]),
                 (Vocabulary::BodyParts, vec!["knee", "lumbar-spine"]),
                 (Vocabulary::Sides, vec!["left", "right"]),
             ]),
@@ -445,7 +445,7 @@ mod tests {
         for source in [
             "item.drug.class == 'benzodiazepine' && item.category in ['medication', 'injection']",
             "concepts['anxiety'] in ['affirmed', 'historical'] ? false : null",
-            "item.drugs.exists(d, ('own_class' in d && d.own_class == 'opioid') || d.name == 'clonazepam')",
+            "item.drugs.exists(d, ('own_class' in d && d.own_class == 'opioid') || d.name == 'zorbanil')",
             "use.weeks > 4 && prior_use",
             "item.related['insomnia'].status == 'affirmed'",
             "medications.exists(m, m.class == 'opioid' && m.concepts['anxiety'] == 'affirmed')",
