@@ -569,7 +569,7 @@ fn each_letter(
 
 fn run_check(args: &CheckArgs) -> ExitCode {
     let options = imrlint::check::Options {
-        name_unknown_facts: args.trace,
+        trace: args.trace,
         ..args.run.settings.options()
     };
     let linter = match open_linter(&args.run.settings.rules, options) {

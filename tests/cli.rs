@@ -783,6 +783,13 @@ fn trace_shows_each_condition() {
         ))
         .stderr(predicate::str::contains(
             "mtus-benzodiazepines: does not apply",
+        ))
+        // Each cite with the pattern and the sentence it matched.
+        .stderr(predicate::str::contains(
+            "cited by pattern '(?:does not|did not|doesn't|fails? to|failed to) (?:specify",
+        ))
+        .stderr(predicate::str::contains(
+            "in \"The current request does not specify frequency of dosing.\"",
         ));
 }
 

@@ -59,6 +59,10 @@ pub struct ReasonResult {
     /// When it is unknown and `--trace` asked: the facts its condition reads that are null.
     #[serde(skip)]
     pub unknown_because: Vec<String>,
+    /// When it is cited and `--trace` asked: the pattern or concept that matched, and the
+    /// rationale's sentence.
+    #[serde(skip)]
+    pub cited_by: Option<String>,
 }
 
 /// The evaluation of one item.
@@ -114,6 +118,25 @@ pub fn cited_reasons(rules: &RuleSet, text: &str) -> Vec<crate::rules::reasons::
         .collect()
 }
 
+/// How a reason is cited, for `--trace`: the pattern or concept that matched, in its sentence.
+fn cited_by(
+    rules: &RuleSet,
+    folded: &str,
+    rationale: &Rationale,
+    cites: &Cites,
+    reason: crate::rules::reasons::ReasonId,
+) -> Option<String> {
+    let at = cites.of(reason)?;
+    let cite = &rules.reasons.get(reason).cites[cites.by(reason)?];
+    let what = match (&cite.pattern, &cite.concept) {
+        (Some(p), _) => format!("pattern '{p}'"),
+        (None, Some(c)) => format!("concept {c}"),
+        (None, None) => String::new(),
+    };
+    let sentence = rationale.sentence_of(&at).unwrap_or(&at);
+    Some(format!("{what} in \"{}\"", folded[sentence.clone()].trim()))
+}
+
 /// Checks a letter whose facts are read.
 pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet, options: Options) -> Checked {
     let folded = letter.text.folded();
@@ -146,7 +169,7 @@ pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet, options: Options) 
         let mut reasons = Vec::new();
         let mut weighed = Vec::new();
         let unknown_because = |program: &cel::Program, value: Option<bool>| match value {
-            None if options.name_unknown_facts => null_facts(program, &ctx),
+            None if options.trace => null_facts(program, &ctx),
             _ => Vec::new(),
         };
         let applied: Vec<(String, Option<bool>, Vec<String>)> = rules
@@ -182,6 +205,10 @@ pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet, options: Options) 
                     rule: rule.rule.id.clone(),
                     role: r.role,
                     unknown_because: unknown_because(&r.when, applies),
+                    cited_by: options
+                        .trace
+                        .then(|| cited_by(rules, folded, &read, &cites, r.reason))
+                        .flatten(),
                     applies,
                     cited: cite.is_some(),
                     cite,
@@ -299,9 +326,10 @@ impl ItemResult {
 pub struct Options {
     /// Also report a supporting reason left out beside a deciding reason the rationale gives.
     pub show_supporting: bool,
-    /// Name the null facts that leave a condition unknown (for `--trace`: each fact a condition
-    /// reads is evaluated on its own, which is too slow for every run).
-    pub name_unknown_facts: bool,
+    /// Gather what `--trace` shows: the null facts that leave a condition unknown (each fact a
+    /// condition reads is evaluated on its own, too slow for every run), and the pattern and
+    /// sentence behind each cite.
+    pub trace: bool,
 }
 
 /// Invented letters for the checks' unit tests: a 2016 letter with the given summary and items,

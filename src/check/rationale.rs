@@ -84,7 +84,8 @@ fn within(sentences: &[Range<usize>], at: &Range<usize>) -> bool {
 
 /// Where a rationale cites each reason, and where it states grounds in any words.
 pub(super) struct Cites {
-    pub(super) first: BTreeMap<ReasonId, Range<usize>>,
+    /// The first cite of each reason: where, and which of the reason's `cites` matched.
+    pub(super) first: BTreeMap<ReasonId, (Range<usize>, usize)>,
     /// The first cite of each reason that claims something the facts can weigh (a sentence about
     /// the patient or the record; about the request, for a documentation reason).
     pub(super) claims: BTreeMap<ReasonId, Range<usize>>,
@@ -113,10 +114,10 @@ impl Cites {
                 .iter()
                 .any(|q| q.start <= at.start && at.end <= q.end)
         };
-        let mut first: BTreeMap<ReasonId, Range<usize>> = BTreeMap::new();
+        let mut first: BTreeMap<ReasonId, (Range<usize>, usize)> = BTreeMap::new();
         let mut claims: BTreeMap<ReasonId, Range<usize>> = BTreeMap::new();
         let mut every = Vec::new();
-        let mut note = |reason: ReasonId, at: Range<usize>| {
+        let mut note = |reason: ReasonId, cite: usize, at: Range<usize>| {
             if !reviewers(&at) {
                 return;
             }
@@ -124,7 +125,7 @@ impl Cites {
                 claims.entry(reason).or_insert(at.clone());
             }
             every.push((reason, at.clone()));
-            first.entry(reason).or_insert(at);
+            first.entry(reason).or_insert((at, cite));
         };
         for m in reasons
             .cite_patterns
@@ -140,7 +141,7 @@ impl Cites {
                 .iter()
                 .any(|e| e.holds(&[status]))
             {
-                note(reason, m.range);
+                note(reason, cite, m.range);
             }
         }
         for reason in reasons.ids() {
@@ -151,7 +152,7 @@ impl Cites {
                     .iter()
                     .find(|m| m.concept == *concept && wanted.iter().any(|e| e.holds(&[m.status])))
                 {
-                    note(reason, m.range.clone());
+                    note(reason, *cite, m.range.clone());
                 }
             }
         }
@@ -187,7 +188,12 @@ impl Cites {
     }
 
     pub(super) fn of(&self, reason: ReasonId) -> Option<Range<usize>> {
-        self.first.get(&reason).cloned()
+        self.first.get(&reason).map(|(at, _)| at.clone())
+    }
+
+    /// Which of the reason's `cites` its first cite matched.
+    pub(super) fn by(&self, reason: ReasonId) -> Option<usize> {
+        self.first.get(&reason).map(|(_, cite)| *cite)
     }
 
     pub(super) fn claim(&self, reason: ReasonId) -> Option<Range<usize>> {

@@ -583,6 +583,9 @@ pub fn trace(r: &LetterResult) -> String {
                     reason.cited,
                     reason.message
                 ));
+                if let Some(by) = &reason.cited_by {
+                    out.push_str(&format!("        cited by {by}\n"));
+                }
             }
         }
     }
