@@ -234,7 +234,7 @@ fn concept_examples(rules: &RuleSet, wanted: &dyn Fn(&str) -> bool, out: &mut Ve
         let at = rules
             .files
             .iter()
-            .find(|(rel, _)| rel.rsplit('/').next() == Some(&format!("{}.yaml", ContextFile::KIND)))
+            .find(|(rel, _)| super::knowledge_kind(rel) == Some(ContextFile::KIND))
             .map(|(_, f)| (f, format!("examples[{i}]")));
         (
             Kind::Context,

@@ -116,11 +116,7 @@ impl RuleSet {
         key: &str,
         id: &str,
     ) -> Option<(&RuleFile, String)> {
-        self.files
-            .iter()
-            .rev()
-            .filter(|(rel, _)| knowledge_kind(rel) == Some(kind))
-            .find_map(|(_, f)| f.entry(list, key, id).map(|p| (f, p)))
+        entry_in(&self.files, kind, list, key, id)
     }
 
     pub fn from_sources(sources: Vec<RuleSource>) -> Result<RuleSet, RuleErrors> {
@@ -409,16 +405,9 @@ fn conditions_against_facts(
             }
         }
     }
-    let definition_files: Vec<&RuleFile> = files
-        .iter()
-        .filter(|(rel, _)| knowledge_kind(rel) == Some(definitions::DefinitionsFile::KIND))
-        .map(|(_, f)| f)
-        .collect();
     for (d, program) in &definitions.list {
-        let placed = definition_files
-            .iter()
-            .rev()
-            .find_map(|f| f.entry("definitions", "name", &d.name).map(|p| (*f, p)));
+        let kind = definitions::DefinitionsFile::KIND;
+        let placed = entry_in(files, kind, "definitions", "name", &d.name);
         let (file, path) = match placed {
             Some((f, p)) => (Some(f), format!("{p}.value")),
             None => (None, format!("definition `{}`", d.name)),
@@ -560,6 +549,22 @@ fn merged<K: Knowledge>(parts: &[&RuleFile], errors: &mut Vec<RuleError>) -> Opt
     }
     let file = RuleFile::merged(read, runs);
     Some((merged, file))
+}
+
+/// The file and node path of the entry of a knowledge file's `list` whose `key` is `id`, in the
+/// last file of the kind that defines it.
+fn entry_in<'f>(
+    files: &'f [(String, RuleFile)],
+    kind: &str,
+    list: &str,
+    key: &str,
+    id: &str,
+) -> Option<(&'f RuleFile, String)> {
+    files
+        .iter()
+        .rev()
+        .filter(|(rel, _)| knowledge_kind(rel) == Some(kind))
+        .find_map(|(_, f)| f.entry(list, key, id).map(|p| (f, p)))
 }
 
 /// The knowledge kind of a rule file, from its file name.
