@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use crate::rules::{Knowledge, RuleSet};
+use crate::rules::{Knowledge, RuleFile, RuleSet};
 
 /// The explanations of every entry the id names (a word may be a concept and a reason), or
 /// `None` when nothing has that id.
@@ -29,13 +29,22 @@ pub fn explain(rules: &RuleSet, id: &str) -> Option<String> {
 fn defined_in(rules: &RuleSet, kind: &str, list: &str, key: &str, id: &str) -> String {
     rules.entry_of(kind, list, key, id).map_or_else(
         || format!("{kind}.yaml"),
-        |(file, path)| {
-            let line = file
-                .locate(&path)
-                .map_or(1, |r| file.line_column(r.start).0);
-            format!("{}:{line}", file.name)
-        },
+        |(file, path)| placed(file, &path),
     )
+}
+
+/// Where the node at `path` is written (`drugs.yaml:289`), and the later files that extend it.
+fn placed(file: &RuleFile, path: &str) -> String {
+    let places: Vec<String> = file
+        .places(path)
+        .into_iter()
+        .map(|(name, line)| format!("{name}:{line}"))
+        .collect();
+    match places.split_first() {
+        Some((first, [])) => first.clone(),
+        Some((first, rest)) => format!("{first}, extended in {}", rest.join(", ")),
+        None => file.name.clone(),
+    }
 }
 
 fn rules_using(
@@ -107,10 +116,9 @@ fn rule(rules: &RuleSet, id: &str) -> Option<String> {
     }
     let _ = writeln!(
         out,
-        "\nApplies to: {}\nDefined in: {} (rules[{}])\n\nReasons:",
+        "\nApplies to: {}\nDefined in: {}\n\nReasons:",
         r.rule.applies_to.trim(),
-        r.file,
-        r.index
+        placed(&r.source, &format!("rules[{}]", r.index)),
     );
     for rr in &r.rule.reasons {
         let _ = writeln!(

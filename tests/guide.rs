@@ -23,7 +23,7 @@ fn the_guides_worked_examples_pass_check_and_test() {
         std::fs::write(&path, body).unwrap();
         saved += 1;
     }
-    assert_eq!(saved, 3, "the guide's worked examples name their files");
+    assert_eq!(saved, 6, "the guide's worked examples name their files");
     let rules = dir.path().join("my-rules");
     let imrlint = || {
         let mut c = Command::cargo_bin("imrlint").unwrap();
@@ -45,4 +45,20 @@ fn the_guides_worked_examples_pass_check_and_test() {
             "ok   reason stimulant-indication-missing example 1",
         ))
         .stdout(predicate::str::ends_with("4 passed, 0 failed\n"));
+    let explained = |id: &str| {
+        let out = imrlint()
+            .args(["explain", id, "--rules"])
+            .arg(&rules)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert!(explained("gabapentin").contains("extended in"));
+    assert!(explained("mtus-chronic-pain/local-policy").contains("Local policy"));
+    assert!(explained("telehealth").contains("local/categories.yaml:3"));
 }

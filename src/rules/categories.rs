@@ -312,15 +312,13 @@ impl super::Knowledge for CategoriesFile {
     const KIND: &'static str = "categories";
     type Compiled = Categories;
 
-    fn keeps_last(list: &str) -> bool {
-        list == "categories"
-    }
-
-    fn merge(&mut self, later: Self) {
-        // New categories go before the fallback, which must stay last.
-        let at = self.categories.len().saturating_sub(1);
-        self.categories.splice(at..at, later.categories);
-        self.occasions.extend(later.occasions);
+    /// New categories go before the fallback, which must stay last.
+    fn placement(list: &str) -> super::overlay::Placement {
+        if list == "categories" {
+            super::overlay::Placement::BeforeLast
+        } else {
+            super::overlay::Placement::Append
+        }
     }
 
     fn compile(self, file: &RuleFile) -> Result<Categories, Vec<RuleError>> {
@@ -331,14 +329,6 @@ impl super::Knowledge for CategoriesFile {
 impl super::Knowledge for AnatomyFile {
     const KIND: &'static str = "anatomy";
     type Compiled = Anatomy;
-
-    fn merge(&mut self, later: Self) {
-        self.body_parts.extend(later.body_parts);
-        self.sides.extend(later.sides);
-        if later.own_part.is_some() {
-            self.own_part = later.own_part;
-        }
-    }
 
     fn compile(self, file: &RuleFile) -> Result<Anatomy, Vec<RuleError>> {
         Anatomy::compile(file, self)

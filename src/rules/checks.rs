@@ -122,8 +122,9 @@ pub struct ExpectedReason {
 #[derive(Debug, Clone)]
 pub struct CompiledRule {
     pub rule: Rule,
-    /// The file's name and the rule's index in it, to point diagnostics at the rule.
-    pub file: String,
+    /// The file the rule was read from (several, when a later file extends it) and its index
+    /// there, to point diagnostics at the rule.
+    pub source: RuleFile,
     pub index: usize,
     pub applies_to: Arc<Program>,
     pub reasons: Vec<CompiledReason>,
@@ -307,6 +308,20 @@ pub fn compile_expression(source: &str, defined: &[&str]) -> Result<Arc<Program>
     Ok(Arc::new(program))
 }
 
+impl CompiledRule {
+    /// The path of the rule's `key` (`reasons[0].when`) in its source.
+    pub fn path(&self, key: &str) -> String {
+        format!("rules[{}].{key}", self.index)
+    }
+
+    /// The file and path where the rule is defined (`mtus/opioids.yaml`, `rules[2]`), or, for
+    /// `key`, where that part of it is.
+    pub fn defined_at(&self, key: Option<&str>) -> (&str, String) {
+        let path = key.map_or_else(|| format!("rules[{}]", self.index), |k| self.path(k));
+        self.source.place(&path)
+    }
+}
+
 /// Compiles the rules of one file.
 pub fn compile(
     file: &RuleFile,
@@ -402,7 +417,7 @@ pub fn compile(
         if let (Some(applies_to), Some((document, topic))) = (applies_to, default) {
             out.push(CompiledRule {
                 rule,
-                file: file.name.clone(),
+                source: file.clone(),
                 index: r,
                 applies_to,
                 reasons: compiled_reasons,

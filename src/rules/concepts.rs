@@ -408,11 +408,6 @@ impl super::Knowledge for ConceptsFile {
     const KIND: &'static str = "concepts";
     type Compiled = Concepts;
 
-    fn merge(&mut self, later: Self) {
-        self.groups.extend(later.groups);
-        self.concepts.extend(later.concepts);
-    }
-
     fn compile(self, file: &RuleFile) -> Result<Concepts, Vec<RuleError>> {
         Concepts::compile(file, self)
     }
@@ -421,16 +416,6 @@ impl super::Knowledge for ConceptsFile {
 impl super::Knowledge for ContextFile {
     const KIND: &'static str = "context";
     type Compiled = Context;
-
-    fn merge(&mut self, later: Self) {
-        self.max_scope_words = later.max_scope_words;
-        self.triggers.extend(later.triggers);
-        self.pseudo.extend(later.pseudo);
-        self.terminators.extend(later.terminators);
-        self.about_the_patient.extend(later.about_the_patient);
-        self.about_the_request.extend(later.about_the_request);
-        self.examples.extend(later.examples);
-    }
 
     fn compile(self, file: &RuleFile) -> Result<Context, Vec<RuleError>> {
         Context::compile(file, self)

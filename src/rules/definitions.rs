@@ -45,16 +45,6 @@ impl super::Knowledge for DefinitionsFile {
     const KIND: &'static str = "definitions";
     type Compiled = Definitions;
 
-    /// A later definition of the same name replaces the earlier one in place.
-    fn merge(&mut self, later: Self) {
-        for d in later.definitions {
-            match self.definitions.iter_mut().find(|x| x.name == d.name) {
-                Some(slot) => *slot = d,
-                None => self.definitions.push(d),
-            }
-        }
-    }
-
     fn compile(self, file: &RuleFile) -> Result<Definitions, Vec<RuleError>> {
         let mut errors = Vec::new();
         let mut list: Vec<(Definition, Arc<Program>)> = Vec::new();

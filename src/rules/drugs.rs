@@ -564,14 +564,6 @@ impl super::Knowledge for DrugsFile {
     const KIND: &'static str = "drugs";
     type Compiled = Drugs;
 
-    fn merge(&mut self, later: Self) {
-        self.sources.extend(later.sources);
-        self.classes.extend(later.classes);
-        self.routes.extend(later.routes);
-        self.drugs.extend(later.drugs);
-        self.not_misspellings.extend(later.not_misspellings);
-    }
-
     fn compile(self, file: &RuleFile) -> Result<Drugs, Vec<RuleError>> {
         Drugs::compile(file, self)
     }

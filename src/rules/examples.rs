@@ -72,19 +72,14 @@ pub fn run(linter: &Linter, filter: Option<&str>) -> Vec<ExampleRun> {
 fn rule_examples(linter: &Linter, wanted: &dyn Fn(&str) -> bool, out: &mut Vec<ExampleRun>) {
     let rules = &linter.rules;
     for rule in rules.rules.iter().filter(|r| wanted(&r.rule.id)) {
-        let file = rules
-            .files
-            .iter()
-            .find(|(_, f)| f.name == rule.file)
-            .map(|(_, f)| f);
         for (e, example) in rule.rule.examples.iter().enumerate() {
-            let at = format!("rules[{}].examples[{e}]", rule.index);
-            let fail = |message: String, help: &str| match file {
-                Some(f) => f.error(&at, message, Some(help.into())),
-                None => unplaced(&rule.file, message),
-            };
+            let at = rule.path(&format!("examples[{e}]"));
+            let fail =
+                |message: String, help: &str| rule.source.error(&at, message, Some(help.into()));
+            // An example added by a later file names its letter from that file's folder.
+            let (example_file, _) = rule.defined_at(Some(&format!("examples[{e}]")));
             let (about, bytes) = match (&example.letter, &example.text) {
-                (Some(path), None) => match example_letter(&rule.file, path) {
+                (Some(path), None) => match example_letter(example_file, path) {
                     Ok(b) => (path.clone(), b),
                     Err(tried) => {
                         out.push(ExampleRun {

@@ -411,17 +411,6 @@ impl super::Knowledge for GuidelinesFile {
     const KIND: &'static str = "guidelines";
     type Compiled = Guidelines;
 
-    fn merge(&mut self, later: Self) {
-        let (w, l) = (&mut self.citation_line, later.citation_line);
-        w.no_evidence.extend(l.no_evidence);
-        w.decision_based_on.extend(l.decision_based_on);
-        w.non_mtus.extend(l.non_mtus);
-        w.sections.extend(l.sections);
-        w.pages.extend(l.pages);
-        self.authorities.extend(later.authorities);
-        self.documents.extend(later.documents);
-    }
-
     fn compile(self, file: &RuleFile) -> Result<Guidelines, Vec<RuleError>> {
         Guidelines::compile(file, self)
     }

@@ -448,22 +448,12 @@ impl super::Knowledge for LayoutsFile {
     const KIND: &'static str = "layouts";
     type Compiled = Layouts;
 
-    fn merge(&mut self, later: Self) {
-        // A layout added later is more specific than the built-in ones it extends: try it first.
-        let mut layouts = later.layouts;
-        layouts.append(&mut self.layouts);
-        self.layouts = layouts;
-        self.header.ends_at.extend(later.header.ends_at);
-        self.header.fields.extend(later.header.fields);
-        self.reviewer.sections.extend(later.reviewer.sections);
-        self.reviewer.fields.extend(later.reviewer.fields);
-        self.reviewer.sentences.extend(later.reviewer.sentences);
-        self.summary_preamble.extend(later.summary_preamble);
-        if later.items.is_some() {
-            self.items = later.items;
-        }
-        if later.partial_authorization.is_some() {
-            self.partial_authorization = later.partial_authorization;
+    /// A layout added later is more specific than the built-in ones it extends: it is tried first.
+    fn placement(list: &str) -> super::overlay::Placement {
+        if list == "layouts" {
+            super::overlay::Placement::Prepend
+        } else {
+            super::overlay::Placement::Append
         }
     }
 
@@ -516,15 +506,23 @@ mod tests {
 
     #[test]
     fn a_later_file_adds_a_layout_tried_first() {
-        use super::super::Knowledge;
-        let mut base: LayoutsFile = RuleFile::new("a", FILE).parse().unwrap();
-        let later: LayoutsFile = serde_yaml::from_str(
+        use super::super::{Knowledge, overlay};
+        let base = RuleFile::new("a", FILE);
+        let later = RuleFile::new(
+            "b",
             "layouts:\n  - id: plain\n    items: listed\n    headings:\n      - {section: decisions, pattern: 'DECISIONS', required: true}\n",
+        );
+        let mut errors = Vec::new();
+        let read = overlay::read_as_one::<LayoutsFile>(
+            &[&base, &later],
+            &LayoutsFile::placement,
+            &mut errors,
         )
         .unwrap();
-        base.merge(later);
-        assert_eq!(base.layouts[0].id, "plain");
-        assert_eq!(base.layouts.len(), 5);
-        assert!(base.items.is_some(), "the built-in item wording is kept");
+        assert!(errors.is_empty(), "{errors:?}");
+        let merged = read.value;
+        assert_eq!(merged.layouts[0].id, "plain");
+        assert_eq!(merged.layouts.len(), 5);
+        assert!(merged.items.is_some(), "the built-in item wording is kept");
     }
 }

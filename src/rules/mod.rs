@@ -21,6 +21,7 @@ pub mod environment;
 pub mod examples;
 pub mod guidelines;
 pub mod layouts;
+pub mod overlay;
 pub mod patterns;
 pub mod reasons;
 pub mod requests;
@@ -76,6 +77,9 @@ pub struct RuleSet {
     pub item_fields: environment::FieldsRead,
     /// Every file read, in load order (relative name, file).
     pub files: Vec<(String, RuleFile)>,
+    /// Per kind of knowledge file (`drugs`), the file that stands for the kind's files read as
+    /// one: an entry's problems are shown through it, in the file each part came from.
+    pub knowledge: Vec<(&'static str, RuleFile)>,
     pub sources: Vec<RuleSource>,
 }
 
@@ -107,8 +111,8 @@ impl RuleSet {
         &RULES
     }
 
-    /// The file and node path (`concepts[12]`) of the entry of a knowledge file's `list` whose
-    /// `key` is `id`, in the last file of the kind that defines it.
+    /// The node path (`concepts[12]`) of the entry of a knowledge file's `list` whose `key` is
+    /// `id`, with the file that stands for the kind's files.
     pub fn entry_of(
         &self,
         kind: &str,
@@ -116,7 +120,7 @@ impl RuleSet {
         key: &str,
         id: &str,
     ) -> Option<(&RuleFile, String)> {
-        entry_in(&self.files, kind, list, key, id)
+        entry_in(&self.knowledge, kind, list, key, id)
     }
 
     pub fn from_sources(sources: Vec<RuleSource>) -> Result<RuleSet, RuleErrors> {
@@ -144,6 +148,8 @@ impl RuleSet {
         sources: Vec<RuleSource>,
     ) -> Result<RuleSet, RuleErrors> {
         let mut errors = Vec::new();
+        // Per kind of knowledge file, the file that stands for the kind's files read as one.
+        let mut read_as: Vec<(&'static str, RuleFile)> = Vec::new();
         let of_kind = |kind: &str| -> Vec<&RuleFile> {
             files
                 .iter()
@@ -158,43 +164,55 @@ impl RuleSet {
             std::thread::scope(|scope| {
                 let aside = scope.spawn(|| {
                     let mut errors = Vec::new();
+                    let mut aside_read = Vec::new();
                     let guidelines = load_kind::<guidelines::GuidelinesFile>(
                         &of_kind(guidelines::GuidelinesFile::KIND),
                         &mut errors,
+                        &mut aside_read,
                     );
                     let categories = load_kind::<categories::CategoriesFile>(
                         &of_kind(categories::CategoriesFile::KIND),
                         &mut errors,
+                        &mut aside_read,
                     );
-                    (guidelines, categories, errors)
+                    (guidelines, categories, errors, aside_read)
                 });
-                let drugs =
-                    load_kind::<drugs::DrugsFile>(&of_kind(drugs::DrugsFile::KIND), &mut errors);
+                let drugs = load_kind::<drugs::DrugsFile>(
+                    &of_kind(drugs::DrugsFile::KIND),
+                    &mut errors,
+                    &mut read_as,
+                );
                 let concepts = load_kind::<concepts::ConceptsFile>(
                     &of_kind(concepts::ConceptsFile::KIND),
                     &mut errors,
+                    &mut read_as,
                 );
                 let context = load_kind::<concepts::ContextFile>(
                     &of_kind(concepts::ContextFile::KIND),
                     &mut errors,
+                    &mut read_as,
                 );
                 let mut later_errors = Vec::new();
                 let anatomy = load_kind::<categories::AnatomyFile>(
                     &of_kind(categories::AnatomyFile::KIND),
                     &mut later_errors,
+                    &mut read_as,
                 );
                 let requests = load_kind::<requests::RequestsFile>(
                     &of_kind(requests::RequestsFile::KIND),
                     &mut later_errors,
+                    &mut read_as,
                 );
                 let layouts = load_kind::<layouts::LayoutsFile>(
                     &of_kind(layouts::LayoutsFile::KIND),
                     &mut later_errors,
+                    &mut read_as,
                 );
-                let (guidelines, categories, aside_errors) = aside
+                let (guidelines, categories, aside_errors, aside_read) = aside
                     .join()
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
                 errors.extend(aside_errors);
+                read_as.extend(aside_read);
                 errors.extend(later_errors);
                 (
                     drugs, concepts, context, guidelines, categories, anatomy, requests, layouts,
@@ -207,29 +225,33 @@ impl RuleSet {
             merged::<reasons::ReasonsFile>(&of_kind(reasons::ReasonsFile::KIND), &mut errors),
             &concepts,
         ) {
-            (Some((f, file)), Some(concepts)) => Reasons::compile(&file, f, concepts)
-                .map_err(|e| errors.extend(e))
-                .ok(),
+            (Some((f, file)), Some(concepts)) => {
+                let compiled = Reasons::compile(&file, f, concepts)
+                    .map_err(|e| errors.extend(e))
+                    .ok();
+                read_as.push((reasons::ReasonsFile::KIND, file));
+                compiled
+            }
             _ => None,
         };
         let definitions = load_kind::<definitions::DefinitionsFile>(
             &of_kind(definitions::DefinitionsFile::KIND),
             &mut errors,
+            &mut read_as,
         );
         let mut rules = Vec::new();
         if let (Some(reasons), Some(guidelines), Some(definitions)) =
             (&reasons, &guidelines, &definitions)
         {
-            for (_, file) in files
+            let rule_files: Vec<&RuleFile> = files
                 .iter()
                 .filter(|(rel, _)| knowledge_kind(rel).is_none())
-            {
-                match file.parse::<checks::RulesFile>() {
-                    Ok(f) => match checks::compile(file, f, reasons, guidelines, definitions) {
-                        Ok(r) => rules.extend(r),
-                        Err(e) => errors.extend(e),
-                    },
-                    Err(e) => errors.push(e),
+                .map(|(_, f)| f)
+                .collect();
+            for (file, f) in read_rule_files(&rule_files, &mut errors) {
+                match checks::compile(&file, f, reasons, guidelines, definitions) {
+                    Ok(r) => rules.extend(r),
+                    Err(e) => errors.extend(e),
                 }
             }
         }
@@ -278,19 +300,17 @@ impl RuleSet {
                 &rules,
                 definitions,
                 &known,
-                &files,
+                &read_as,
             ));
         }
         let mut seen = std::collections::HashSet::new();
         for r in &rules {
             if !seen.insert(r.rule.id.clone()) {
-                errors.push(RuleError {
-                    file: r.file.clone(),
-                    source_code: None,
-                    at: None,
-                    message: format!("rule `{}` is defined twice", r.rule.id),
-                    help: Some("rule ids are unique across the rule set; rename one".into()),
-                });
+                errors.push(r.source.error(
+                    &r.path("id"),
+                    format!("rule `{}` is defined twice in one file", r.rule.id),
+                    Some("rename one; a rule in a later file with the same id extends the earlier one".into()),
+                ));
             }
         }
         match (
@@ -337,6 +357,7 @@ impl RuleSet {
                 definitions,
                 rules,
                 files,
+                knowledge: read_as,
                 sources,
             }),
             _ => Err(RuleErrors(errors)),
@@ -350,9 +371,8 @@ fn conditions_against_facts(
     rules: &[checks::CompiledRule],
     definitions: &Definitions,
     known: &conditions::Known,
-    files: &[(String, RuleFile)],
+    knowledge: &[(&'static str, RuleFile)],
 ) -> Vec<RuleError> {
-    let file_named = |name: &str| files.iter().map(|(_, f)| f).find(|f| f.name == name);
     let mut out = Vec::new();
     let mut report = |file: Option<&RuleFile>,
                       path: String,
@@ -375,22 +395,27 @@ fn conditions_against_facts(
         }
     };
     for rule in rules {
-        let file = file_named(&rule.file);
-        let at = |key: &str| format!("rules[{}].{key}", rule.index);
+        let file = Some(&rule.source);
+        let name = rule.defined_at(None).0.to_string();
         let check = |program: &cel::Program| conditions::problems(program.expression(), known);
-        report(file, at("applies_to"), &rule.file, check(&rule.applies_to));
+        report(
+            file,
+            rule.path("applies_to"),
+            &name,
+            check(&rule.applies_to),
+        );
         for (j, reason) in rule.reasons.iter().enumerate() {
             report(
                 file,
-                at(&format!("reasons[{j}].when")),
-                &rule.file,
+                rule.path(&format!("reasons[{j}].when")),
+                &name,
                 check(&reason.when),
             );
             for (k, e) in reason.evidence.iter().enumerate() {
                 report(
                     file,
-                    at(&format!("reasons[{j}].evidence[{k}]")),
-                    &rule.file,
+                    rule.path(&format!("reasons[{j}].evidence[{k}]")),
+                    &name,
                     check(e),
                 );
             }
@@ -398,8 +423,8 @@ fn conditions_against_facts(
                 let problems = template.programs().flat_map(check).collect();
                 report(
                     file,
-                    at(&format!("reasons[{j}].{key}")),
-                    &rule.file,
+                    rule.path(&format!("reasons[{j}].{key}")),
+                    &name,
                     problems,
                 );
             }
@@ -407,7 +432,7 @@ fn conditions_against_facts(
     }
     for (d, program) in &definitions.list {
         let kind = definitions::DefinitionsFile::KIND;
-        let placed = entry_in(files, kind, "definitions", "name", &d.name);
+        let placed = entry_in(knowledge, kind, "definitions", "name", &d.name);
         let (file, path) = match placed {
             Some((f, p)) => (Some(f), format!("{p}.value")),
             None => (None, format!("definition `{}`", d.name)),
@@ -431,18 +456,19 @@ fn unknown_regional_parts(rules: &[checks::CompiledRule], anatomy: &Anatomy) -> 
         .flat_map(|r| r.rule.guideline.by_body_part.iter().map(move |g| (r, g)))
         .flat_map(|(r, g)| g.parts.iter().map(move |p| (r, p)))
         .filter(|(_, p)| !known.contains(&p.as_str()))
-        .map(|(r, p)| RuleError {
-            file: r.file.clone(),
-            source_code: None,
-            at: None,
-            message: format!(
-                "rule `{}` names an unknown body part `{p}` in `guideline.by_body_part`",
-                r.rule.id
-            ),
-            help: Some(format!(
-                "use a body part id of anatomy.yaml: {}",
-                known.join(", ")
-            )),
+        .map(|(r, p)| {
+            r.source.error_at_words(
+                &r.path("guideline.by_body_part"),
+                p,
+                format!(
+                    "rule `{}` names an unknown body part `{p}` in `guideline.by_body_part`",
+                    r.rule.id
+                ),
+                Some(format!(
+                    "use a body part id of anatomy.yaml: {}",
+                    known.join(", ")
+                )),
+            )
         })
         .collect()
 }
@@ -471,33 +497,35 @@ fn unknown_concept_parts(concepts: &Concepts, anatomy: &Anatomy) -> Vec<RuleErro
         .collect()
 }
 
-/// A kind of knowledge file: how several files of the kind merge, and what they compile to.
+/// A kind of knowledge file: where the later files of the kind put their new entries, and what
+/// the kind compiles to. Files of one kind are read as one (see [`overlay`]).
 pub trait Knowledge: serde::de::DeserializeOwned {
     /// The file stem that names the kind (`drugs` for `drugs.yaml`).
     const KIND: &'static str;
     type Compiled;
-    /// Adds a later file of the same kind to this one.
-    fn merge(&mut self, later: Self);
-    /// Whether `merge` keeps the first file's last entry of `list` last, the later files'
-    /// entries before it (the fallback category); every other list appends them.
-    fn keeps_last(_list: &str) -> bool {
-        false
+    /// Where a later file's new entry of the top-level list `list` goes.
+    fn placement(_list: &str) -> overlay::Placement {
+        overlay::Placement::Append
     }
     fn compile(self, file: &RuleFile) -> Result<Self::Compiled, Vec<RuleError>>;
 }
 
-/// Parses, merges and compiles the files of one kind; problems go to `errors`.
+/// Reads, merges and compiles the files of one kind; problems go to `errors`, and the file
+/// that stands for the kind's files to `read`.
 fn load_kind<K: Knowledge>(
     parts: &[&RuleFile],
     errors: &mut Vec<RuleError>,
+    read: &mut Vec<(&'static str, RuleFile)>,
 ) -> Option<K::Compiled> {
     let (m, file) = merged::<K>(parts, errors)?;
-    m.compile(&file).map_err(|e| errors.extend(e)).ok()
+    let compiled = m.compile(&file).map_err(|e| errors.extend(e)).ok();
+    read.push((K::KIND, file));
+    compiled
 }
 
-/// Parses and merges the files of one kind, with the file that stands for them in diagnostics
-/// found later: the file itself, or the files read as one, each problem shown where its entry
-/// came from.
+/// Reads the files of one kind as one, with the file that stands for them in diagnostics found
+/// later; None when the kind has no file or an entry could not be read (every such entry is in
+/// `errors`).
 fn merged<K: Knowledge>(parts: &[&RuleFile], errors: &mut Vec<RuleError>) -> Option<(K, RuleFile)> {
     if parts.is_empty() {
         errors.push(RuleError {
@@ -512,59 +540,49 @@ fn merged<K: Knowledge>(parts: &[&RuleFile], errors: &mut Vec<RuleError>) -> Opt
         });
         return None;
     }
-    let mut merged: Option<K> = None;
-    let mut read: Vec<RuleFile> = Vec::new();
-    // Per list, the entries of each file in the order they were merged.
-    let mut runs: std::collections::HashMap<String, Vec<(usize, usize, usize)>> =
-        std::collections::HashMap::new();
-    for f in parts {
-        match f.parse::<K>() {
-            Ok(p) => {
-                for (list, len) in f.list_lengths() {
-                    runs.entry(list).or_default().push((read.len(), 0, len));
-                }
-                read.push((*f).clone());
-                match &mut merged {
-                    None => merged = Some(p),
-                    Some(m) => m.merge(p),
-                }
-            }
-            Err(e) => errors.push(e),
-        }
-    }
-    let merged = merged?;
-    if read.len() == 1 {
-        return Some((merged, read.pop()?));
-    }
-    // A list whose first file's last entry stays last (the fallback category): the later
-    // files' entries stand before it.
-    for (list, runs) in runs.iter_mut() {
-        if K::keeps_last(list)
-            && let Some(&(0, 0, len)) = runs.first()
-            && len > 0
-        {
-            runs[0] = (0, 0, len - 1);
-            runs.push((0, len - 1, 1));
-        }
-    }
-    let file = RuleFile::merged(read, runs);
-    Some((merged, file))
+    let read = overlay::read_as_one::<K>(parts, &K::placement, errors)?;
+    read.complete.then_some((read.value, read.file))
 }
 
-/// The file and node path of the entry of a knowledge file's `list` whose `key` is `id`, in the
-/// last file of the kind that defines it.
+/// The rule files, each read alone; or, when a rule extends one of an earlier file or a file
+/// has a problem, all read as one (see [`overlay`]), so that every problem is reported and
+/// the rules of the other files are still checked.
+fn read_rule_files(
+    parts: &[&RuleFile],
+    errors: &mut Vec<RuleError>,
+) -> Vec<(RuleFile, checks::RulesFile)> {
+    let alone: Option<Vec<checks::RulesFile>> = parts
+        .iter()
+        .map(|f| f.parse::<checks::RulesFile>().ok())
+        .collect();
+    if let Some(alone) = alone {
+        let mut ids = std::collections::HashMap::new();
+        let extends = alone.iter().enumerate().any(|(i, f)| {
+            f.rules
+                .iter()
+                .any(|r| *ids.entry(r.id.as_str()).or_insert(i) != i)
+        });
+        if !extends {
+            return parts.iter().map(|f| (*f).clone()).zip(alone).collect();
+        }
+    }
+    overlay::read_as_one(parts, &|_| overlay::Placement::Append, errors)
+        .map(|read| (read.file, read.value))
+        .into_iter()
+        .collect()
+}
+
+/// The node path of the entry of a knowledge file's `list` whose `key` is `id`, with the file
+/// that stands for the files of `kind` read as one.
 fn entry_in<'f>(
-    files: &'f [(String, RuleFile)],
+    knowledge: &'f [(&'static str, RuleFile)],
     kind: &str,
     list: &str,
     key: &str,
     id: &str,
 ) -> Option<(&'f RuleFile, String)> {
-    files
-        .iter()
-        .rev()
-        .filter(|(rel, _)| knowledge_kind(rel) == Some(kind))
-        .find_map(|(_, f)| f.entry(list, key, id).map(|p| (f, p)))
+    let (_, file) = knowledge.iter().find(|(k, _)| *k == kind)?;
+    file.entry(list, key, id).map(|p| (file, p))
 }
 
 /// The knowledge kind of a rule file, from its file name.

@@ -233,15 +233,6 @@ impl super::Knowledge for ReasonsFile {
     /// Reasons compile against the concepts; `RuleSet` does that step itself.
     type Compiled = ReasonsFile;
 
-    fn merge(&mut self, later: Self) {
-        self.reasons.extend(later.reasons);
-        self.grounds.extend(later.grounds);
-        self.conclusions.upheld.extend(later.conclusions.upheld);
-        self.conclusions
-            .overturned
-            .extend(later.conclusions.overturned);
-    }
-
     fn compile(self, _file: &RuleFile) -> Result<ReasonsFile, Vec<RuleError>> {
         Ok(self)
     }

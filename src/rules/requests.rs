@@ -510,37 +510,6 @@ impl super::Knowledge for RequestsFile {
     const KIND: &'static str = "requests";
     type Compiled = Requests;
 
-    fn merge(&mut self, later: Self) {
-        self.abbreviations.extend(later.abbreviations);
-        self.strength_units.extend(later.strength_units);
-        self.count_units.extend(later.count_units);
-        self.strength.extend(later.strength);
-        self.quantity.extend(later.quantity);
-        self.completed_sessions.extend(later.completed_sessions);
-        self.prior_treatment.extend(later.prior_treatment);
-        self.about_the_request.extend(later.about_the_request);
-        self.self_directed.extend(later.self_directed);
-        self.treatment_duration.extend(later.treatment_duration);
-        self.numbers.words.extend(later.numbers.words);
-        self.numbers.other_words.extend(later.numbers.other_words);
-        self.frequency.extend(later.frequency);
-        self.refills.extend(later.refills);
-        self.days_supply.extend(later.days_supply);
-        self.schedule.extend(later.schedule);
-        self.sessions.extend(later.sessions);
-        self.durations.extend(later.durations);
-        self.weeks.extend(later.weeks);
-        let (s, l) = (&mut self.summary, later.summary);
-        s.request_for_authorization
-            .extend(l.request_for_authorization);
-        s.utilization_review.extend(l.utilization_review);
-        s.injury.extend(l.injury);
-        s.age.extend(l.age);
-        s.sex.extend(l.sex);
-        s.diagnoses.extend(l.diagnoses);
-        s.list_separator.extend(l.list_separator);
-    }
-
     fn compile(self, file: &RuleFile) -> Result<Requests, Vec<RuleError>> {
         Requests::compile(file, self)
     }

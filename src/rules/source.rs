@@ -15,6 +15,8 @@ use serde::de::DeserializeOwned;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::Marker;
 
+use super::overlay::Tree;
+
 /// A YAML rule file: its name as shown in diagnostics, its text, and where its nodes stand.
 #[derive(Debug, Clone)]
 pub struct RuleFile {
@@ -25,17 +27,16 @@ pub struct RuleFile {
     nodes: Arc<std::sync::OnceLock<HashMap<String, Range<usize>>>>,
     /// Why the file is not read at all (an alias, nesting too deep), and where.
     refused: Option<(Range<usize>, String, String)>,
-    /// For the files of one kind read as one: which file each entry of a list came from, so
-    /// that a problem found after merging is shown in the file and at the entry at fault.
+    /// For files read as one: the files and where each merged node came from, so that a
+    /// problem found after merging is shown in the file and at the entry at fault.
     merged: Option<Arc<Merged>>,
 }
 
-/// Files of one kind merged: the files, and for each top-level list, the runs of its merged
-/// entries in order, each as (file, first index in that file, entries).
+/// Files read as one: the files, and the merged document whose nodes know their origin.
 #[derive(Debug)]
 struct Merged {
     files: Vec<RuleFile>,
-    lists: HashMap<String, Vec<(usize, usize, usize)>>,
+    tree: Tree,
 }
 
 /// Rule files nest a few levels. Deeper nesting is refused before anything recursive reads the
@@ -73,31 +74,11 @@ impl RuleFile {
         })
     }
 
-    /// The number of entries of each top-level list of the file (`drugs: [...]`).
-    pub fn list_lengths(&self) -> HashMap<String, usize> {
-        let mut lengths = HashMap::new();
-        for path in self.nodes().keys() {
-            if let Some((list, rest)) = path.split_once('[')
-                && !list.contains('.')
-                && let Some(index) = rest.strip_suffix(']')
-                && let Ok(i) = index.parse::<usize>()
-            {
-                let n = lengths.entry(list.to_string()).or_insert(0);
-                *n = (*n).max(i + 1);
-            }
-        }
-        lengths
-    }
-
-    /// The files of one kind read as one, whose lists were merged as `runs` say (per list, the
-    /// runs of entries in merged order: file, first index in the file, entries). Its problems are
-    /// shown in the file each entry came from; the first file stands for the rest.
-    pub fn merged(
-        files: Vec<RuleFile>,
-        runs: HashMap<String, Vec<(usize, usize, usize)>>,
-    ) -> RuleFile {
+    /// The files read as one into `tree` (see [`super::overlay`]). Its problems are shown in the
+    /// file each node came from; the first file stands for the rest.
+    pub fn merged(files: Vec<RuleFile>, tree: Tree) -> RuleFile {
         let mut first = files[0].clone();
-        first.merged = Some(Arc::new(Merged { files, lists: runs }));
+        first.merged = Some(Arc::new(Merged { files, tree }));
         first
     }
 
@@ -105,16 +86,38 @@ impl RuleFile {
     /// the second file).
     fn origin(&self, path: &str) -> Option<(&RuleFile, String)> {
         let merged = self.merged.as_ref()?;
-        let (list, rest) = path.split_once('[')?;
-        let (index, tail) = rest.split_once(']')?;
-        let mut i: usize = index.parse().ok()?;
-        for (file, start, len) in merged.lists.get(list)? {
-            if i < *len {
-                return Some((&merged.files[*file], format!("{list}[{}]{tail}", start + i)));
-            }
-            i -= len;
+        let origin = merged.tree.origin(path);
+        Some((&merged.files[origin.file], origin.path.clone()))
+    }
+
+    /// Each file the node at `path` has parts from (an entry and the later files that extend
+    /// it), with the line it starts on there.
+    pub fn places(&self, path: &str) -> Vec<(&str, usize)> {
+        let line = |file: &RuleFile, local: &str| {
+            file.locate(local)
+                .map_or(1, |r| file.line_column(r.start).0)
+        };
+        match &self.merged {
+            Some(merged) => merged
+                .tree
+                .origins_under(path)
+                .into_iter()
+                .map(|o| {
+                    let file = &merged.files[o.file];
+                    (file.name.as_str(), line(file, &o.path))
+                })
+                .collect(),
+            None => vec![(self.name.as_str(), line(self, path))],
         }
-        None
+    }
+
+    /// The name of the file the node at `path` came from, and its path there: this file's,
+    /// unless it was read with others.
+    pub fn place(&self, path: &str) -> (&str, String) {
+        match self.origin(path) {
+            Some((file, local)) => (&file.name, local),
+            None => (&self.name, path.to_string()),
+        }
     }
 
     pub fn read(path: &Path) -> Result<RuleFile, RuleError> {
@@ -168,6 +171,9 @@ impl RuleFile {
     /// The node path (`drugs[12]`) of the entry of the top-level list `list` whose `key` is
     /// `id`: where an entry's own problems are shown.
     pub fn entry(&self, list: &str, key: &str, id: &str) -> Option<String> {
+        if let Some(merged) = &self.merged {
+            return merged.tree.entry(list, key, id);
+        }
         let suffix = format!(".{key}");
         self.nodes().iter().find_map(|(path, range)| {
             let index = path.strip_prefix(list)?.strip_suffix(suffix.as_str())?;
@@ -195,6 +201,9 @@ impl RuleFile {
         message: impl Into<String>,
         help: Option<String>,
     ) -> RuleError {
+        if let Some((file, local)) = self.origin(path) {
+            return file.error_at_words(&local, words, message, help);
+        }
         let node = self.locate(path);
         let within = node.clone().and_then(|r| {
             let end = self.text[r.start..]
