@@ -153,14 +153,23 @@ fn therapy_counts(
     let mut schedule_at: Option<Range<usize>> = None;
     if let Some((_, c)) = first_of(&grammar.schedule, expanded).next() {
         schedule_at = Some(c.get(0).unwrap().range());
-        let per = c.name("per").and_then(|m| requests.number(m.as_str()));
-        let weeks = c.name("weeks").and_then(|m| requests.number(m.as_str()));
-        if let (Some(per), Some(weeks)) = (per, weeks) {
+        let number = |group: &str| c.name(group).and_then(|m| requests.number(m.as_str()));
+        // (sessions a week, weeks, sessions) of `2x/week x 6 weeks` or `1x/month x 6 months`.
+        let schedule = match (number("per"), number("weeks"), number("months")) {
+            (Some(per), Some(weeks), _) => Some((per, weeks, per * weeks)),
+            (Some(per), None, Some(months)) => Some((
+                per * 7.0 / 30.0,
+                (months * 30.0 / 7.0).round(),
+                per * months,
+            )),
+            _ => None,
+        };
+        if let Some((per_week, weeks, sessions)) = schedule {
             let r = map(c.get(0).unwrap().range());
             out.frequency = Some(At {
                 value: Frequency {
                     per_day: None,
-                    per_week: Some((per, per)),
+                    per_week: Some((per_week, per_week)),
                     as_needed: false,
                 },
                 range: r.clone(),
@@ -170,7 +179,7 @@ fn therapy_counts(
                 range: r.clone(),
             });
             out.sessions = Some(At {
-                value: (per * weeks) as u32,
+                value: sessions as u32,
                 range: r,
             });
         }
@@ -401,6 +410,17 @@ mod tests {
             s("Home health aide 5 days/week x 4 weeks"),
             (Some(20), Some(4), Some(5.0))
         );
+        // A monthly schedule: sessions a month times months; its weeks and weekly rate follow.
+        let (sessions, weeks, per_week) = s("Maintenance manipulation 1x/month x 6 months");
+        assert_eq!((sessions, weeks), (Some(6), Some(26)));
+        assert!(per_week.is_some_and(|p| (p - 7.0 / 30.0).abs() < 1e-9));
+        assert_eq!(
+            s("Massage therapy twice a month for three months").0,
+            Some(6)
+        );
+        // Near misses: a month's supply, and a follow-up in a month, are no schedule.
+        assert_eq!(s("Office follow-up in one month"), (None, None, None));
+        assert_eq!(s("TENS unit rental x 1 month"), (None, None, None));
         assert_eq!(
             s("Eight (8) physical therapy sessions"),
             (Some(8), None, None)

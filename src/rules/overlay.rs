@@ -426,6 +426,11 @@ fn merge_keyed(
         };
         let before = entry.take(BEFORE);
         let after = entry.take(AFTER);
+        // Where the placing keys are written: the later entry, even when it extends an earlier.
+        let written = Tree {
+            from: entry.from.clone(),
+            shape: Shape::Leaf(Value::Null),
+        };
         let earlier = if from_this_file.contains(&id) {
             None
         } else {
@@ -459,7 +464,7 @@ fn merge_keyed(
         let target = match (&before, &after) {
             (Some(b), Some(_)) => {
                 errors.push(fail(
-                    &merged,
+                    &written,
                     AFTER,
                     format!("`{id}` says both `before` and `after`"),
                     "keep one of them",
@@ -478,13 +483,17 @@ fn merge_keyed(
                     None => {
                         let key = if offset == 0 { BEFORE } else { AFTER };
                         let known: Vec<&str> = items.iter().filter_map(Tree::id).collect();
+                        let mut shown = known[..known.len().min(8)].join(", ");
+                        if known.len() > 8 {
+                            shown.push_str(&format!(", ... ({} in all)", known.len()));
+                        }
                         errors.push(fail(
-                            &merged,
+                            &written,
                             key,
                             format!(
                                 "`{id}` is placed {key} `{name}`, which the list does not have"
                             ),
-                            &format!("name one of: {}", known.join(", ")),
+                            &format!("name an id of the list: {shown}"),
                         ));
                         items.len()
                     }
@@ -759,6 +768,16 @@ mod tests {
         assert!(
             shown[3].starts_with("f1.yaml:10:14: `replace` of `e`"),
             "{shown:?}"
+        );
+        // An extension's placing key is shown where the extension writes it.
+        let (_, errors) = laid(
+            &[BASE, "things:\n  - id: b\n    after: yyy\n"],
+            Placement::Append,
+        );
+        let shown = errors[0].to_string();
+        assert!(
+            shown.starts_with("f1.yaml:3:12: `b` is placed after `yyy`"),
+            "{shown}"
         );
     }
 

@@ -58,7 +58,8 @@ pub struct RequestsFile {
     /// A supply: a count `n` and a unit group (`day`, `week`, `month`).
     #[serde(default)]
     pub days_supply: Vec<String>,
-    /// A therapy schedule: groups `per` (sessions a week) and `weeks`.
+    /// A therapy schedule: groups `per` (sessions a week) and `weeks`, or `per` (sessions a
+    /// month) and `months`.
     #[serde(default)]
     pub schedule: Vec<String>,
     /// A stated count of therapy sessions: a group `n`.
@@ -425,11 +426,21 @@ impl Grammar {
         let frequency = list("frequency", &f.frequency, &[]);
         let refills = list("refills", &f.refills, &["n"]);
         let days_supply = list("days_supply", &f.days_supply, &["n"]);
-        let schedule = list("schedule", &f.schedule, &["per", "weeks"]);
+        let schedule = list("schedule", &f.schedule, &["per"]);
         let weeks = list("weeks", &f.weeks, &["n"]);
         let sessions: Vec<String> = f.sessions.iter().map(|s| s.pattern.clone()).collect();
         let sessions = list("sessions", &sessions, &["n"]);
         require_unit(file, "days_supply", &days_supply, errors);
+        for (i, re) in schedule.iter().enumerate() {
+            let has = |group: &str| re.capture_names().flatten().any(|n| n == group);
+            if has("weeks") == has("months") {
+                errors.push(file.error(
+                    &format!("schedule[{i}]"),
+                    "a schedule names its length with one group, `weeks` or `months`",
+                    Some("name the count of weeks (?P<weeks>...) or of months (?P<months>...), with `per` the sessions in each".into()),
+                ));
+            }
+        }
         for (i, re) in frequency.iter().enumerate() {
             if TimeUnit::groups_in(re) == 0 && !re.capture_names().any(|n| n == Some("as_needed")) {
                 errors.push(file.error(
@@ -581,6 +592,20 @@ mod tests {
         assert!(errors[0].message.contains("names no unit"), "{errors:?}");
         let errors = compile("refills: ['(?P<count>\\d+) refills']\n").unwrap_err();
         assert!(errors[0].message.contains("no group `n`"), "{errors:?}");
+        let errors = compile("schedule: ['(?P<per>\\d)x a week']\n").unwrap_err();
+        assert!(
+            errors[0].message.contains("`weeks` or `months`"),
+            "{errors:?}"
+        );
+        let errors = compile(
+            "schedule: ['(?P<per>\\d)x for (?P<weeks>\\d) weeks or (?P<months>\\d) months']\n",
+        )
+        .unwrap_err();
+        assert!(
+            errors[0].message.contains("`weeks` or `months`"),
+            "{errors:?}"
+        );
+        assert!(compile("schedule: ['(?P<per>\\d)x/mo x (?P<months>\\d)']\n").is_ok());
         let r = compile(
             "numbers: {words: [{word: dozen, value: 12}]}\nfrequency: ['\\b(?P<n>{number}) times a (?P<day>day)\\b']\n",
         )
