@@ -122,3 +122,37 @@ fn pdf_noise_does_not_change_the_facts() {
     assert!(noisy.contains("Page 1 of 3"));
     assert_eq!(strip(facts(&noisy)), strip(facts(SEED_000)));
 }
+
+/// The findings of a letter, as their codes.
+fn finding_codes(text: &str) -> Vec<String> {
+    let (_, letter) = LINTER
+        .read_bytes(Origin::File("variant.txt".into()), text.as_bytes().to_vec())
+        .unwrap();
+    let facts = LINTER.facts(&letter);
+    let mut codes: Vec<String> = LINTER
+        .evaluate(&letter, &facts)
+        .findings
+        .iter()
+        .map(|f| f.code())
+        .collect();
+    codes.sort();
+    codes
+}
+
+/// A date of injury written into the rationale: the letter's own changes nothing, another day
+/// adds exactly one record-contradiction.
+#[test]
+fn a_wrong_date_of_injury_in_the_rationale_is_the_one_new_finding() {
+    let original = finding_codes(SEED_000);
+    let with = |date: &str| {
+        finding_codes(&changed(
+            "Decision rationale: The California",
+            &format!("Decision rationale: The date of injury was {date}. The California"),
+        ))
+    };
+    assert_eq!(with("01/31/2003"), original);
+    let mut expected = original.clone();
+    expected.push("record-contradiction".to_string());
+    expected.sort();
+    assert_eq!(with("02/01/2003"), expected);
+}

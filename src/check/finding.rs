@@ -85,6 +85,7 @@ pub enum Kind {
     GuidelineMismatch,
     NoGuideline,
     Contradiction,
+    RecordContradiction,
     Misspelling,
     NoRule,
     Unreadable,
@@ -101,6 +102,7 @@ impl Kind {
             Kind::GuidelineMismatch => "guideline-mismatch",
             Kind::NoGuideline => "no-guideline",
             Kind::Contradiction => "contradiction",
+            Kind::RecordContradiction => "record-contradiction",
             Kind::Misspelling => "misspelling",
             Kind::NoRule => "no-rule",
             Kind::Unreadable => "unreadable",
@@ -126,6 +128,9 @@ impl Kind {
             Kind::GuidelineMismatch => "The cited guideline topic does not fit the item",
             Kind::NoGuideline => "The reviewer cited no medical evidence",
             Kind::Contradiction => "Two rationales of one letter state opposite facts",
+            Kind::RecordContradiction => {
+                "The rationale states a fact of the record (the date of injury, a side) that the letter gives otherwise"
+            }
             Kind::Misspelling => "A drug name is misspelled",
             Kind::NoRule => "No rule covers the item: nothing about it was checked",
             Kind::Unreadable => "The file could not be read as a determination letter",

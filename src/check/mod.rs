@@ -21,6 +21,7 @@ mod finding;
 mod misspellings;
 mod rationale;
 mod reasons;
+mod record;
 
 use citations::guideline_findings;
 use contradictions::contradictions;
@@ -145,6 +146,7 @@ pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet, options: Options) 
     let mut findings = Vec::new();
     let mut rationales = Vec::new();
     let letter_context = letter_context(facts, &concepts);
+    let record = record::Record::read(letter, rules);
     for (item, item_facts) in letter.items.iter().zip(&facts.items) {
         let (ctx, definitions, mut errors) = item_context(&letter_context, item_facts, rules);
         let mut truth_of =
@@ -248,6 +250,16 @@ pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet, options: Options) 
             .chain(item.rationale.clone())
             .collect();
         findings.extend(misspellings(letter, &parts, Some(item.index), rules));
+        if item.rationale.is_some() {
+            let others: Vec<&ItemFacts> = facts
+                .items
+                .iter()
+                .filter(|o| o.index != item.index)
+                .collect();
+            findings.extend(record::record_findings(
+                letter, item, item_facts, &others, &read, &record, rules,
+            ));
+        }
         items.push(ItemResult {
             index: item.index,
             rules: applied,

@@ -150,6 +150,60 @@ fn keep_firmest(
     );
 }
 
+/// A body part named with its side ('the left hip'): anatomy.yaml's indexes and where it stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SidedPart {
+    pub part: usize,
+    pub side: usize,
+    pub range: Range<usize>,
+}
+
+/// The body parts `range` names with their side: each part with a side right before it, at most
+/// two words between ('right hip', 'left lower extremity'). Sides that cover both, and a side
+/// listed with another ('left and right knees'), name no one side and are left out.
+pub fn sided_parts(folded: &str, range: Range<usize>, rules: &RuleSet) -> Vec<SidedPart> {
+    let anatomy = &rules.anatomy;
+    let parts = anatomy.part_patterns.find_all(folded, range.clone());
+    let sides = anatomy.side_patterns.find_all(folded, range);
+    let words_between = |from: usize, to: usize| -> Option<usize> {
+        let gap = folded.get(from..to)?;
+        gap.chars()
+            .all(|c| c.is_alphabetic() || c == '-' || c.is_whitespace())
+            .then(|| gap.split_whitespace().count())
+    };
+    let listed = |s: &PatternMatch| {
+        sides.iter().any(|o| {
+            o.range.end <= s.range.start
+                && folded[o.range.end..s.range.start]
+                    .trim()
+                    .trim_matches(',')
+                    .trim()
+                    .to_ascii_lowercase()
+                    .split_whitespace()
+                    .all(|w| matches!(w, "and" | "or" | "&" | "/" | "and/or"))
+        })
+    };
+    parts
+        .iter()
+        .filter_map(|p| {
+            let side = sides
+                .iter()
+                .filter(|s| s.range.end <= p.range.start)
+                .max_by_key(|s| s.range.end)?;
+            let between = words_between(side.range.end, p.range.start)?;
+            let crossed = parts
+                .iter()
+                .any(|o| side.range.end <= o.range.start && o.range.end <= p.range.start);
+            (between <= 2 && !crossed && !anatomy.sides[side.owner].both && !listed(side))
+                .then_some(SidedPart {
+                    part: p.owner,
+                    side: side.owner,
+                    range: side.range.start..p.range.end,
+                })
+        })
+        .collect()
+}
+
 /// The body parts a finding at `finding` is tied to in its sentence (anatomy.yaml `own_part`):
 /// a part its words name, else the part right before it, else the part right after it with the
 /// parts listed along with that one; empty when no part is tied to it.

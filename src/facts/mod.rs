@@ -25,10 +25,12 @@ use crate::rules::concepts::GroupRole;
 use crate::text::{Text, sentences};
 use dates::FoundDate;
 
+pub use items::{SidedPart, sided_parts};
 use items::{item_facts, link_procedures, relate_body_parts};
 use medications::medications;
 pub use model::*;
 use patient::{age_and_sex, diagnoses, injury_date, reference_date};
+pub use patient::{injury_dates, stated_injury_dates};
 use treatment::{TreatmentSentences, treatment_weeks};
 
 /// Reads the facts of a letter.

@@ -23,6 +23,46 @@ pub(super) fn injury_date(
         .find_map(|s| dates::find(folded, s.clone()).into_iter().next())
 }
 
+/// The dates `range` gives as a date of injury: each right after a phrase of
+/// `summary.injury_date` ('the date of injury was 11/30/2016').
+pub fn stated_injury_dates(folded: &str, range: Range<usize>, phrases: &Summary) -> Vec<FoundDate> {
+    let dates = dates::find(folded, range.clone());
+    let mut out: Vec<FoundDate> = Vec::new();
+    for re in &phrases.injury_date {
+        for m in re.find_iter(&folded[range.clone()]) {
+            let after = range.start + m.end();
+            let at = after + (folded[after..].len() - folded[after..].trim_start().len());
+            if let Some(d) = dates.iter().find(|d| d.range.start == at)
+                && !out.contains(d)
+            {
+                out.push(d.clone());
+            }
+        }
+    }
+    out.sort_by_key(|d| d.range.start);
+    out
+}
+
+/// Every date the letter gives as a date of injury: the header's, each the summary states with a
+/// phrase of `summary.injury_date`, and the dates of the summary's sentences about an injury (a
+/// second injury, a cumulative trauma's end).
+pub fn injury_dates(letter: &Letter, phrases: &Summary) -> Vec<FoundDate> {
+    let folded = letter.text.folded();
+    let summary = letter.summary.clone().unwrap_or(0..0);
+    let header = letter
+        .field_meaning(FieldMeaning::DateOfInjury)
+        .and_then(|f| dates::parse_value(folded, f.value.clone()));
+    let in_sentences = sentences(folded, summary.clone())
+        .into_iter()
+        .filter(|s| any_match(&phrases.injury, &folded[s.clone()]))
+        .flat_map(|s| dates::find(folded, s));
+    header
+        .into_iter()
+        .chain(stated_injury_dates(folded, summary, phrases))
+        .chain(in_sentences)
+        .collect()
+}
+
 /// The request-for-authorization date, else the utilization-review date, else the latest dated
 /// note, else the decision date.
 pub(super) fn reference_date(

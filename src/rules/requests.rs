@@ -92,6 +92,10 @@ pub struct SummaryPhrases {
     /// A sentence about the injury: its first date is the date of injury when the header has none.
     #[serde(default)]
     pub injury: Vec<String>,
+    /// A phrase that gives the date of injury: the date right after it is that date (`the date
+    /// of injury was`, `injured on`).
+    #[serde(default)]
+    pub injury_date: Vec<String>,
     /// The patient's age: a pattern with a group `age` (`40-year-old`); the earliest match wins.
     #[serde(default)]
     pub age: Vec<String>,
@@ -136,6 +140,7 @@ pub struct Summary {
     pub request_for_authorization: Vec<Regex>,
     pub utilization_review: Vec<Regex>,
     pub injury: Vec<Regex>,
+    pub injury_date: Vec<Regex>,
     pub age: Vec<Regex>,
     pub sex: Vec<(Regex, Sex)>,
     pub diagnoses: Vec<Regex>,
@@ -490,6 +495,7 @@ impl Summary {
         );
         let utilization_review = list("utilization_review", &f.utilization_review, &[]);
         let injury = list("injury", &f.injury, &[]);
+        let injury_date = list("injury_date", &f.injury_date, &[]);
         let age = list("age", &f.age, &["age"]);
         let diagnoses = list("diagnoses", &f.diagnoses, &["list"]);
         let list_separator = list("list_separator", &f.list_separator, &[]);
@@ -509,6 +515,7 @@ impl Summary {
             request_for_authorization,
             utilization_review,
             injury,
+            injury_date,
             age,
             sex,
             diagnoses,

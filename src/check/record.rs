@@ -1,0 +1,323 @@
+//! The rationale against the record: record-contradiction, where a rationale states a fact of
+//! the record that the letter gives otherwise. Two facts are read exactly enough to say so: the
+//! date of injury, and the side of the item's body part.
+
+use std::ops::Range;
+
+use super::finding::{Finding, Kind, Severity, label};
+use super::rationale::Rationale;
+use crate::facts::dates::{FoundDate, Precision};
+use crate::facts::{ItemFacts, SidedPart, injury_dates, sided_parts, stated_injury_dates};
+use crate::letter::{Item, Letter};
+use crate::rules::RuleSet;
+
+/// What the letter outside the rationales says of the facts a rationale may restate.
+pub(super) struct Record {
+    /// Every date the letter gives as a date of injury.
+    injury_dates: Vec<FoundDate>,
+    /// The body parts the case summary names with their side.
+    summary_sides: Vec<SidedPart>,
+}
+
+impl Record {
+    pub(super) fn read(letter: &Letter, rules: &RuleSet) -> Record {
+        let folded = letter.text.folded();
+        Record {
+            injury_dates: injury_dates(letter, &rules.requests.summary),
+            summary_sides: letter
+                .summary
+                .clone()
+                .map(|s| sided_parts(folded, s, rules))
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// The rationale's statements of the record that the letter contradicts, one finding per fact.
+pub(super) fn record_findings(
+    letter: &Letter,
+    item: &Item,
+    facts: &ItemFacts,
+    others: &[&ItemFacts],
+    rationale: &Rationale,
+    record: &Record,
+    rules: &RuleSet,
+) -> Vec<Finding> {
+    injury_date(letter, item, rationale, record, rules)
+        .into_iter()
+        .chain(side(letter, item, facts, others, rationale, record, rules))
+        .collect()
+}
+
+/// A date of injury the rationale states that is none of the letter's (`the date of injury was
+/// 12/1/16` where the header gives 11/30/2016).
+fn injury_date(
+    letter: &Letter,
+    item: &Item,
+    rationale: &Rationale,
+    record: &Record,
+    rules: &RuleSet,
+) -> Option<Finding> {
+    let folded = letter.text.folded();
+    let letters_own = record
+        .injury_dates
+        .iter()
+        .find(|d| d.precision == Precision::Day)?;
+    let stated = stated_injury_dates(folded, rationale.range.clone(), &rules.requests.summary)
+        .into_iter()
+        .filter(|d| d.precision == Precision::Day)
+        .find(|d| !record.injury_dates.iter().any(|k| k.earliest == d.earliest))?;
+    let shown = |d: &FoundDate| d.earliest.strftime("%m/%d/%Y").to_string();
+    Some(Finding {
+        kind: Kind::RecordContradiction,
+        severity: Severity::Warning,
+        rule: None,
+        reason: None,
+        item: Some(item.index),
+        message: format!(
+            "the rationale gives the date of injury as {}; the letter gives {}",
+            shown(&stated),
+            shown(letters_own)
+        ),
+        help: "correct the date of injury in the rationale to the letter's".into(),
+        labels: vec![
+            label(letter, &stated.range, "the rationale's date"),
+            label(letter, &letters_own.range, "the letter's date of injury"),
+        ],
+    })
+}
+
+/// A side of the item's body part the rationale names that neither the request nor the case
+/// summary does (`the left hip` for an MRI of the right hip).
+fn side(
+    letter: &Letter,
+    item: &Item,
+    facts: &ItemFacts,
+    others: &[&ItemFacts],
+    rationale: &Rationale,
+    record: &Record,
+    rules: &RuleSet,
+) -> Option<Finding> {
+    let anatomy = &rules.anatomy;
+    let index_of = |ids: &[crate::facts::Spanned<String>], of_parts: bool| -> Vec<usize> {
+        ids.iter()
+            .filter_map(|b| {
+                if of_parts {
+                    anatomy.body_parts.iter().position(|x| x.id == b.value)
+                } else {
+                    anatomy.sides.iter().position(|x| x.id == b.value)
+                }
+            })
+            .collect()
+    };
+    let parts = index_of(&facts.request.body_parts, true);
+    let sides = index_of(&facts.request.sides, false);
+    if parts.is_empty() || sides.is_empty() || sides.iter().any(|s| anatomy.sides[*s].both) {
+        return None;
+    }
+    // A side another item of the letter asks for is that item's (a rationale may weigh both).
+    let asked_elsewhere = |m: &SidedPart| {
+        others.iter().any(|o| {
+            index_of(&o.request.body_parts, true).contains(&m.part)
+                && index_of(&o.request.sides, false).contains(&m.side)
+        })
+    };
+    let said = |found: &[SidedPart], m: &SidedPart| {
+        found.iter().any(|s| s.part == m.part && s.side == m.side)
+    };
+    let folded = letter.text.folded();
+    let in_rationale = sided_parts(folded, rationale.range.clone(), rules);
+    // A sentence that names both sides of the part compares them ('the left knee is less
+    // swollen than the right knee').
+    let compared = |m: &SidedPart| {
+        rationale.sentence_of(&m.range).is_some_and(|sentence| {
+            in_rationale.iter().any(|o| {
+                o.part == m.part
+                    && sides.contains(&o.side)
+                    && sentence.start <= o.range.start
+                    && o.range.end <= sentence.end
+            })
+        })
+    };
+    let other = in_rationale.iter().find(|m| {
+        parts.contains(&m.part)
+            && !sides.contains(&m.side)
+            && !compared(m)
+            && !said(&record.summary_sides, m)
+            && !asked_elsewhere(m)
+    })?;
+    let part = &anatomy.body_parts[other.part].title;
+    let summary_label: Vec<Range<usize>> = record
+        .summary_sides
+        .iter()
+        .filter(|s| s.part == other.part && sides.contains(&s.side))
+        .map(|s| s.range.clone())
+        .take(1)
+        .collect();
+    let named = |i: usize| anatomy.sides[i].id.as_str();
+    let mut labels = vec![label(letter, &other.range, "the rationale's side")];
+    labels.extend(
+        summary_label
+            .iter()
+            .map(|r| label(letter, r, "the case summary's side")),
+    );
+    Some(Finding {
+        kind: Kind::RecordContradiction,
+        severity: Severity::Warning,
+        rule: None,
+        reason: None,
+        item: Some(item.index),
+        message: format!(
+            "the rationale speaks of the {} {}; the request{} concern{} the {} {} only",
+            named(other.side),
+            part.to_lowercase(),
+            if summary_label.is_empty() {
+                ""
+            } else {
+                " and the case summary"
+            },
+            if summary_label.is_empty() { "s" } else { "" },
+            named(sides[0]),
+            part.to_lowercase()
+        ),
+        help: "correct the side in the rationale to the request's".into(),
+        labels,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{findings, has};
+    use super::*;
+
+    const IMAGING: &str = "Decision based on ODG Hip and Pelvis.";
+
+    /// Whether the rationale of a right-hip MRI contradicts the record, with `summary`.
+    fn contradicts(summary: &str, rationale: &str) -> bool {
+        let found = findings(
+            summary,
+            &[(
+                "MRI of the right hip without contrast",
+                "Upheld",
+                IMAGING,
+                rationale,
+            )],
+        );
+        has(&found, Kind::RecordContradiction)
+    }
+
+    const RIGHT_HIP: &str = "The injured worker fell at work and has right hip pain with tenderness over the right hip.";
+
+    #[test]
+    fn the_other_side_of_the_items_part_contradicts_the_record() {
+        assert!(contradicts(
+            RIGHT_HIP,
+            "No stress fracture of the left hip is suspected. The request for an MRI of the right hip is not medically necessary."
+        ));
+        // Near misses: the requested side; another part on the other side; both sides compared
+        // in one sentence; the other side in the summary too; both sides in a list.
+        assert!(!contradicts(
+            RIGHT_HIP,
+            "No stress fracture of the right hip is suspected. Not medically necessary."
+        ));
+        assert!(!contradicts(
+            RIGHT_HIP,
+            "The left knee was replaced in 2010. Not medically necessary."
+        ));
+        assert!(!contradicts(
+            RIGHT_HIP,
+            "The right hip moves as well as the left hip. Not medically necessary."
+        ));
+        assert!(!contradicts(
+            "The worker has right hip pain; an old left hip fracture healed in 2012.",
+            "The left hip was fractured before. Not medically necessary."
+        ));
+        assert!(!contradicts(
+            RIGHT_HIP,
+            "Neither the left nor the right hip shows red flags; left and right hips are stable. Not medically necessary."
+        ));
+    }
+
+    #[test]
+    fn another_items_side_is_that_items() {
+        let found = findings(
+            RIGHT_HIP,
+            &[
+                (
+                    "MRI of the right hip without contrast",
+                    "Upheld",
+                    IMAGING,
+                    "Not medically necessary.",
+                ),
+                (
+                    "MRI of the left hip without contrast",
+                    "Upheld",
+                    IMAGING,
+                    "The left hip has no red flags. Not medically necessary.",
+                ),
+            ],
+        );
+        // The left hip is item 1's own request: no contradiction in either rationale.
+        assert!(!has(&found, Kind::RecordContradiction), "{found:?}");
+    }
+
+    /// The invented letter's date of injury is 10/16/2015.
+    #[test]
+    fn a_date_of_injury_the_letter_does_not_give_contradicts_it() {
+        assert!(contradicts(
+            RIGHT_HIP,
+            "The date of injury was 10/17/2015. Not medically necessary."
+        ));
+        assert!(contradicts(
+            RIGHT_HIP,
+            "The patient was injured on 10-15-15 and has hip pain. Not medically necessary."
+        ));
+        // Near misses: the letter's own date in other words; a second injury the summary dates;
+        // a date that follows an injury without being its date; a month without a day.
+        assert!(!contradicts(
+            RIGHT_HIP,
+            "The date of injury was October 16, 2015. Not medically necessary."
+        ));
+        assert!(!contradicts(
+            "The worker re-injured the right hip on 03/02/2016. He has right hip pain.",
+            "The patient was injured on 03/02/2016. Not medically necessary."
+        ));
+        assert!(!contradicts(
+            RIGHT_HIP,
+            "Since the injury, an x-ray on 11/02/2015 was negative. Not medically necessary."
+        ));
+        assert!(!contradicts(
+            RIGHT_HIP,
+            "The patient was injured in October 2015. Not medically necessary."
+        ));
+    }
+
+    #[test]
+    fn sides_are_read_with_their_part() {
+        let rules = crate::rules::RuleSet::for_tests();
+        let read = |text: &str| -> Vec<(String, String)> {
+            sided_parts(text, 0..text.len(), rules)
+                .into_iter()
+                .map(|s| {
+                    (
+                        rules.anatomy.sides[s.side].id.clone(),
+                        rules.anatomy.body_parts[s.part].id.clone(),
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(
+            read("pain in the left hip"),
+            [("left".into(), "hip".into())]
+        );
+        assert_eq!(
+            read("right painful swollen knee"),
+            [("right".into(), "knee".into())]
+        );
+        // Too far, across punctuation, both sides, or a list of sides: no one side.
+        assert!(read("left-sided pain radiating to the upper back and hip").is_empty());
+        assert!(read("left, hip").is_empty());
+        assert!(read("bilateral knees").is_empty());
+        assert!(read("right and left knees").is_empty());
+    }
+}
