@@ -161,9 +161,16 @@ fn side(
             .iter()
             .map(|r| label(letter, r, "the case summary's side")),
     );
+    // The summary that names the part on the requested side says otherwise; one that names no
+    // side of it is only silent.
+    let severity = if summary_label.is_empty() {
+        Severity::Note
+    } else {
+        Severity::Warning
+    };
     Some(Finding {
         kind: Kind::RecordContradiction,
-        severity: Severity::Warning,
+        severity,
         rule: None,
         reason: None,
         item: Some(item.index),
@@ -236,6 +243,36 @@ mod tests {
             RIGHT_HIP,
             "Neither the left nor the right hip shows red flags; left and right hips are stable. Not medically necessary."
         ));
+    }
+
+    /// A summary that names the part on the requested side says otherwise (a warning); one that
+    /// names no side of it is only silent (a note).
+    #[test]
+    fn the_summary_that_names_the_side_makes_it_a_warning() {
+        let severity = |summary: &str| {
+            let linter = crate::testing::linter();
+            let letter = crate::testing::letter(
+                summary,
+                &[(
+                    "MRI of the right hip without contrast",
+                    "Upheld",
+                    IMAGING,
+                    "No fracture of the left hip is suspected. Not medically necessary.",
+                )],
+            );
+            let facts = linter.facts(&letter);
+            linter
+                .evaluate(&letter, &facts)
+                .findings
+                .into_iter()
+                .find(|f| f.kind == Kind::RecordContradiction)
+                .map(|f| f.severity)
+        };
+        assert_eq!(severity(RIGHT_HIP), Some(Severity::Warning));
+        assert_eq!(
+            severity("The injured worker fell at work and has hip pain."),
+            Some(Severity::Note)
+        );
     }
 
     #[test]
