@@ -18,7 +18,7 @@ use std::collections::HashSet;
 use serde::de::DeserializeOwned;
 use serde_yaml::{Mapping, Value};
 
-use super::source::{RuleError, RuleFile};
+use super::source::{RuleError, RuleFile, without_position, yaml_help};
 
 /// Where a new entry of a top-level list goes when it says neither `before:` nor `after:`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -521,12 +521,7 @@ fn merge_keyed(
 fn read_with_path<T: DeserializeOwned>(text: &str) -> Result<T, (String, String)> {
     serde_path_to_error::deserialize(serde_yaml::Deserializer::from_str(text)).map_err(|e| {
         let path = e.path().to_string();
-        let message = e.into_inner().to_string();
-        let message = match message.rfind(" at line ") {
-            Some(i) => message[..i].to_string(),
-            None => message,
-        };
-        (path, message)
+        (path, without_position(e.into_inner().to_string()))
     })
 }
 
@@ -628,14 +623,15 @@ fn problem_at(tree: &Tree, files: &[RuleFile], path: &str, message: String) -> R
         (None, Some(id)) => format!("{message} (in `{id}`)"),
         (None, None) => message,
     };
-    let help = if message.contains("unknown field") {
-        "remove the key or correct its spelling; `imrlint schema` lists every allowed key"
-    } else if message.contains("missing field") {
-        "add the missing key; an entry that extends one of an earlier file needs its id only"
-    } else {
-        "check the value's type against `imrlint schema`"
+    let help = match yaml_help(&message) {
+        // An extension gives only its id and what it adds: the key may be missing on purpose.
+        Some(help) if message.contains("missing field") => {
+            format!("{help}, or give the id of an earlier file's entry to extend that entry")
+        }
+        Some(help) => help,
+        None => "check the value's type against `imrlint schema`".to_string(),
     };
-    files[origin.file].error(&at, message, Some(help.to_string()))
+    files[origin.file].error(&at, message, Some(help))
 }
 
 #[cfg(test)]

@@ -33,9 +33,10 @@ use super::source::{RuleError, RuleFile};
 const PATTERN_SIZE_LIMIT: usize = 1 << 20;
 
 /// Most memory the transition cache of a set's lazy DFA may take, per thread; full, it is cleared
-/// and refilled. A cache smaller than the states real letters need is cleared over and over, and
-/// rebuilding states took a quarter of the run at 512 KB (bench/RESULTS.md).
-const DFA_CACHE: usize = 8 * 1024 * 1024;
+/// and refilled. A cache smaller than the states real letters need is cleared over and over
+/// (rebuilding states took a quarter of the run at 512 KB); a larger one grows with every set's
+/// states (8 MB took 76 MB a run against 65 MB at 1.5 MB, for 2% more speed: bench/RESULTS.md).
+const DFA_CACHE: usize = 1536 * 1024;
 
 /// Starting literals are cut to this many bytes. Whole phrases would make the literal automaton
 /// as large as the rule text (87,000 states for the concepts); eight bytes still pick out a word

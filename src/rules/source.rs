@@ -150,12 +150,8 @@ impl RuleFile {
                 let start = l.index().min(self.text.len());
                 start..self.word_end(start)
             });
-            let message = e.to_string();
-            let message = match message.rfind(" at line ") {
-                Some(i) => message[..i].to_string(),
-                None => message,
-            };
-            self.error_at(at, message, yaml_help(&e))
+            let message = without_position(e.to_string());
+            self.error_at(at, message.clone(), yaml_help(&message))
         })
     }
 
@@ -261,8 +257,16 @@ impl RuleFile {
     }
 }
 
-fn yaml_help(e: &serde_yaml::Error) -> Option<String> {
-    let m = e.to_string();
+/// A serde_yaml message without the position it ends with: the diagnostic shows it.
+pub(super) fn without_position(message: String) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message,
+    }
+}
+
+/// What to do about a problem serde found, by its message.
+pub(super) fn yaml_help(m: &str) -> Option<String> {
     if m.contains("unknown field") {
         Some(
             "remove the key or correct its spelling; `imrlint schema` lists every allowed key"
