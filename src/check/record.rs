@@ -10,25 +10,43 @@ use crate::facts::dates::{FoundDate, Precision};
 use crate::facts::{ItemFacts, SidedPart, injury_dates, sided_parts, stated_injury_dates};
 use crate::letter::{Item, Letter};
 use crate::rules::RuleSet;
+use crate::text::sentences;
 
 /// What the letter outside the rationales says of the facts a rationale may restate.
 pub(super) struct Record {
     /// Every date the letter gives as a date of injury.
     injury_dates: Vec<FoundDate>,
-    /// The body parts the case summary names with their side.
-    summary_sides: Vec<SidedPart>,
+    /// The body parts the case summary names with their side, read generously: every side of a
+    /// sentence with every part of it ('Lt. hip', 'hip pain on the left'); None without a summary.
+    summary_sides: Option<Vec<SidedPart>>,
 }
 
 impl Record {
     pub(super) fn read(letter: &Letter, rules: &RuleSet) -> Record {
         let folded = letter.text.folded();
+        let anatomy = &rules.anatomy;
+        let summary_sides = letter.summary.clone().map(|summary| {
+            sentences(folded, summary)
+                .into_iter()
+                .flat_map(|s| {
+                    let parts = anatomy.part_patterns.find_all(folded, s.clone());
+                    let sides = anatomy.side_patterns.find_all(folded, s);
+                    parts
+                        .iter()
+                        .flat_map(|p| {
+                            sides.iter().map(move |side| SidedPart {
+                                part: p.owner,
+                                side: side.owner,
+                                range: p.range.clone(),
+                            })
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .collect()
+        });
         Record {
             injury_dates: injury_dates(letter, &rules.requests.summary),
-            summary_sides: letter
-                .summary
-                .clone()
-                .map(|s| sided_parts(folded, s, rules))
-                .unwrap_or_default(),
+            summary_sides,
         }
     }
 }
@@ -110,6 +128,8 @@ fn side(
             })
             .collect()
     };
+    // Without a case summary there is no record to contradict.
+    let summary_sides = record.summary_sides.as_deref()?;
     let parts = index_of(&facts.request.body_parts, true);
     let sides = index_of(&facts.request.sides, false);
     if parts.is_empty() || sides.is_empty() || sides.iter().any(|s| anatomy.sides[*s].both) {
@@ -143,12 +163,11 @@ fn side(
         parts.contains(&m.part)
             && !sides.contains(&m.side)
             && !compared(m)
-            && !said(&record.summary_sides, m)
+            && !said(summary_sides, m)
             && !asked_elsewhere(m)
     })?;
     let part = &anatomy.body_parts[other.part].title;
-    let summary_label: Vec<Range<usize>> = record
-        .summary_sides
+    let summary_label: Vec<Range<usize>> = summary_sides
         .iter()
         .filter(|s| s.part == other.part && sides.contains(&s.side))
         .map(|s| s.range.clone())
@@ -243,6 +262,15 @@ mod tests {
             RIGHT_HIP,
             "Neither the left nor the right hip shows red flags; left and right hips are stable. Not medically necessary."
         ));
+        // The summary's side read generously: abbreviated, or after the part.
+        assert!(!contradicts(
+            "The worker has right hip pain. The Lt. hip was bruised too.",
+            "The left hip is not imaged. Not medically necessary."
+        ));
+        assert!(!contradicts(
+            "The worker has right hip pain, and hip pain on the left.",
+            "The left hip is not imaged. Not medically necessary."
+        ));
     }
 
     /// A summary that names the part on the requested side says otherwise (a warning); one that
@@ -326,6 +354,15 @@ mod tests {
         assert!(!contradicts(
             RIGHT_HIP,
             "The patient was injured in October 2015. Not medically necessary."
+        ));
+        // Near misses: another injury than the claim's.
+        assert!(!contradicts(
+            RIGHT_HIP,
+            "He had a prior injury on 05/05/2010. Not medically necessary."
+        ));
+        assert!(!contradicts(
+            RIGHT_HIP,
+            "She was injured in a motor vehicle accident on 02/02/2012. Not medically necessary."
         ));
     }
 

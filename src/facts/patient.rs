@@ -23,10 +23,15 @@ pub(super) fn injury_date(
         .find_map(|s| dates::find(folded, s.clone()).into_iter().next())
 }
 
-/// The dates `range` gives as a date of injury: each right after a phrase of
-/// `summary.injury_date` ('the date of injury was 11/30/2016').
+/// The dates `range` gives as the date of injury: each right after a phrase of
+/// `summary.injury_date` ('the date of injury was 11/30/2016'), in a sentence that speaks of no
+/// other injury (`summary.other_injury`: 'a prior injury on 05/05/2010').
 pub fn stated_injury_dates(folded: &str, range: Range<usize>, phrases: &Summary) -> Vec<FoundDate> {
     let dates = dates::find(folded, range.clone());
+    let other = sentences(folded, range.clone())
+        .into_iter()
+        .filter(|s| any_match(&phrases.other_injury, &folded[s.clone()]))
+        .collect::<Vec<_>>();
     let mut out: Vec<FoundDate> = Vec::new();
     for re in &phrases.injury_date {
         for m in re.find_iter(&folded[range.clone()]) {
@@ -34,6 +39,7 @@ pub fn stated_injury_dates(folded: &str, range: Range<usize>, phrases: &Summary)
             let at = after + (folded[after..].len() - folded[after..].trim_start().len());
             if let Some(d) = dates.iter().find(|d| d.range.start == at)
                 && !out.contains(d)
+                && !other.iter().any(|s| s.start <= at && at < s.end)
             {
                 out.push(d.clone());
             }
@@ -49,9 +55,20 @@ pub fn stated_injury_dates(folded: &str, range: Range<usize>, phrases: &Summary)
 pub fn injury_dates(letter: &Letter, phrases: &Summary) -> Vec<FoundDate> {
     let folded = letter.text.folded();
     let summary = letter.summary.clone().unwrap_or(0..0);
+    // Every date of the header's field: a cumulative trauma gives two.
     let header = letter
         .field_meaning(FieldMeaning::DateOfInjury)
-        .and_then(|f| dates::parse_value(folded, f.value.clone()));
+        .map(|f| {
+            let found = dates::find(folded, f.value.clone());
+            if found.is_empty() {
+                dates::parse_value(folded, f.value.clone())
+                    .into_iter()
+                    .collect()
+            } else {
+                found
+            }
+        })
+        .unwrap_or_default();
     let in_sentences = sentences(folded, summary.clone())
         .into_iter()
         .filter(|s| any_match(&phrases.injury, &folded[s.clone()]))

@@ -96,6 +96,10 @@ pub struct SummaryPhrases {
     /// of injury was`, `injured on`).
     #[serde(default)]
     pub injury_date: Vec<String>,
+    /// Words that make a sentence's injury another one than the claim's (`a prior injury`): the
+    /// date a phrase of `injury_date` gives there is not the date of injury.
+    #[serde(default)]
+    pub other_injury: Vec<String>,
     /// The patient's age: a pattern with a group `age` (`40-year-old`); the earliest match wins.
     #[serde(default)]
     pub age: Vec<String>,
@@ -141,6 +145,7 @@ pub struct Summary {
     pub utilization_review: Vec<Regex>,
     pub injury: Vec<Regex>,
     pub injury_date: Vec<Regex>,
+    pub other_injury: Vec<Regex>,
     pub age: Vec<Regex>,
     pub sex: Vec<(Regex, Sex)>,
     pub diagnoses: Vec<Regex>,
@@ -496,6 +501,7 @@ impl Summary {
         let utilization_review = list("utilization_review", &f.utilization_review, &[]);
         let injury = list("injury", &f.injury, &[]);
         let injury_date = list("injury_date", &f.injury_date, &[]);
+        let other_injury = list("other_injury", &f.other_injury, &[]);
         let age = list("age", &f.age, &["age"]);
         let diagnoses = list("diagnoses", &f.diagnoses, &["list"]);
         let list_separator = list("list_separator", &f.list_separator, &[]);
@@ -516,6 +522,7 @@ impl Summary {
             utilization_review,
             injury,
             injury_date,
+            other_injury,
             age,
             sex,
             diagnoses,
