@@ -224,7 +224,8 @@ pub(super) fn missing_fact(e: &cel::ExecutionError) -> bool {
         E::UnsupportedTargetType { target } | E::NotSupportedAsMethod { target, .. } => {
             matches!(target, Value::Null)
         }
-        E::UnexpectedType { got, .. } => got == "null",
+        // A null where a bool is wanted (`unknown ? a : b`) is unknown: both spellings CEL uses.
+        E::UnexpectedType { got, .. } => got == "null" || got == "null_type",
         _ => false,
     }
 }
@@ -315,6 +316,9 @@ mod tests {
         assert_eq!(truth_of("item.weeks"), Ok(None));
         assert_eq!(truth_of("item.weeks == null"), Ok(Some(true)));
         assert_eq!(truth_of("item.count > 4 || item.weeks > 4"), Ok(Some(true)));
+        // An unknown condition of a choice leaves the choice unknown.
+        assert_eq!(truth_of("item.weeks ? false : true"), Ok(None));
+        assert_eq!(truth_of("item.count > 4 ? false : true"), Ok(Some(false)));
     }
 
     #[test]

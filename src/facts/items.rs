@@ -85,6 +85,13 @@ pub(super) fn relate_body_parts(
                     .position(|x| x.id == b.value)
             })
             .collect();
+        // The parts whose findings are the item's region's, the item's own parts aside.
+        let region: Vec<usize> = wanted
+            .iter()
+            .flat_map(|w| &rules.anatomy.body_parts[*w].region)
+            .filter_map(|id| rules.anatomy.body_parts.iter().position(|x| &x.id == id))
+            .filter(|p| !wanted.contains(p))
+            .collect();
         let wanted_sides: Vec<usize> = item
             .request
             .sides
@@ -110,6 +117,8 @@ pub(super) fn relate_body_parts(
                 && !sentence_sides.iter().any(|s| wanted_sides.contains(s));
             if names_part && !other_side {
                 keep_firmest(&mut item.related, m, text, rules, dates);
+            } else if !other_side && m_parts.iter().any(|p| region.contains(p)) {
+                keep_firmest(&mut item.regional, m, text, rules, dates);
             }
         }
         if !wanted.is_empty() {
@@ -554,6 +563,7 @@ pub(super) fn item_facts(
         procedure: None,
         related: BTreeMap::new(),
         unplaced: BTreeMap::new(),
+        regional: BTreeMap::new(),
     }
 }
 

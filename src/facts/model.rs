@@ -167,6 +167,10 @@ pub struct ItemFacts {
     /// drained').
     #[schemars(extend("x-key-vocabulary" = "concepts"))]
     pub unplaced: BTreeMap<String, RelatedConcept>,
+    /// For an item naming a body part, the same for the summary sentences that name a part of its
+    /// region (anatomy.yaml `region`: the leg for the lumbar spine) and not the part itself.
+    #[schemars(extend("x-key-vocabulary" = "concepts"))]
+    pub regional: BTreeMap<String, RelatedConcept>,
 }
 
 impl ItemFacts {

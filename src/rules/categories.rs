@@ -237,6 +237,11 @@ pub struct BodyPart {
     pub id: String,
     pub title: String,
     pub patterns: Vec<String>,
+    /// The parts whose nerves are this part's too (a dermatomal deficit of the leg speaks of the
+    /// lumbar spine): what the summary says in a sentence naming one of them is this part's
+    /// region's (`item.regional`).
+    #[serde(default)]
+    pub region: Vec<String>,
     #[serde(default)]
     pub examples: Vec<String>,
 }
@@ -275,6 +280,17 @@ impl Anatomy {
             named_patterns("sides", "patterns", f.sides.iter().map(|s| &s.patterns)),
         );
         let mut errors = Vec::new();
+        for (i, b) in f.body_parts.iter().enumerate() {
+            for (j, r) in b.region.iter().enumerate() {
+                if !f.body_parts.iter().any(|x| &x.id == r) {
+                    errors.push(file.error(
+                        &format!("body_parts[{i}].region[{j}]"),
+                        format!("`{}` names an unknown body part `{r}` in its region", b.id),
+                        Some("name body part ids of this file".into()),
+                    ));
+                }
+            }
+        }
         let own_part = f.own_part.as_ref().map(|o| {
             let mut gap = |key: &str, p: &str| {
                 compile_as_written(&format!("^(?:{p})$")).unwrap_or_else(|m| {
