@@ -16,38 +16,46 @@ use crate::text::sentences;
 pub(super) struct Record {
     /// Every date the letter gives as a date of injury.
     injury_dates: Vec<FoundDate>,
-    /// The body parts the case summary names with their side, read generously: every side of a
-    /// sentence with every part of it ('Lt. hip', 'hip pain on the left'); None without a summary.
-    summary_sides: Option<Vec<SidedPart>>,
+    /// The body parts the case summary names with their side, read when an item first asks
+    /// (most name no side).
+    summary_sides: std::cell::OnceCell<Option<Vec<SidedPart>>>,
 }
 
 impl Record {
     pub(super) fn read(letter: &Letter, rules: &RuleSet) -> Record {
-        let folded = letter.text.folded();
-        let anatomy = &rules.anatomy;
-        let summary_sides = letter.summary.clone().map(|summary| {
-            sentences(folded, summary)
-                .into_iter()
-                .flat_map(|s| {
-                    let parts = anatomy.part_patterns.find_all(folded, s.clone());
-                    let sides = anatomy.side_patterns.find_all(folded, s);
-                    parts
-                        .iter()
-                        .flat_map(|p| {
-                            sides.iter().map(move |side| SidedPart {
-                                part: p.owner,
-                                side: side.owner,
-                                range: p.range.clone(),
-                            })
-                        })
-                        .collect::<Vec<_>>()
-                })
-                .collect()
-        });
         Record {
             injury_dates: injury_dates(letter, &rules.requests.summary),
-            summary_sides,
+            summary_sides: std::cell::OnceCell::new(),
         }
+    }
+
+    /// The body parts the case summary names with their side, read generously: every side of a
+    /// sentence with every part of it ('Lt. hip', 'hip pain on the left'); None without a summary.
+    fn summary_sides(&self, letter: &Letter, rules: &RuleSet) -> Option<&[SidedPart]> {
+        self.summary_sides
+            .get_or_init(|| {
+                let folded = letter.text.folded();
+                let anatomy = &rules.anatomy;
+                letter.summary.clone().map(|summary| {
+                    let parts = anatomy.part_patterns.find_all(folded, summary.clone());
+                    let sides = anatomy.side_patterns.find_all(folded, summary.clone());
+                    let mut found = Vec::new();
+                    for s in sentences(folded, summary) {
+                        let within = |r: &Range<usize>| s.start <= r.start && r.end <= s.end;
+                        for p in parts.iter().filter(|p| within(&p.range)) {
+                            found.extend(sides.iter().filter(|x| within(&x.range)).map(|side| {
+                                SidedPart {
+                                    part: p.owner,
+                                    side: side.owner,
+                                    range: p.range.clone(),
+                                }
+                            }));
+                        }
+                    }
+                    found
+                })
+            })
+            .as_deref()
     }
 }
 
@@ -128,13 +136,13 @@ fn side(
             })
             .collect()
     };
-    // Without a case summary there is no record to contradict.
-    let summary_sides = record.summary_sides.as_deref()?;
     let parts = index_of(&facts.request.body_parts, true);
     let sides = index_of(&facts.request.sides, false);
     if parts.is_empty() || sides.is_empty() || sides.iter().any(|s| anatomy.sides[*s].both) {
         return None;
     }
+    // Without a case summary there is no record to contradict.
+    let summary_sides = record.summary_sides(letter, rules)?;
     // A side another item of the letter asks for is that item's (a rationale may weigh both).
     let asked_elsewhere = |m: &SidedPart| {
         others.iter().any(|o| {
