@@ -223,12 +223,14 @@ impl Tree {
     /// The origin of the node at `path` (as serde and the rule checks write it:
     /// `rules[2].reasons[0].when`), or of its nearest parent in the tree.
     pub fn origin(&self, path: &str) -> &Origin {
-        let (steps, _) = self.steps(path);
-        let mut node = self;
-        for step in steps {
-            node = node.child(step);
-        }
-        &node.from
+        &self.node_at(path).from
+    }
+
+    /// The node at `path`, or its nearest parent in the tree.
+    fn node_at(&self, path: &str) -> &Tree {
+        self.steps(path)
+            .into_iter()
+            .fold(self, |node, step| node.child(step))
     }
 
     fn child(&self, step: Step) -> &Tree {
@@ -247,8 +249,8 @@ impl Tree {
         }
     }
 
-    /// The steps of `path` that exist in the tree, and whether all of it does.
-    fn steps(&self, path: &str) -> (Vec<Step>, bool) {
+    /// The steps of `path` that exist in the tree.
+    fn steps(&self, path: &str) -> Vec<Step> {
         let mut steps = Vec::new();
         let mut node = self;
         let mut rest = path.trim_start_matches('.');
@@ -274,13 +276,13 @@ impl Tree {
                 Shape::Leaf(_) => None,
             };
             let Some((step, r)) = step else {
-                return (steps, false);
+                return steps;
             };
             steps.push(step);
             node = node.child(step);
             rest = r.strip_prefix('.').unwrap_or(r);
         }
-        (steps, true)
+        steps
     }
 
     /// The path of the entry of the top-level list `list` whose `key` is `id`.
@@ -297,11 +299,7 @@ impl Tree {
     /// Where the node at `path` came from, and then each other file its parts came from (the
     /// later files that extend an entry), at the node of that file that holds them.
     pub fn origins_under(&self, path: &str) -> Vec<Origin> {
-        let (steps, _) = self.steps(path);
-        let mut node = self;
-        for step in steps {
-            node = node.child(step);
-        }
+        let node = self.node_at(path);
         let mut out = vec![node.from.clone()];
         node.collect_origins(&mut out);
         out
@@ -332,11 +330,7 @@ impl Tree {
 
     /// The path of the first key of the map at `path`, written in the file the map came from.
     fn first_key_of(&self, path: &str) -> Option<String> {
-        let (steps, _) = self.steps(path);
-        let mut node = self;
-        for step in steps {
-            node = node.child(step);
-        }
+        let node = self.node_at(path);
         match &node.shape {
             Shape::Map(entries) => entries
                 .iter()
@@ -349,10 +343,9 @@ impl Tree {
 
     /// The id of the innermost keyed entry on `path`, to name it in a message.
     fn entry_id(&self, path: &str) -> Option<String> {
-        let (steps, _) = self.steps(path);
         let mut node = self;
         let mut id = None;
-        for step in steps {
+        for step in self.steps(path) {
             node = node.child(step);
             if matches!(step, Step::Element(_))
                 && let Some(i) = node.id()
@@ -366,7 +359,7 @@ impl Tree {
     /// Leaves out the innermost list element on `path`, so that reading can go on past it;
     /// false when the path is in no list element.
     fn leave_out(&mut self, path: &str) -> bool {
-        let (steps, _) = self.steps(path);
+        let steps = self.steps(path);
         let Some(last) = steps.iter().rposition(|s| matches!(s, Step::Element(_))) else {
             return false;
         };
