@@ -125,19 +125,22 @@ fn side(
     rules: &RuleSet,
 ) -> Option<Finding> {
     let anatomy = &rules.anatomy;
-    let index_of = |ids: &[crate::facts::Spanned<String>], of_parts: bool| -> Vec<usize> {
-        ids.iter()
-            .filter_map(|b| {
-                if of_parts {
-                    anatomy.body_parts.iter().position(|x| x.id == b.value)
-                } else {
-                    anatomy.sides.iter().position(|x| x.id == b.value)
-                }
-            })
+    let parts_of = |f: &ItemFacts| -> Vec<usize> {
+        f.request
+            .body_parts
+            .iter()
+            .filter_map(|b| anatomy.part_index(&b.value))
             .collect()
     };
-    let parts = index_of(&facts.request.body_parts, true);
-    let sides = index_of(&facts.request.sides, false);
+    let sides_of = |f: &ItemFacts| -> Vec<usize> {
+        f.request
+            .sides
+            .iter()
+            .filter_map(|s| anatomy.side_index(&s.value))
+            .collect()
+    };
+    let parts = parts_of(facts);
+    let sides = sides_of(facts);
     if parts.is_empty() || sides.is_empty() || sides.iter().any(|s| anatomy.sides[*s].both) {
         return None;
     }
@@ -145,10 +148,9 @@ fn side(
     let summary_sides = record.summary_sides(letter, rules)?;
     // A side another item of the letter asks for is that item's (a rationale may weigh both).
     let asked_elsewhere = |m: &SidedPart| {
-        others.iter().any(|o| {
-            index_of(&o.request.body_parts, true).contains(&m.part)
-                && index_of(&o.request.sides, false).contains(&m.side)
-        })
+        others
+            .iter()
+            .any(|o| parts_of(o).contains(&m.part) && sides_of(o).contains(&m.side))
     };
     let said = |found: &[SidedPart], m: &SidedPart| {
         found.iter().any(|s| s.part == m.part && s.side == m.side)

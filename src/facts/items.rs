@@ -57,7 +57,7 @@ pub(super) fn relate_body_parts(
             let natural: Vec<usize> = concept
                 .parts
                 .iter()
-                .filter_map(|id| rules.anatomy.body_parts.iter().position(|b| &b.id == id))
+                .filter_map(|id| rules.anatomy.part_index(id))
                 .collect();
             if natural.is_empty() {
                 in_sentence.iter().map(|p| p.owner).collect()
@@ -77,26 +77,20 @@ pub(super) fn relate_body_parts(
             .request
             .body_parts
             .iter()
-            .filter_map(|b| {
-                rules
-                    .anatomy
-                    .body_parts
-                    .iter()
-                    .position(|x| x.id == b.value)
-            })
+            .filter_map(|b| rules.anatomy.part_index(&b.value))
             .collect();
         // The parts whose findings are the item's region's, the item's own parts aside.
         let region: Vec<usize> = wanted
             .iter()
             .flat_map(|w| &rules.anatomy.body_parts[*w].region)
-            .filter_map(|id| rules.anatomy.body_parts.iter().position(|x| &x.id == id))
+            .filter_map(|id| rules.anatomy.part_index(id))
             .filter(|p| !wanted.contains(p))
             .collect();
         let wanted_sides: Vec<usize> = item
             .request
             .sides
             .iter()
-            .filter_map(|s| rules.anatomy.sides.iter().position(|x| x.id == s.value))
+            .filter_map(|s| rules.anatomy.side_index(&s.value))
             .collect();
         for (m, m_parts) in mentions.iter().zip(&mention_parts) {
             let inside = |r: &Range<usize>| m.sentence.start <= r.start && r.end <= m.sentence.end;

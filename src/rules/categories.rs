@@ -266,6 +266,16 @@ pub struct Anatomy {
 }
 
 impl Anatomy {
+    /// The index of the body part `id` in `body_parts`.
+    pub fn part_index(&self, id: &str) -> Option<usize> {
+        self.body_parts.iter().position(|b| b.id == id)
+    }
+
+    /// The index of the side `id` in `sides`.
+    pub fn side_index(&self, id: &str) -> Option<usize> {
+        self.sides.iter().position(|s| s.id == id)
+    }
+
     pub fn compile(file: &RuleFile, f: AnatomyFile) -> Result<Anatomy, Vec<RuleError>> {
         let parts = PatternSet::compile(
             file,
