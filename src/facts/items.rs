@@ -679,6 +679,8 @@ mod tests {
             "He is treated for a strain of the neck and a right ulna fracture.",
             "He is treated for a strain of the neck and a fracture of the right ulna.",
             "He has a left wrist fracture and neck pain.",
+            "He fell, striking his neck, and fractured his left wrist.",
+            "He strained his neck, and his right wrist was fractured.",
         ] {
             assert!(!related(other, neck, "fracture"), "{other}");
         }
@@ -687,6 +689,7 @@ mod tests {
             "He is treated for a right ulna strain and a neck fracture.",
             "CT showed fractures of the cervical and thoracic spine.",
             "After the fall, the neck pain worsened and a fracture was found.",
+            "He fractured his neck and sprained his wrist.",
         ] {
             assert!(related(own, neck, "fracture"), "{own}");
         }
