@@ -68,10 +68,14 @@ fn rules_using(
 fn names(rule: &crate::rules::checks::CompiledRule, word: &str) -> bool {
     let quoted = [format!("'{word}'"), format!("\"{word}\"")];
     let texts = std::iter::once(rule.rule.applies_to.as_str()).chain(
-        rule.rule
-            .reasons
-            .iter()
-            .flat_map(|r| [r.when.as_str(), r.message.as_str(), r.help.as_str()]),
+        rule.rule.reasons.iter().flat_map(|r| {
+            [
+                r.when.as_str(),
+                r.request_leaves_unknown.as_deref().unwrap_or_default(),
+                r.message.as_str(),
+                r.help.as_str(),
+            ]
+        }),
     );
     texts
         .into_iter()
@@ -123,12 +127,15 @@ fn rule(rules: &RuleSet, id: &str) -> Option<String> {
     for rr in &r.rule.reasons {
         let _ = writeln!(
             out,
-            "  {} ({})\n    when: {}\n    help: {}",
+            "  {} ({})\n    when: {}",
             rr.reason,
             rr.role.id(),
             rr.when.trim(),
-            rr.help
         );
+        if let Some(x) = &rr.request_leaves_unknown {
+            let _ = writeln!(out, "    request leaves it unknown when: {}", x.trim());
+        }
+        let _ = writeln!(out, "    help: {}", rr.help);
     }
     let _ = writeln!(
         out,

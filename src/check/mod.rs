@@ -202,6 +202,17 @@ pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet, options: Options) 
                 let applies = truth_of(&r.when, &|| {
                     format!("rule `{}`, reason `{reason}`: when", rule.rule.id)
                 });
+                // What only the request leaves unknown is claimed of the request, not of the
+                // record: no summary could establish it.
+                let claimed_of_request = applies.is_none()
+                    && r.request_leaves_unknown.as_ref().is_some_and(|p| {
+                        truth_of(p, &|| {
+                            format!(
+                                "rule `{}`, reason `{reason}`: request_leaves_unknown",
+                                rule.rule.id
+                            )
+                        }) == Some(true)
+                    });
                 reasons.push(ReasonResult {
                     reason: reason.clone(),
                     rule: rule.rule.id.clone(),
@@ -214,7 +225,7 @@ pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet, options: Options) 
                     applies,
                     cited: cite.is_some(),
                     cite,
-                    claim: cites.claim(r.reason),
+                    claim: cites.claim(r.reason).filter(|_| !claimed_of_request),
                     message: render(&r.message, &ctx),
                     help: format!(
                         "{} (guideline: {})",

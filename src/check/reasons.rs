@@ -564,6 +564,36 @@ mod tests {
         }
     }
 
+    /// A request with no count leaves the total of visits unknown whatever the summary says: a
+    /// rationale that says it exceeds the course is not said to claim what the summary does not
+    /// establish. With a count and earlier visits of unknown number, the summary is what is
+    /// silent.
+    #[test]
+    fn a_count_the_request_leaves_out_is_no_claim_about_the_record() {
+        const LINE: &str = "Decision based on MTUS Acupuncture Medical Treatment Guidelines, Section(s): Acupuncture.";
+        let unverified = |item: &str| -> bool {
+            findings(
+                "The injured worker is a 45 year old male with low back pain. He has had acupuncture in the past.",
+                &[(
+                    item,
+                    "Upheld",
+                    LINE,
+                    "The patient has had acupuncture before, and the request exceeds the guideline's recommended number of treatments. Not medically necessary.",
+                )],
+            )
+            .iter()
+            .any(|(k, _, r)| {
+                *k == Kind::UnverifiedClaim && r.as_deref() == Some("visits-exceed-guideline")
+            })
+        };
+        assert!(!unverified(
+            "Acupuncture for the low back (unspecified quantity)"
+        ));
+        assert!(!unverified("Additional acupuncture for the low back"));
+        // Near miss: two asked after earlier visits of unknown number.
+        assert!(unverified("Acupuncture 2 sessions for the low back"));
+    }
+
     /// Restating the request is not citing: "with 1 refill" in the restated request gives no
     /// reason, while the same words applied to the request do.
     #[test]

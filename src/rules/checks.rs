@@ -66,6 +66,12 @@ pub struct RuleReason {
     pub role: Role,
     /// CEL: whether the facts make the reason apply. An unknown fact makes it unknown.
     pub when: String,
+    /// CEL: true when what the request leaves out (no count of visits) is what leaves `when`
+    /// unknown. No case summary could settle it, so a rationale that claims the reason is not
+    /// said to claim what the summary does not establish (an open-ended request may well exceed
+    /// the course).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_leaves_unknown: Option<String>,
     /// The finding's message; `{expr}` is replaced by the CEL expression's value.
     pub message: String,
     /// What the rationale should say.
@@ -150,6 +156,7 @@ impl CompiledRule {
     pub fn programs(&self) -> impl Iterator<Item = &Program> {
         std::iter::once(&*self.applies_to).chain(self.reasons.iter().flat_map(|r| {
             std::iter::once(&*r.when)
+                .chain(r.request_leaves_unknown.as_deref())
                 .chain(r.evidence.iter().map(|e| &**e))
                 .chain(r.message.programs())
                 .chain(r.help.programs())
@@ -163,6 +170,7 @@ pub struct CompiledReason {
     pub role: Role,
     pub evidence: Vec<Arc<Program>>,
     pub when: Arc<Program>,
+    pub request_leaves_unknown: Option<Arc<Program>>,
     pub message: Template,
     pub help: Template,
 }
@@ -387,6 +395,11 @@ pub fn compile(
             let when = compile_expression(&rr.when, &defined)
                 .map_err(|e| cel_error(path("when"), e, &mut errors))
                 .ok();
+            let request_leaves_unknown = rr.request_leaves_unknown.as_ref().map(|x| {
+                compile_expression(x, &defined)
+                    .map_err(|e| cel_error(path("request_leaves_unknown"), e, &mut errors))
+                    .ok()
+            });
             let message = Template::compile(&rr.message, &defined)
                 .map_err(|e| cel_error(path("message"), e, &mut errors))
                 .ok();
@@ -403,12 +416,18 @@ pub fn compile(
                         .ok()
                 })
                 .collect();
-            if let (Some(when), Some(message), Some(help)) = (when, message, help) {
+            if let (Some(when), Some(message), Some(help), Some(request_leaves_unknown)) = (
+                when,
+                message,
+                help,
+                request_leaves_unknown.map_or(Some(None), |p| p.map(Some)),
+            ) {
                 compiled_reasons.push(CompiledReason {
                     reason,
                     role: rr.role,
                     evidence,
                     when,
+                    request_leaves_unknown,
                     message,
                     help,
                 });

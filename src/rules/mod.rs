@@ -411,6 +411,14 @@ fn conditions_against_facts(
                 &name,
                 check(&reason.when),
             );
+            if let Some(program) = &reason.request_leaves_unknown {
+                report(
+                    file,
+                    rule.path(&format!("reasons[{j}].request_leaves_unknown")),
+                    &name,
+                    check(program),
+                );
+            }
             for (k, e) in reason.evidence.iter().enumerate() {
                 report(
                     file,
