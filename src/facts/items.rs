@@ -681,6 +681,8 @@ mod tests {
             "He has a left wrist fracture and neck pain.",
             "He fell, striking his neck, and fractured his left wrist.",
             "He strained his neck, and his right wrist was fractured.",
+            "He fell, hit his neck and fractured ribs.",
+            "Diagnoses include cervical strain and fracture of the right radius.",
         ] {
             assert!(!related(other, neck, "fracture"), "{other}");
         }
