@@ -51,48 +51,109 @@ pub(super) fn letter_context(
     ctx
 }
 
-/// The CEL variables for one item, in a scope of the letter's, with the values of the shared
-/// definitions, and the definitions that failed on their own account.
-#[allow(clippy::type_complexity)]
-pub(super) fn item_context<'a>(
-    letter: &'a Context<'static, 'static>,
-    item: &ItemFacts,
-    rules: &RuleSet,
-) -> (
-    Context<'a, 'static>,
-    Vec<(String, String)>,
-    Vec<ConditionError>,
-) {
-    let mut ctx = letter.new_inner_scope();
-    ctx.add_variable_as_val("item", value_of_fields(item, &rules.item_fields));
-    match &item.drug_use {
-        Some(drug_use) => add_variable(&mut ctx, "use", drug_use),
-        None => add_variable(
-            &mut ctx,
-            "use",
-            &json!({"first_documented": null, "weeks": null, "concepts": {}}),
-        ),
-    }
-    // In order: a definition may use the ones above it. An unknown fact makes it null.
-    let mut values = Vec::new();
-    let mut errors = Vec::new();
-    for (d, program) in &rules.definitions.list {
-        let value = match program.execute(&ctx) {
-            Ok(value) => value,
-            Err(e) => {
-                if !missing_fact(&e) {
-                    errors.push(ConditionError {
-                        condition: format!("definition `{}`", d.name),
-                        message: e.to_string(),
-                    });
-                }
-                Value::Null
-            }
+/// The CEL variables for one item, in a scope of the letter's, and the shared definitions it
+/// has needed so far: a definition is evaluated only for an item whose rules read it (most
+/// rules do not apply to most items), before the first condition that does.
+pub(super) struct ItemScope<'a> {
+    pub ctx: Context<'a, 'static>,
+    defined: Vec<bool>,
+    /// Each definition evaluated, with its value as `--trace` shows it (kept only for it).
+    pub values: Vec<(String, String)>,
+    /// Conditions and definitions that failed on their own account, not for a missing fact.
+    pub errors: Vec<ConditionError>,
+    trace: bool,
+}
+
+impl<'a> ItemScope<'a> {
+    pub fn new(
+        letter: &'a Context<'static, 'static>,
+        item: &ItemFacts,
+        rules: &RuleSet,
+        trace: bool,
+    ) -> ItemScope<'a> {
+        let mut ctx = letter.new_inner_scope();
+        ctx.add_variable_as_val("item", value_of_fields(item, &rules.item_fields));
+        match &item.drug_use {
+            Some(drug_use) => add_variable(&mut ctx, "use", drug_use),
+            None => add_variable(
+                &mut ctx,
+                "use",
+                &json!({"first_documented": null, "weeks": null, "concepts": {}}),
+            ),
+        }
+        let mut scope = ItemScope {
+            ctx,
+            defined: vec![false; rules.definitions.list.len()],
+            values: Vec::new(),
+            errors: Vec::new(),
+            trace,
         };
-        values.push((d.name.clone(), shown(&value)));
-        ctx.add_variable_from_value(d.name.as_str(), value);
+        // `--trace` shows every definition's value.
+        if trace {
+            scope.define(rules, 0..rules.definitions.list.len());
+        }
+        scope
     }
-    (ctx, values, errors)
+
+    /// Evaluates the definitions `wanted` names and those they read, each once, in file order:
+    /// a definition may use the ones above it. An unknown fact makes one null.
+    pub fn define(&mut self, rules: &RuleSet, wanted: impl IntoIterator<Item = usize>) {
+        let definitions = &rules.definitions;
+        let mut marked = vec![false; definitions.list.len()];
+        for i in wanted {
+            marked[i] = true;
+        }
+        definitions.with_what_they_read(&mut marked);
+        for (i, (d, program)) in definitions.list.iter().enumerate() {
+            if !marked[i] || self.defined[i] {
+                continue;
+            }
+            self.defined[i] = true;
+            let value = match program.execute(&self.ctx) {
+                Ok(value) => value,
+                Err(e) => {
+                    if !missing_fact(&e) {
+                        self.errors.push(ConditionError {
+                            condition: format!("definition `{}`", d.name),
+                            message: e.to_string(),
+                        });
+                    }
+                    Value::Null
+                }
+            };
+            if self.trace {
+                self.values.push((d.name.clone(), shown(&value)));
+            }
+            self.ctx.add_variable_from_value(d.name.as_str(), value);
+        }
+    }
+
+    /// A condition's truth (see [`truth`]); a condition at fault is kept among the errors and
+    /// counts as unknown.
+    pub fn truth(
+        &mut self,
+        program: &cel::Program,
+        condition: &dyn Fn() -> String,
+    ) -> Option<bool> {
+        match truth(program, &self.ctx) {
+            Ok(value) => value,
+            Err(message) => {
+                self.errors.push(ConditionError {
+                    condition: condition(),
+                    message,
+                });
+                None
+            }
+        }
+    }
+
+    /// When `--trace` asked and a condition is unknown: the null facts it reads.
+    pub fn unknown_because(&self, program: &cel::Program, value: Option<bool>) -> Vec<String> {
+        match value {
+            None if self.trace => null_facts(program, &self.ctx),
+            _ => Vec::new(),
+        }
+    }
 }
 
 /// A definition's value as `--trace` shows it: a duration in days, null as unknown.

@@ -27,9 +27,7 @@ use citations::guideline_findings;
 use contradictions::contradictions;
 use decision::{decision_finding, procedure_finding};
 pub use evaluate::truth;
-use evaluate::{
-    evidence, guideline_name, item_context, letter_concepts, letter_context, null_facts, render,
-};
+use evaluate::{ItemScope, evidence, guideline_name, letter_concepts, letter_context, render};
 pub use finding::{FailOn, Finding, Kind, Label, Severity};
 use misspellings::misspellings;
 use rationale::{Cites, Rationale, conclusion};
@@ -146,20 +144,9 @@ pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet, options: Options) 
     let mut findings = Vec::new();
     let mut rationales = Vec::new();
     let letter_context = letter_context(facts, &concepts);
-    let record = record::Record::read(letter, rules);
+    let record = record::Record::default();
     for (item, item_facts) in letter.items.iter().zip(&facts.items) {
-        let (ctx, definitions, mut errors) = item_context(&letter_context, item_facts, rules);
-        let mut truth_of =
-            |program: &cel::Program, condition: &dyn Fn() -> String| match truth(program, &ctx) {
-                Ok(value) => value,
-                Err(message) => {
-                    errors.push(ConditionError {
-                        condition: condition(),
-                        message,
-                    });
-                    None
-                }
-            };
+        let mut scope = ItemScope::new(&letter_context, item_facts, rules, options.trace);
         let rationale = item
             .rationale
             .clone()
@@ -170,24 +157,53 @@ pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet, options: Options) 
         let conclusion = conclusion(rules, folded, rationale.clone());
         let mut reasons = Vec::new();
         let mut weighed = Vec::new();
-        let unknown_because = |program: &cel::Program, value: Option<bool>| match value {
-            None if options.trace => null_facts(program, &ctx),
-            _ => Vec::new(),
-        };
-        let applied: Vec<(String, Option<bool>, Vec<String>)> = rules
+        // A rule whose condition names another category does not apply, whatever else it says.
+        let could_apply: Vec<bool> = rules
             .rules
             .iter()
             .map(|r| {
-                let applies = truth_of(&r.applies_to, &|| {
-                    format!("rule `{}` applies_to", r.rule.id)
-                });
+                r.categories
+                    .as_ref()
+                    .is_none_or(|c| c.contains(&item_facts.category))
+            })
+            .collect();
+        scope.define(
+            rules,
+            rules
+                .rules
+                .iter()
+                .zip(&could_apply)
+                .filter(|(_, could)| **could)
+                .flat_map(|(r, _)| r.definitions_to_apply.iter().copied()),
+        );
+        let applied: Vec<(String, Option<bool>, Vec<String>)> = rules
+            .rules
+            .iter()
+            .zip(&could_apply)
+            .map(|(r, could)| {
+                let applies = if *could {
+                    scope.truth(&r.applies_to, &|| {
+                        format!("rule `{}` applies_to", r.rule.id)
+                    })
+                } else {
+                    Some(false)
+                };
                 (
                     r.rule.id.clone(),
                     applies,
-                    unknown_because(&r.applies_to, applies),
+                    scope.unknown_because(&r.applies_to, applies),
                 )
             })
             .collect();
+        scope.define(
+            rules,
+            rules
+                .rules
+                .iter()
+                .zip(&applied)
+                .filter(|(_, (_, a, _))| *a == Some(true))
+                .flat_map(|(r, _)| r.definitions_read.iter().copied()),
+        );
         for rule in rules
             .rules
             .iter()
@@ -199,14 +215,14 @@ pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet, options: Options) 
                 weighed.push(r.reason);
                 let cite = cites.of(r.reason);
                 let reason = &rules.reasons.get(r.reason).id;
-                let applies = truth_of(&r.when, &|| {
+                let applies = scope.truth(&r.when, &|| {
                     format!("rule `{}`, reason `{reason}`: when", rule.rule.id)
                 });
                 // What only the request leaves unknown is claimed of the request, not of the
                 // record: no summary could establish it.
                 let claimed_of_request = applies.is_none()
                     && r.request_leaves_unknown.as_ref().is_some_and(|p| {
-                        truth_of(p, &|| {
+                        scope.truth(p, &|| {
                             format!(
                                 "rule `{}`, reason `{reason}`: request_leaves_unknown",
                                 rule.rule.id
@@ -217,7 +233,7 @@ pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet, options: Options) 
                     reason: reason.clone(),
                     rule: rule.rule.id.clone(),
                     role: r.role,
-                    unknown_because: unknown_because(&r.when, applies),
+                    unknown_because: scope.unknown_because(&r.when, applies),
                     cited_by: options
                         .trace
                         .then(|| cited_by(rules, folded, &read, &cites, r.reason))
@@ -226,16 +242,16 @@ pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet, options: Options) 
                     cited: cite.is_some(),
                     cite,
                     claim: cites.claim(r.reason).filter(|_| !claimed_of_request),
-                    message: render(&r.message, &ctx),
+                    message: render(&r.message, &scope.ctx),
                     help: format!(
                         "{} (guideline: {})",
-                        render(&r.help, &ctx),
+                        render(&r.help, &scope.ctx),
                         guideline_name(rules, rule, item_facts)
                     ),
                     evidence: r
                         .evidence
                         .iter()
-                        .filter_map(|e| evidence(e, &ctx, &letter.text))
+                        .filter_map(|e| evidence(e, &scope.ctx, &letter.text))
                         .collect(),
                 });
             }
@@ -274,8 +290,8 @@ pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet, options: Options) 
         items.push(ItemResult {
             index: item.index,
             rules: applied,
-            definitions,
-            errors,
+            definitions: scope.values,
+            errors: scope.errors,
             reasons,
             unread_grounds,
             conclusion,

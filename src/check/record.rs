@@ -12,21 +12,21 @@ use crate::letter::{Item, Letter};
 use crate::rules::RuleSet;
 use crate::text::sentences;
 
-/// What the letter outside the rationales says of the facts a rationale may restate.
+/// What the letter outside the rationales says of the facts a rationale may restate, each read
+/// when a rationale first needs it.
+#[derive(Default)]
 pub(super) struct Record {
-    /// Every date the letter gives as a date of injury.
-    injury_dates: Vec<FoundDate>,
+    /// Every date the letter gives as a date of injury, read when a rationale first states one.
+    injury_dates: std::cell::OnceCell<Vec<FoundDate>>,
     /// The body parts the case summary names with their side, read when an item first asks
     /// (most name no side).
     summary_sides: std::cell::OnceCell<Option<Vec<SidedPart>>>,
 }
 
 impl Record {
-    pub(super) fn read(letter: &Letter, rules: &RuleSet) -> Record {
-        Record {
-            injury_dates: injury_dates(letter, &rules.requests.summary),
-            summary_sides: std::cell::OnceCell::new(),
-        }
+    fn injury_dates(&self, letter: &Letter, rules: &RuleSet) -> &[FoundDate] {
+        self.injury_dates
+            .get_or_init(|| injury_dates(letter, &rules.requests.summary))
     }
 
     /// The body parts the case summary names with their side, read generously: every side of a
@@ -85,14 +85,16 @@ fn injury_date(
     rules: &RuleSet,
 ) -> Option<Finding> {
     let folded = letter.text.folded();
-    let letters_own = record
-        .injury_dates
-        .iter()
-        .find(|d| d.precision == Precision::Day)?;
-    let stated = stated_injury_dates(folded, rationale.range.clone(), &rules.requests.summary)
+    let stated = stated_injury_dates(folded, rationale.range.clone(), &rules.requests.summary);
+    if stated.is_empty() {
+        return None;
+    }
+    let known = record.injury_dates(letter, rules);
+    let letters_own = known.iter().find(|d| d.precision == Precision::Day)?;
+    let stated = stated
         .into_iter()
         .filter(|d| d.precision == Precision::Day)
-        .find(|d| !record.injury_dates.iter().any(|k| k.earliest == d.earliest))?;
+        .find(|d| !known.iter().any(|k| k.earliest == d.earliest))?;
     let shown = |d: &FoundDate| d.earliest.strftime("%m/%d/%Y").to_string();
     Some(Finding {
         kind: Kind::RecordContradiction,

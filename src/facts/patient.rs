@@ -27,22 +27,32 @@ pub(super) fn injury_date(
 /// `summary.injury_date` ('the date of injury was 11/30/2016'), in a sentence that speaks of no
 /// other injury (`summary.other_injury`: 'a prior injury on 05/05/2010').
 pub fn stated_injury_dates(folded: &str, range: Range<usize>, phrases: &Summary) -> Vec<FoundDate> {
+    // Where a date would stand after each phrase; most rationales have none, and then neither
+    // their dates nor their sentences are read.
+    let places: Vec<usize> = phrases
+        .injury_date
+        .iter()
+        .flat_map(|re| re.find_iter(&folded[range.clone()]))
+        .map(|m| {
+            let after = range.start + m.end();
+            after + (folded[after..].len() - folded[after..].trim_start().len())
+        })
+        .collect();
+    if places.is_empty() {
+        return Vec::new();
+    }
     let dates = dates::find(folded, range.clone());
     let other = sentences(folded, range.clone())
         .into_iter()
         .filter(|s| any_match(&phrases.other_injury, &folded[s.clone()]))
         .collect::<Vec<_>>();
     let mut out: Vec<FoundDate> = Vec::new();
-    for re in &phrases.injury_date {
-        for m in re.find_iter(&folded[range.clone()]) {
-            let after = range.start + m.end();
-            let at = after + (folded[after..].len() - folded[after..].trim_start().len());
-            if let Some(d) = dates.iter().find(|d| d.range.start == at)
-                && !out.contains(d)
-                && !other.iter().any(|s| s.start <= at && at < s.end)
-            {
-                out.push(d.clone());
-            }
+    for at in places {
+        if let Some(d) = dates.iter().find(|d| d.range.start == at)
+            && !out.contains(d)
+            && !other.iter().any(|s| s.start <= at && at < s.end)
+        {
+            out.push(d.clone());
         }
     }
     out.sort_by_key(|d| d.range.start);

@@ -133,6 +133,14 @@ pub struct CompiledRule {
     pub source: RuleFile,
     pub index: usize,
     pub applies_to: Arc<Program>,
+    /// The categories `applies_to` requires by a conjunct of its own (`item.category ==
+    /// 'imaging' && ...`): for an item of another category the condition is false without
+    /// evaluating it. `None` when it names none that way.
+    pub categories: Option<Vec<String>>,
+    /// The definitions (indices in definitions.yaml) `applies_to` reads by name, and those any
+    /// of the rule's programs reads: an item evaluates only the definitions its rules read.
+    pub definitions_to_apply: Vec<usize>,
+    pub definitions_read: Vec<usize>,
     pub reasons: Vec<CompiledReason>,
     /// Index of the guideline document and topic.
     pub document: DocumentId,
@@ -277,6 +285,37 @@ fn nesting(source: &str) -> usize {
 const MAX_EXPRESSION_DEPTH: usize = 32;
 
 /// Compiles a CEL expression and checks it names only the facts and the `defined` names.
+/// The categories a condition requires: those of a conjunct `item.category == 'x'` (or `'x' ==
+/// item.category`, `item.category in ['x', 'y']`) at its top level, where CEL's `&&` makes the
+/// whole false whenever that conjunct is.
+fn required_categories(expr: &cel::common::ast::Expr) -> Option<Vec<String>> {
+    use cel::common::ast::{Expr, LiteralValue};
+    let is_category = |e: &Expr| {
+        matches!(e, Expr::Select(s) if !s.test && s.field == "category"
+            && matches!(&s.operand.expr, Expr::Ident(name) if name == "item"))
+    };
+    let literal = |e: &Expr| match e {
+        Expr::Literal(LiteralValue::String(s)) => Some((s.as_ref() as &str).to_string()),
+        _ => None,
+    };
+    let Expr::Call(call) = expr else {
+        return None;
+    };
+    match (call.func_name.as_str(), call.args.as_slice()) {
+        ("_&&_", [a, b]) => match (required_categories(&a.expr), required_categories(&b.expr)) {
+            (Some(x), Some(y)) => Some(x.into_iter().filter(|c| y.contains(c)).collect()),
+            (x, y) => x.or(y),
+        },
+        ("_==_", [a, b]) if is_category(&a.expr) => literal(&b.expr).map(|c| vec![c]),
+        ("_==_", [a, b]) if is_category(&b.expr) => literal(&a.expr).map(|c| vec![c]),
+        ("@in", [a, b]) if is_category(&a.expr) => match &b.expr {
+            Expr::List(list) => list.elements.iter().map(|e| literal(&e.expr)).collect(),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 pub fn compile_expression(source: &str, defined: &[&str]) -> Result<Arc<Program>, String> {
     if source.len() > 4096 {
         return Err("the expression is longer than 4096 characters".into());
@@ -434,7 +473,10 @@ pub fn compile(
             }
         }
         if let (Some(applies_to), Some((document, topic))) = (applies_to, default) {
-            out.push(CompiledRule {
+            let mut compiled = CompiledRule {
+                categories: required_categories(&applies_to.expression().expr),
+                definitions_to_apply: definitions.read_by(&applies_to),
+                definitions_read: Vec::new(),
                 rule,
                 source: file.clone(),
                 index: r,
@@ -443,7 +485,15 @@ pub fn compile(
                 document,
                 topic,
                 regional,
-            });
+            };
+            let mut read: Vec<usize> = compiled
+                .programs()
+                .flat_map(|p| definitions.read_by(p))
+                .collect();
+            read.sort_unstable();
+            read.dedup();
+            compiled.definitions_read = read;
+            out.push(compiled);
         }
     }
     if errors.is_empty() {
@@ -456,6 +506,43 @@ pub fn compile(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A rule is skipped for an item of another category only where its condition could not be
+    /// true for it: a top-level conjunct names the category.
+    #[test]
+    fn the_categories_a_condition_requires() {
+        let required = |source: &str| {
+            let program = compile_expression(source, &[]).unwrap();
+            required_categories(&program.expression().expr)
+        };
+        let some = |c: &[&str]| Some(c.iter().map(|c| c.to_string()).collect::<Vec<_>>());
+        assert_eq!(required("item.category == 'imaging'"), some(&["imaging"]));
+        assert_eq!(
+            required("item.drug != null && 'lab' == item.category && item.drugs.size() > 0"),
+            some(&["lab"])
+        );
+        assert_eq!(
+            required("item.category in ['injection', 'surgery'] && item.category != 'surgery'"),
+            some(&["injection", "surgery"])
+        );
+        assert_eq!(
+            required("item.category in ['injection', 'surgery'] && item.category == 'surgery'"),
+            some(&["surgery"])
+        );
+        // Near misses: a category that is one choice of several, or denied, decides nothing.
+        assert_eq!(
+            required("item.category == 'lab' || item.drug != null"),
+            None
+        );
+        assert_eq!(
+            required("!(item.category == 'lab') && item.drug != null"),
+            None
+        );
+        assert_eq!(
+            required("item.drug != null && item.drug.class == 'opioid'"),
+            None
+        );
+    }
 
     #[test]
     fn expressions_name_known_variables_only() {

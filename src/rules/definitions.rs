@@ -32,6 +32,8 @@ pub struct Definition {
 #[derive(Debug, Clone, Default)]
 pub struct Definitions {
     pub list: Vec<(Definition, Arc<Program>)>,
+    /// For each definition, the earlier ones its value reads.
+    reads: Vec<Vec<usize>>,
 }
 
 impl Definitions {
@@ -39,6 +41,34 @@ impl Definitions {
     pub fn names(&self) -> Vec<&str> {
         self.list.iter().map(|(d, _)| d.name.as_str()).collect()
     }
+
+    /// The definitions `program` reads by name.
+    pub fn read_by(&self, program: &Program) -> Vec<usize> {
+        read_by(&self.names(), program)
+    }
+
+    /// Marks, besides the definitions `wanted` marks, every one they read at any depth: what
+    /// must be evaluated before them. A definition reads only those above it.
+    pub fn with_what_they_read(&self, wanted: &mut [bool]) {
+        for i in (0..self.list.len()).rev() {
+            if wanted[i] {
+                for &r in &self.reads[i] {
+                    wanted[r] = true;
+                }
+            }
+        }
+    }
+}
+
+fn read_by(names: &[&str], program: &Program) -> Vec<usize> {
+    let references = program.references();
+    let variables = references.variables();
+    names
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| variables.contains(n))
+        .map(|(i, _)| i)
+        .collect()
 }
 
 impl super::Knowledge for DefinitionsFile {
@@ -48,6 +78,7 @@ impl super::Knowledge for DefinitionsFile {
     fn compile(self, file: &RuleFile) -> Result<Definitions, Vec<RuleError>> {
         let mut errors = Vec::new();
         let mut list: Vec<(Definition, Arc<Program>)> = Vec::new();
+        let mut reads = Vec::new();
         for (i, d) in self.definitions.into_iter().enumerate() {
             let valid = d.name.starts_with(|c: char| c.is_ascii_alphabetic())
                 && d.name
@@ -66,7 +97,10 @@ impl super::Knowledge for DefinitionsFile {
             }
             let earlier: Vec<&str> = list.iter().map(|(d, _)| d.name.as_str()).collect();
             match compile_expression(&d.value, &earlier) {
-                Ok(p) => list.push((d, p)),
+                Ok(p) => {
+                    reads.push(read_by(&earlier, &p));
+                    list.push((d, p));
+                }
                 Err(e) => errors.push(file.error(
                     &format!("definitions[{i}].value"),
                     e,
@@ -75,7 +109,7 @@ impl super::Knowledge for DefinitionsFile {
             }
         }
         if errors.is_empty() {
-            Ok(Definitions { list })
+            Ok(Definitions { list, reads })
         } else {
             Err(errors)
         }

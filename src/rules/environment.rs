@@ -36,8 +36,12 @@ static ENVIRONMENT: LazyLock<Arc<Env>> = LazyLock::new(|| {
     Arc::new(env)
 });
 
-static REGEXES: LazyLock<RwLock<HashMap<String, Result<Regex, String>>>> =
-    LazyLock::new(Default::default);
+/// Shared, not cloned: a clone of a `Regex` has a cache of its own, which starts cold, so every
+/// condition would build its lazy DFA again (that was a tenth of a letter's work).
+static REGEXES: LazyLock<RwLock<HashMap<String, Compiled>>> = LazyLock::new(Default::default);
+
+/// A `matches` pattern compiled, or why it does not compile.
+type Compiled = Result<Arc<Regex>, String>;
 
 /// The shared environment.
 pub fn environment() -> Arc<Env> {
@@ -280,7 +284,7 @@ fn matches(text: &CelString, pattern: &CelString) -> Result<CelBool, ExecutionEr
 }
 
 /// The regex of a `matches` pattern, compiled once and kept for every item's conditions.
-fn regex(pattern: &str) -> Result<Regex, String> {
+fn regex(pattern: &str) -> Compiled {
     if let Some(re) = REGEXES
         .read()
         .unwrap_or_else(|e| e.into_inner())
@@ -299,6 +303,7 @@ fn regex(pattern: &str) -> Result<Regex, String> {
     };
     let compiled = build(false)
         .or_else(|_| build(true))
+        .map(Arc::new)
         .map_err(|e| e.to_string());
     let mut kept = REGEXES.write().unwrap_or_else(|e| e.into_inner());
     if kept.len() < KEPT_REGEXES {

@@ -38,6 +38,10 @@ const PATTERN_SIZE_LIMIT: usize = 1 << 20;
 /// states (8 MB took 76 MB a run against 65 MB at 1.5 MB, for 2% more speed: bench/RESULTS.md).
 const DFA_CACHE: usize = 1536 * 1024;
 
+/// More for a set whose automaton is larger: the concepts (23,000 NFA states) cleared their
+/// 1.5 MB cache every five letters; their states need about this much per NFA state.
+const DFA_CACHE_PER_NFA_STATE: usize = 320;
+
 /// Starting literals are cut to this many bytes. Whole phrases would make the literal automaton
 /// as large as the rule text (87,000 states for the concepts); eight bytes still pick out a word
 /// or two, and the anchored DFA checks the rest.
@@ -455,7 +459,10 @@ fn lower_case_only(hir: &Hir) -> Option<Hir> {
                 ClassUnicodeRange::new('\u{17F}', '\u{17F}'),
                 ClassUnicodeRange::new('\u{212A}', '\u{212A}'),
             ]));
-            Hir::class(Class::Unicode(kept))
+            match kept.to_byte_class() {
+                Some(ascii) => Hir::class(Class::Bytes(ascii)),
+                None => Hir::class(Class::Bytes(any_byte_beyond_ascii(&kept))),
+            }
         }
         HirKind::Class(Class::Bytes(class)) => {
             if !lower_case_too(
@@ -481,6 +488,24 @@ fn lower_case_only(hir: &Hir) -> Option<Hir> {
         HirKind::Concat(hirs) => Hir::concat(subs(hirs)?),
         HirKind::Alternation(hirs) => Hir::alternation(subs(hirs)?),
     })
+}
+
+/// A class of characters, some of them beyond ASCII, as bytes: its ASCII characters, and every
+/// byte beyond ASCII. Letters are English prose, where such a class (`[^.;]`, `[^o\W]`) is
+/// nearly always a gap of any characters, and a class of all of Unicode compiles each repetition
+/// of it (`{0,160}`) to a dozen UTF-8 states, which made the lazy DFA of a set clear its cache
+/// over and over. A match is read to the end of the character it ends in
+/// ([`Filtered::search_at`]).
+fn any_byte_beyond_ascii(class: &ClassUnicode) -> ClassBytes {
+    let mut bytes = ClassBytes::new(class.ranges().iter().filter_map(|r| {
+        let start = u32::from(r.start());
+        (start < 0x80).then(|| {
+            let end = u32::from(r.end()).min(0x7F);
+            ClassBytesRange::new(start as u8, end as u8)
+        })
+    }));
+    bytes.union(&ClassBytes::new([ClassBytesRange::new(0x80, 0xFF)]));
+    bytes
 }
 
 /// Whether a character class, given as its ranges of code points, holds the lower case of every
@@ -634,7 +659,7 @@ impl Filtered {
                     .match_kind(regex_automata::MatchKind::LeftmostFirst)
                     .starts_for_each_pattern(true)
                     .unicode_word_boundary(true)
-                    .cache_capacity(DFA_CACHE)
+                    .cache_capacity(DFA_CACHE.max(nfa.states().len() * DFA_CACHE_PER_NFA_STATE))
                     // A set of many patterns needs more for its start states alone.
                     .skip_cache_capacity_check(true)
                     // Anchored searches of a few words add states over few bytes: the lazy DFA
@@ -704,7 +729,15 @@ impl Filtered {
                 next += 1;
                 let input = Input::new(lower).range(start..).anchored(anchored);
                 let end = match self.dfa.try_search_fwd(&mut cache, &input) {
-                    Ok(end) => end.map(|m| m.offset()),
+                    // A class beyond ASCII matches by bytes: a match may end inside a
+                    // character, which it then takes whole.
+                    Ok(end) => end.map(|m| {
+                        let mut end = m.offset();
+                        while !lower.is_char_boundary(end) {
+                            end += 1;
+                        }
+                        end
+                    }),
                     Err(_) => fallback(&input),
                 };
                 if let Some(end) = end {
