@@ -293,10 +293,10 @@ pub fn compile_one(pattern: &str) -> Result<Regex, String> {
 }
 
 /// Compiles a pattern exactly as written (its author marks word boundaries): case-insensitive,
-/// with the size limit. For patterns whose own ends matter, such as a list that runs to a full
-/// stop.
+/// with the size limit and ASCII `\w`, `\d`, `\s` and `\b` as in the rule patterns. For
+/// patterns whose own ends matter, such as a list that runs to a full stop.
 pub fn compile_as_written(pattern: &str) -> Result<Regex, String> {
-    build(pattern, true)
+    build(&ascii_classes(pattern), true)
 }
 
 /// Compiles a pattern exactly as written, case and all (`(?i)` in it ignores case), with the size
@@ -336,9 +336,9 @@ pub fn first_of<'p, 'h>(
     patterns: &'p [Regex],
     hay: &'h str,
 ) -> impl Iterator<Item = (usize, regex::Captures<'h>)> + use<'p, 'h> {
-    // Each pattern's next match from where reading stands, found once and kept until passed.
-    let mut next: Vec<Option<Option<regex::Captures<'h>>>> =
-        (0..patterns.len()).map(|_| None).collect();
+    // Each pattern's next match from where reading stands, found once and kept until passed;
+    // only the match read is asked for its groups, which costs several times a search.
+    let mut next: Vec<Option<Option<Range<usize>>>> = (0..patterns.len()).map(|_| None).collect();
     let mut at = 0;
     std::iter::from_fn(move || {
         if at > hay.len() {
@@ -348,21 +348,21 @@ pub fn first_of<'p, 'h>(
         for (i, re) in patterns.iter().enumerate() {
             let stale = match &next[i] {
                 None => true,
-                Some(Some(c)) => c.get(0).is_some_and(|m| m.start() < at),
+                Some(Some(m)) => m.start < at,
                 Some(None) => false,
             };
             if stale {
-                next[i] = Some(re.captures_at(hay, at));
+                next[i] = Some(re.find_at(hay, at).map(|m| m.range()));
             }
-            if let Some(Some(c)) = &next[i] {
-                let start = c.get(0).map_or(usize::MAX, |m| m.start());
-                if best.is_none_or(|(_, s)| start < s) {
-                    best = Some((i, start));
-                }
+            if let Some(Some(m)) = &next[i]
+                && best.is_none_or(|(_, s)| m.start < s)
+            {
+                best = Some((i, m.start));
             }
         }
         let (i, start) = best?;
-        let found = next[i].take().flatten()?;
+        next[i] = None;
+        let found = patterns[i].captures_at(hay, start)?;
         let end = found.get(0).map_or(start, |m| m.end());
         // An empty match moves on by one character, as the regex crate's own iterators do.
         at = if end > start {
@@ -461,7 +461,7 @@ fn lower_case_only(hir: &Hir) -> Option<Hir> {
             ]));
             match kept.to_byte_class() {
                 Some(ascii) => Hir::class(Class::Bytes(ascii)),
-                None => Hir::class(Class::Bytes(any_byte_beyond_ascii(&kept))),
+                None => ascii_or_any_beyond(&kept),
             }
         }
         HirKind::Class(Class::Bytes(class)) => {
@@ -490,22 +490,38 @@ fn lower_case_only(hir: &Hir) -> Option<Hir> {
     })
 }
 
-/// A class of characters, some of them beyond ASCII, as bytes: its ASCII characters, and every
-/// byte beyond ASCII. Letters are English prose, where such a class (`[^.;]`, `[^o\W]`) is
-/// nearly always a gap of any characters, and a class of all of Unicode compiles each repetition
-/// of it (`{0,160}`) to a dozen UTF-8 states, which made the lazy DFA of a set clear its cache
-/// over and over. A match is read to the end of the character it ends in
-/// ([`Filtered::search_at`]).
-fn any_byte_beyond_ascii(class: &ClassUnicode) -> ClassBytes {
-    let mut bytes = ClassBytes::new(class.ranges().iter().filter_map(|r| {
+/// A class of characters, some of them beyond ASCII: its ASCII characters, or any character
+/// beyond ASCII (a lead byte and its continuation bytes). Letters are English prose, where such
+/// a class (`[^.;]`, `[^o\W]`) nearly always stands for any character, and a class of all of
+/// Unicode compiles each repetition of it (`{0,160}`) to dozens of UTF-8 states, which made the
+/// lazy DFA of a set clear its cache over and over.
+fn ascii_or_any_beyond(class: &ClassUnicode) -> Hir {
+    let ascii = ClassBytes::new(class.ranges().iter().filter_map(|r| {
         let start = u32::from(r.start());
         (start < 0x80).then(|| {
             let end = u32::from(r.end()).min(0x7F);
             ClassBytesRange::new(start as u8, end as u8)
         })
     }));
-    bytes.union(&ClassBytes::new([ClassBytesRange::new(0x80, 0xFF)]));
-    bytes
+    let bytes = |from, to| {
+        Hir::class(Class::Bytes(ClassBytes::new([ClassBytesRange::new(
+            from, to,
+        )])))
+    };
+    let beyond = Hir::concat(vec![
+        bytes(0xC0, 0xFF),
+        Hir::repetition(Repetition {
+            min: 1,
+            max: Some(3),
+            greedy: true,
+            sub: Box::new(bytes(0x80, 0xBF)),
+        }),
+    ]);
+    if ascii.ranges().is_empty() {
+        beyond
+    } else {
+        Hir::alternation(vec![Hir::class(Class::Bytes(ascii)), beyond])
+    }
 }
 
 /// Whether a character class, given as its ranges of code points, holds the lower case of every
@@ -729,8 +745,8 @@ impl Filtered {
                 next += 1;
                 let input = Input::new(lower).range(start..).anchored(anchored);
                 let end = match self.dfa.try_search_fwd(&mut cache, &input) {
-                    // A class beyond ASCII matches by bytes: a match may end inside a
-                    // character, which it then takes whole.
+                    // A class beyond ASCII matches by bytes (`ascii_or_any_beyond`): a
+                    // match that ends inside a character takes it whole.
                     Ok(end) => end.map(|m| {
                         let mut end = m.offset();
                         while !lower.is_char_boundary(end) {
@@ -862,6 +878,23 @@ mod tests {
             .map(|m| &text[m.range.clone()])
             .collect();
         assert_eq!(found, vec!["spasm", "#90"]);
+    }
+
+    /// A class of characters beyond ASCII runs on bytes: a match takes whole the characters it
+    /// reaches, and finds what the class of characters would.
+    #[test]
+    fn a_class_beyond_ascii_matches_whole_characters() {
+        let s = set(&["pain[^.;]{0,12}?relief", "zorb[^o\\W]x"]);
+        let text = "pain eased — relief. zorbéx and zorbox.";
+        let found: Vec<&str> = s
+            .find_all(text, 0..text.len())
+            .iter()
+            .map(|m| &text[m.range.clone()])
+            .collect();
+        assert_eq!(found, vec!["pain eased — relief", "zorbéx"]);
+        // Near miss: the gap stops at the full stop, whatever comes after it.
+        let text = "pain. é relief";
+        assert!(s.find_all(text, 0..text.len()).is_empty());
     }
 
     #[test]
