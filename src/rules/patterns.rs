@@ -188,16 +188,18 @@ impl PatternSet {
             if let Some(filtered) = &self.filtered {
                 let lower = hay.to_ascii_lowercase();
                 let candidates = filtered.candidates(&lower);
+                // One cache for the whole text: taken and given back once, not per pattern.
+                let mut cache = filtered.take_cache();
                 for group in candidates.chunk_by(|a, b| a.0 == b.0) {
-                    let starts: Vec<usize> = group.iter().map(|&(_, at)| at as usize).collect();
                     let pattern = group[0].0;
-                    let found = filtered.search_at(pattern, &starts, &lower, |input| {
+                    let found = filtered.search_at(&mut cache, group, &lower, |input| {
                         self.solo(filtered.patterns[pattern as usize])
                             .search(&input.clone().anchored(regex_automata::Anchored::Yes))
                             .map(|m| m.end())
                     });
                     push(filtered.patterns[pattern as usize], found);
                 }
+                filtered.give_back(cache);
             }
             for &pattern in &self.unfiltered {
                 push(pattern, self.search_alone(pattern, hay));
@@ -721,30 +723,44 @@ impl Filtered {
         candidates
     }
 
-    /// The whole-word matches of one DFA pattern, trying it only at `starts` (sorted offsets);
-    /// `fallback` gives a match's end where the lazy DFA cannot run.
-    fn search_at(
-        &self,
-        pattern: u32,
-        starts: &[usize],
-        lower: &str,
-        fallback: impl Fn(&Input) -> Option<usize>,
-    ) -> Vec<Range<usize>> {
-        let mut cache = self
-            .caches
+    /// A transition cache of this thread's own until it is given back.
+    fn take_cache(&self) -> hybrid::dfa::Cache {
+        self.caches
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .pop()
-            .unwrap_or_else(|| self.dfa.create_cache());
+            .unwrap_or_else(|| self.dfa.create_cache())
+    }
+
+    fn give_back(&self, cache: hybrid::dfa::Cache) {
+        self.caches
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(cache);
+    }
+
+    /// The whole-word matches of one DFA pattern, trying it only at its `candidates` ((pattern,
+    /// offset), sorted); `fallback` gives a match's end where the lazy DFA cannot run.
+    fn search_at(
+        &self,
+        cache: &mut hybrid::dfa::Cache,
+        candidates: &[(u32, u32)],
+        lower: &str,
+        fallback: impl Fn(&Input) -> Option<usize>,
+    ) -> Vec<Range<usize>> {
+        let Some(&(pattern, _)) = candidates.first() else {
+            return Vec::new();
+        };
         let anchored =
             regex_automata::Anchored::Pattern(PatternID::new_unchecked(pattern as usize));
         let mut next = 0;
-        let found = words_from(lower, |at| {
-            next += starts[next..].partition_point(|&start| start < at);
-            while let Some(&start) = starts.get(next) {
+        words_from(lower, |at| {
+            next += candidates[next..].partition_point(|&(_, start)| (start as usize) < at);
+            while let Some(&(_, start)) = candidates.get(next) {
+                let start = start as usize;
                 next += 1;
                 let input = Input::new(lower).range(start..).anchored(anchored);
-                let end = match self.dfa.try_search_fwd(&mut cache, &input) {
+                let end = match self.dfa.try_search_fwd(cache, &input) {
                     // A class beyond ASCII matches by bytes (`ascii_or_any_beyond`): a
                     // match that ends inside a character takes it whole.
                     Ok(end) => end.map(|m| {
@@ -761,12 +777,7 @@ impl Filtered {
                 }
             }
             None
-        });
-        self.caches
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(cache);
-        found
+        })
     }
 }
 
