@@ -135,6 +135,21 @@ mod tests {
         assert_eq!(d.names(), vec!["long", "longer"]);
     }
 
+    /// An item evaluates only the definitions its rules read, so what one reads is read before
+    /// it, at any depth, and nothing else is.
+    #[test]
+    fn a_definition_brings_what_it_reads() {
+        let d = compiled(
+            "definitions:\n  - {name: long, value: 'use.weeks > 4'}\n  - {name: short, value: 'use.weeks < 2'}\n  - {name: longer, value: 'long && use.weeks > 8'}\n  - {name: longest, value: 'longer && use.weeks > 16'}\n",
+        )
+        .unwrap();
+        let program = crate::rules::environment::compile("longest || item.drug == null").unwrap();
+        assert_eq!(d.read_by(&program), vec![3]);
+        let mut wanted = vec![false, false, false, true];
+        d.with_what_they_read(&mut wanted);
+        assert_eq!(wanted, [true, false, true, true]);
+    }
+
     #[test]
     fn a_definition_may_not_use_one_below_it_or_a_fact_name() {
         let errors = compiled(
