@@ -32,14 +32,14 @@ use super::source::{RuleError, RuleFile};
 /// 100,000-alternative regex is refused with a diagnostic instead of eating memory.
 const PATTERN_SIZE_LIMIT: usize = 1 << 20;
 
-/// Most memory the transition cache of a set's lazy DFA may take, per thread; full, it is cleared
-/// and refilled. A cache smaller than the states real letters need is cleared over and over
-/// (rebuilding states took a quarter of the run at 512 KB); a larger one grows with every set's
-/// states (8 MB took 76 MB a run against 65 MB at 1.5 MB, for 2% more speed: bench/RESULTS.md).
+/// The least memory the transition cache of a set's lazy DFA may take, per thread; full, it is
+/// cleared and refilled. A cache smaller than the states real letters need is cleared over and
+/// over (rebuilding states took a quarter of the run at 512 KB); a larger one grows with the
+/// states a set visits (8 MB for every set took 76 MB a run: bench/RESULTS.md).
 const DFA_CACHE: usize = 1536 * 1024;
 
-/// More for a set whose automaton is larger: the concepts (23,000 NFA states) cleared their
-/// 1.5 MB cache every five letters; their states need about this much per NFA state.
+/// More for a set whose automaton is larger: at 1.5 MB the concepts (23,000 NFA states) cleared
+/// their cache 190 times in 1,000 letters; at this much a state they use 4.5 MB and never do.
 const DFA_CACHE_PER_NFA_STATE: usize = 320;
 
 /// Starting literals are cut to this many bytes. Whole phrases would make the literal automaton
