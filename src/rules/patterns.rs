@@ -2,9 +2,10 @@
 //!
 //! Nearly every rule pattern begins with one of a few literal words (`no documentation`,
 //! `lumbar`). Those starting literals, of all patterns of a set together, go into one
-//! Aho-Corasick automaton; a pass over a text gives every place where some pattern could begin,
-//! and only there is that pattern's regex run, anchored. A letter therefore costs one linear scan
-//! per set, whatever the number of patterns, and the regexes run a handful of times.
+//! Aho-Corasick automaton; walking it from each word start of a text gives every place where
+//! some pattern could begin, and only there is that pattern's regex run, anchored. A letter
+//! therefore costs one linear scan per set, whatever the number of patterns, and the regexes run
+//! a handful of times.
 //!
 //! Both automata run on the text in ASCII lower case, compiled from patterns whose upper-case
 //! letters are dropped: a case-insensitive `a` is then one byte, not two, and the lazy DFA's
@@ -16,7 +17,8 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use aho_corasick::automaton::Automaton;
+use aho_corasick::{AhoCorasick, AhoCorasickKind, Anchored, MatchKind};
 use regex::{Regex, RegexBuilder};
 use regex_automata::nfa::thompson;
 use regex_automata::{Input, PatternID, hybrid, meta, util::syntax};
@@ -43,9 +45,10 @@ const DFA_CACHE: usize = 1536 * 1024;
 const DFA_CACHE_PER_NFA_STATE: usize = 320;
 
 /// Starting literals are cut to this many bytes. Whole phrases would make the literal automaton
-/// as large as the rule text (87,000 states for the concepts); eight bytes still pick out a word
-/// or two, and the anchored DFA checks the rest.
-const STARTING_LITERAL_LEN: usize = 8;
+/// as large as the rule text (87,000 states for the concepts); twelve bytes pick out a word or
+/// two, and the anchored DFA checks the rest. With eight the DFA tried more places it then
+/// rejected (`was not` for `was not documented`).
+const STARTING_LITERAL_LEN: usize = 12;
 
 /// One pattern as written in a rule file, with who owns it and where it stands.
 pub struct PatternSource<'a> {
@@ -69,18 +72,29 @@ pub struct PatternSet {
     prepared: Vec<String>,
 }
 
-/// The patterns of a set that have starting literals, as one Aho-Corasick automaton over those
-/// literals and one lazy DFA with a start state per pattern, both in ASCII lower case.
+/// The patterns of a set that have starting literals, as Aho-Corasick automata over those
+/// literals and one lazy DFA with a start state per pattern, all in ASCII lower case.
 #[derive(Debug)]
 struct Filtered {
-    starts: AhoCorasick,
-    /// For each literal of `starts`, the DFA patterns that may begin with it.
-    starters: Vec<Vec<u32>>,
+    /// The starting literals that begin with an ASCII letter or digit, walked from each word
+    /// start. A match that begins inside a word is never kept ([`is_word_bounded`]), so only word
+    /// starts can begin one, and a walk from there stays near the automaton's root, where a scan
+    /// of every byte wandered over all of it (a third of the run went to such scans).
+    word_starts: Option<Starts<aho_corasick::nfa::contiguous::NFA>>,
+    /// The other starting literals (`#`, `(`), found wherever they stand.
+    elsewhere: Option<Starts<AhoCorasick>>,
     dfa: hybrid::dfa::DFA,
     /// For each DFA pattern, its index in the set.
     patterns: Vec<u32>,
     /// Transition caches, one per thread running the DFA.
     caches: Mutex<Vec<hybrid::dfa::Cache>>,
+}
+
+/// Starting literals in an automaton, each with the DFA patterns that may begin with it.
+#[derive(Debug)]
+struct Starts<A> {
+    automaton: A,
+    patterns: Vec<Vec<u32>>,
 }
 
 /// A match of one pattern: which entry owns it, and where (folded byte offsets).
@@ -692,18 +706,26 @@ impl Filtered {
                 literals.entry(literal).or_default().push(local as u32);
             }
         }
-        // Sorted, so that the automaton and therefore the run are the same every time.
+        // Sorted, so that the automata and therefore the run are the same every time.
         let mut literals: Vec<(&[u8], Vec<u32>)> = literals.into_iter().collect();
         literals.sort();
-        let starts = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            // Searched over every letter section: the fastest kind, a few MB for all sets.
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(literals.iter().map(|(l, _)| l))
-            .map_err(|e| e.to_string())?;
+        let (at_word_starts, elsewhere): (Vec<_>, Vec<_>) = literals
+            .into_iter()
+            .partition(|(literal, _)| literal[0].is_ascii_alphanumeric());
+        let word_starts = Starts::build(at_word_starts, |literals| {
+            aho_corasick::nfa::contiguous::NFA::builder()
+                .match_kind(MatchKind::Standard)
+                .build(literals)
+        })?;
+        let elsewhere = Starts::build(elsewhere, |literals| {
+            AhoCorasick::builder()
+                .match_kind(MatchKind::Standard)
+                .kind(Some(AhoCorasickKind::DFA))
+                .build(literals)
+        })?;
         Ok(Filtered {
-            starts,
-            starters: literals.into_iter().map(|(_, p)| p).collect(),
+            word_starts,
+            elsewhere,
             dfa,
             patterns: patterns.iter().map(|(index, _, _)| *index).collect(),
             caches: Mutex::new(Vec::new()),
@@ -713,9 +735,46 @@ impl Filtered {
     /// Where in `lower` each DFA pattern may begin: (pattern, offset), sorted.
     fn candidates(&self, lower: &str) -> Vec<(u32, u32)> {
         let mut candidates = Vec::new();
-        for m in self.starts.find_overlapping_iter(lower) {
-            for &pattern in &self.starters[m.pattern().as_usize()] {
-                candidates.push((pattern, m.start() as u32));
+        if let Some(Starts {
+            automaton,
+            patterns,
+        }) = &self.word_starts
+        {
+            let bytes = lower.as_bytes();
+            let root = automaton
+                .start_state(Anchored::Yes)
+                .expect("built for anchored walks");
+            let word = |at: usize| bytes[at].is_ascii_alphanumeric();
+            for start in (0..bytes.len()).filter(|&at| word(at) && (at == 0 || !word(at - 1))) {
+                let mut state = root;
+                for (end, &byte) in bytes.iter().enumerate().skip(start) {
+                    state = automaton.next_state(Anchored::Yes, state, byte);
+                    if automaton.is_dead(state) {
+                        break;
+                    }
+                    if !automaton.is_match(state) {
+                        continue;
+                    }
+                    for index in 0..automaton.match_len(state) {
+                        let literal = automaton.match_pattern(state, index);
+                        // A state also holds the literals that end where it does but begin later.
+                        if automaton.pattern_len(literal) == end + 1 - start {
+                            let begun = patterns[literal.as_usize()].iter();
+                            candidates.extend(begun.map(|&pattern| (pattern, start as u32)));
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(Starts {
+            automaton,
+            patterns,
+        }) = &self.elsewhere
+        {
+            for m in automaton.find_overlapping_iter(lower) {
+                for &pattern in &patterns[m.pattern().as_usize()] {
+                    candidates.push((pattern, m.start() as u32));
+                }
             }
         }
         candidates.sort_unstable();
@@ -778,6 +837,25 @@ impl Filtered {
             }
             None
         })
+    }
+}
+
+impl<A> Starts<A> {
+    /// `literals` (with the patterns each begins) in an automaton `build` makes of them; `None`
+    /// when there are none.
+    fn build<E: ToString>(
+        literals: Vec<(&[u8], Vec<u32>)>,
+        build: impl FnOnce(Vec<&[u8]>) -> Result<A, E>,
+    ) -> Result<Option<Starts<A>>, String> {
+        if literals.is_empty() {
+            return Ok(None);
+        }
+        let (literals, patterns): (Vec<&[u8]>, Vec<Vec<u32>>) = literals.into_iter().unzip();
+        let automaton = build(literals).map_err(|e| e.to_string())?;
+        Ok(Some(Starts {
+            automaton,
+            patterns,
+        }))
     }
 }
 
@@ -928,6 +1006,16 @@ mod tests {
         assert_eq!(
             word_bounded("tests?|(?:#)?x"),
             r"(?-u:\b)(?:tests?)(?-u:\b)|(?:(?:#)?x)(?-u:\b)"
+        );
+    }
+
+    #[test]
+    fn a_pattern_begins_where_a_word_does_unless_it_begins_with_punctuation() {
+        let s = set(&["pain", "-year-old", r"\d+ visits"]);
+        let text = "backpain, pain; a 45-year-old had 12 visits, x12 visits, \u{e9}pain";
+        assert_eq!(
+            found(&s, text),
+            vec![(0, "pain"), (1, "-year-old"), (2, "12 visits")]
         );
     }
 
