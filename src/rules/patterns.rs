@@ -744,8 +744,11 @@ impl Filtered {
             let root = automaton
                 .start_state(Anchored::Yes)
                 .expect("built for anchored walks");
-            let word = |at: usize| bytes[at].is_ascii_alphanumeric();
-            for start in (0..bytes.len()).filter(|&at| word(at) && (at == 0 || !word(at - 1))) {
+            let word_starts = bytes.iter().enumerate().scan(false, |in_word, (at, byte)| {
+                let was_in_word = std::mem::replace(in_word, byte.is_ascii_alphanumeric());
+                Some((*in_word && !was_in_word).then_some(at))
+            });
+            for start in word_starts.flatten() {
                 let mut state = root;
                 for (end, &byte) in bytes.iter().enumerate().skip(start) {
                     state = automaton.next_state(Anchored::Yes, state, byte);
