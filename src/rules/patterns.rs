@@ -127,9 +127,18 @@ impl PatternSet {
         };
         let mut errors = Vec::new();
         let mut prepared = Vec::new();
+        // Each pattern for the text in lower case, with its starting literals, if it has them.
+        let mut starts = Vec::new();
         for s in &sources {
             match prepare(s.pattern) {
-                Ok(p) => prepared.push(p),
+                Ok((p, hir)) => {
+                    prepared.push(p);
+                    starts.push(
+                        lower_case_only(&hir).and_then(|hir| {
+                            starting_literals(&hir).map(|literals| (hir, literals))
+                        }),
+                    );
+                }
                 Err(message) => errors.push(invalid(s, message)),
             }
         }
@@ -139,9 +148,7 @@ impl PatternSet {
         let solo: Vec<OnceLock<meta::Regex>> = prepared.iter().map(|_| OnceLock::new()).collect();
         let mut lowered = Vec::new();
         let mut unfiltered = Vec::new();
-        for (index, (s, p)) in sources.iter().zip(&prepared).enumerate() {
-            let starts = lower_case_only(&parse(p))
-                .and_then(|hir| starting_literals(&hir).map(|starts| (hir, starts)));
+        for (index, ((s, p), starts)) in sources.iter().zip(&prepared).zip(starts).enumerate() {
             match starts {
                 Some((hir, starts)) => lowered.push((index as u32, hir, starts)),
                 None => {
@@ -278,17 +285,18 @@ pub fn longest(
     kept
 }
 
-/// A rule pattern made ready to compile: ASCII classes, word boundaries. Checks its syntax and
-/// refuses a pattern that matches the empty string (it would match everywhere).
-fn prepare(pattern: &str) -> Result<String, String> {
+/// A rule pattern made ready to compile (ASCII classes, word boundaries), with its syntax as the
+/// regex parser reads it, case-insensitive. Refuses a pattern that does not parse or that
+/// matches the empty string (it would match everywhere).
+fn prepare(pattern: &str) -> Result<(String, Hir), String> {
     if pattern.trim().is_empty() {
         return Err("empty pattern (it would match everywhere)".into());
     }
-    let ascii = ascii_classes(pattern);
+    let prepared = word_bounded(&ascii_classes(pattern));
     let hir = regex_syntax::ParserBuilder::new()
         .case_insensitive(true)
         .build()
-        .parse(&ascii)
+        .parse(&prepared)
         .map_err(|e| {
             e.to_string()
                 .lines()
@@ -300,12 +308,12 @@ fn prepare(pattern: &str) -> Result<String, String> {
     if hir.properties().minimum_len() == Some(0) {
         return Err("the pattern matches the empty string (it would match everywhere)".into());
     }
-    Ok(word_bounded(&ascii))
+    Ok((prepared, hir))
 }
 
 /// Compiles one rule pattern now: case-insensitive, whole words, with the size limit.
 pub fn compile_one(pattern: &str) -> Result<Regex, String> {
-    compile_as_written(&prepare(pattern)?)
+    compile_as_written(&prepare(pattern)?.0)
 }
 
 /// Compiles a pattern exactly as written (its author marks word boundaries): case-insensitive,
@@ -441,15 +449,6 @@ fn build_meta(prepared: &[String], size_limit: usize) -> Result<meta::Regex, Str
             Some(limit) => format!("the pattern compiles to more than {limit} bytes"),
             None => e.to_string(),
         })
-}
-
-/// A prepared pattern as the regex parser reads it: case-insensitive.
-fn parse(prepared: &str) -> Hir {
-    regex_syntax::ParserBuilder::new()
-        .case_insensitive(true)
-        .build()
-        .parse(prepared)
-        .expect("a prepared pattern parses")
 }
 
 /// The pattern for text in ASCII lower case: every ASCII upper-case letter dropped, and the
