@@ -1,7 +1,7 @@
 //! Many regexes from the rule files, compiled once and run together.
 //!
 //! Nearly every rule pattern begins with one of a few literal words (`no documentation`,
-//! `lumbar`). Those starting literals, of all patterns of a set together, go into one
+//! `lumbar`). Those starting literals, of all patterns of a set together, go into an
 //! Aho-Corasick automaton; walking it from each word start of a text gives every place where
 //! some pattern could begin, and only there is that pattern's regex run, anchored. A letter
 //! therefore costs one linear scan per set, whatever the number of patterns, and the regexes run
@@ -46,8 +46,8 @@ const DFA_CACHE_PER_NFA_STATE: usize = 320;
 
 /// Starting literals are cut to this many bytes. Whole phrases would make the literal automaton
 /// as large as the rule text (87,000 states for the concepts); twelve bytes pick out a word or
-/// two, and the anchored DFA checks the rest. With eight the DFA tried more places it then
-/// rejected (`was not` for `was not documented`).
+/// two, and the anchored DFA checks the rest. With eight the DFA tried a quarter more places,
+/// to reject them (`was not` for `was not documented`): 970,000 against 771,000 in 1,000 letters.
 const STARTING_LITERAL_LEN: usize = 12;
 
 /// One pattern as written in a rule file, with who owns it and where it stands.
@@ -79,7 +79,7 @@ struct Filtered {
     /// The starting literals that begin with an ASCII letter or digit, walked from each word
     /// start. A match that begins inside a word is never kept ([`is_word_bounded`]), so only word
     /// starts can begin one, and a walk from there stays near the automaton's root, where a scan
-    /// of every byte wandered over all of it (a third of the run went to such scans).
+    /// of every byte wandered over all of it (12% of the run went to such scans).
     word_starts: Option<Starts<aho_corasick::nfa::contiguous::NFA>>,
     /// The other starting literals (`#`, `(`), found wherever they stand.
     elsewhere: Option<Starts<AhoCorasick>>,
