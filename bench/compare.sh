@@ -31,17 +31,18 @@ git worktree add --quiet --detach "$TREE" "$BASE"
 (cd "$TREE" && CARGO_TARGET_DIR=$BASE_TARGET cargo build --release --quiet)
 THEN=$BASE_TARGET/release/imrlint
 
-# run BINARY CORPUS JOBS: prints "seconds kilobytes" of one run.
+# run NAME BINARY CORPUS JOBS: prints "NAME seconds kilobytes" of one run. Exit status 1 is
+# findings; 2 and above is a failed run, which stops the comparison: it would look fast.
 run() {
     local log status=0
     log=$(mktemp)
-    /usr/bin/time -f '%e %M' -o "$log" "$1" check "$2" --format json --jobs "$3" \
+    /usr/bin/time -f '%e %M' -o "$log" "$2" check "$3" --format json --jobs "$4" \
         --no-progress --no-config > /dev/null 2>&1 || status=$?
     if [ "$status" -ge 2 ]; then
-        echo "$1 failed on $2 (exit status $status)" >&2
+        echo "$2 failed on $3 (exit status $status)" >&2
         exit 1
     fi
-    tail -n 1 "$log"
+    echo "$1 $(tail -n 1 "$log")"
     rm -f "$log"
 }
 
@@ -51,16 +52,18 @@ for size in $SIZES; do
     [ -f "$corpus/.complete" ] || { echo "no corpus of $size letters: run bench/run.sh $size" >&2; exit 1; }
     runs=${RUNS:-$([ "$size" -ge 10000 ] && echo 2 || echo 5)}
     for jobs in 1 2; do
-        results=$(for _ in $(seq "$runs"); do
-            echo "then $(run "$THEN" "$corpus" "$jobs")"
-            echo "now $(run "$NOW" "$corpus" "$jobs")"
-        done)
+        results=$(mktemp)
+        for _ in $(seq "$runs"); do
+            run then "$THEN" "$corpus" "$jobs" >> "$results"
+            run now "$NOW" "$corpus" "$jobs" >> "$results"
+        done
         awk -v size="$size" -v jobs="$jobs" '
             { if (!($1 in wall) || $2 < wall[$1]) wall[$1] = $2; if ($3 > rss[$1]) rss[$1] = $3 }
             END {
                 printf "| %d | %d | %.2f s, %.1f MB | %.2f s, %.1f MB | %+.0f%%, %+.0f%% |\n",
                     size, jobs, wall["then"], rss["then"] / 1024, wall["now"], rss["now"] / 1024,
                     100 * (wall["now"] / wall["then"] - 1), 100 * (rss["now"] / rss["then"] - 1)
-            }' <<< "$results"
+            }' "$results"
+        rm -f "$results"
     done
 done
