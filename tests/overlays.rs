@@ -165,6 +165,29 @@ fn a_guideline_document_gets_a_topic() {
     assert!(text.contains(", Zorb"), "{text}");
 }
 
+/// A topic's stage of care names the body parts its earlier guidance is for by anatomy.yaml's
+/// ids: another id is a load error that says which topic and part.
+#[test]
+fn a_topic_stage_names_body_parts_anatomy_knows() {
+    let document = first("guidelines.yaml", "documents", "id");
+    let stage = first("guidelines.yaml", "stages", "id");
+    let topic = |part: &str| {
+        format!(
+            "documents:\n  - id: {document}\n    topics:\n      - id: zorb-topic\n        title: Zorb\n        names: ['zorb']\n        stage: {{written_for: {stage}, earlier_guidance: {{covers: {{categories: [physical-therapy]}}, body_parts: [{part}]}}}}\n"
+        )
+    };
+    let dir = overlay(&[("mine/guidelines.yaml", &topic("lumbar-spine"))]);
+    imrlint(&dir, &["rules", "check"]).success();
+    let dir = overlay(&[("mine/guidelines.yaml", &topic("zorb-part"))]);
+    imrlint(&dir, &["rules", "check"])
+        .code(2)
+        .stderr(
+            predicate::str::contains("zorb-topic").and(predicate::str::contains(
+                "unknown body part `zorb-part` in `stage.earlier_guidance.body_parts`",
+            )),
+        );
+}
+
 #[test]
 fn a_definition_gets_a_new_value() {
     let name = first("definitions.yaml", "definitions", "name");

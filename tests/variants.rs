@@ -156,3 +156,45 @@ fn a_wrong_date_of_injury_in_the_rationale_is_the_one_new_finding() {
     expected.sort();
     assert_eq!(with("02/01/2003"), expected);
 }
+
+/// A real letter of the corpus (skipped, with a note, where the corpus is not beside the repo).
+fn corpus_letter(name: &str) -> Option<String> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/corpus/text")
+        .join(name);
+    let text = std::fs::read_to_string(&path).ok();
+    if text.is_none() {
+        println!("note: {} not found; skipping", path.display());
+    }
+    text
+}
+
+/// Chiropractic care under the Chronic Pain guideline's manipulation criteria six weeks after a
+/// low back injury: a stage note. The same letter with the injury a year earlier loses exactly
+/// that note.
+#[test]
+fn an_injury_a_year_earlier_takes_away_only_the_stage_note() {
+    let Some(original) = corpus_letter("CM17-0004738.txt") else {
+        return;
+    };
+    let before = finding_codes(&original);
+    assert!(
+        before.contains(&"citation-mismatch".to_string()),
+        "{before:?}"
+    );
+    let earlier = original
+        .replacen(
+            "Date of Injury:  11/14/2016",
+            "Date of Injury:  11/14/2015",
+            1,
+        )
+        .replacen("injury on 11-14-2016", "injury on 11-14-2015", 1);
+    assert_ne!(earlier, original, "both dates are in the letter");
+    let mut expected = before.clone();
+    let at = expected
+        .iter()
+        .position(|c| c == "citation-mismatch")
+        .unwrap();
+    expected.remove(at);
+    assert_eq!(finding_codes(&earlier), expected);
+}

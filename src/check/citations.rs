@@ -8,12 +8,13 @@ use crate::letter::{Item, Letter};
 use crate::rules::RuleSet;
 
 /// Citation checks: no evidence cited (unless the rationale rests on another item's decision),
-/// pages outside the cited topic, a rationale page that differs from the guideline line's, and a
-/// cited topic that does not fit the item.
+/// pages outside the cited topic, a rationale page that differs from the guideline line's, a
+/// cited topic that does not fit the item, and one written for a later stage of care.
 pub(super) fn guideline_findings(
     letter: &Letter,
     item: &Item,
     facts: &ItemFacts,
+    weeks_since_injury: Option<i64>,
     cites: &Cites,
     rules: &RuleSet,
 ) -> Vec<Finding> {
@@ -144,6 +145,15 @@ pub(super) fn guideline_findings(
             ));
         }
     }
+    out.extend(stage_finding(line, facts, weeks_since_injury, rules).map(|(message, labels)| {
+        finding(
+            Kind::CitationMismatch,
+            Severity::Note,
+            message,
+            "judge the item by the guidance for its stage (the body part's chapter, or the guideline's sections for acute and subacute pain), or say why the later stage's criteria apply",
+            labels,
+        )
+    }));
     // The rationale cites a page that is neither on the guideline line nor of any topic of the
     // cited documents.
     if !line_pages.is_empty() {
@@ -189,6 +199,70 @@ pub(super) fn guideline_findings(
     out
 }
 
+/// A guideline line that decides the item only by topics written for a stage of care the request
+/// came before: the weeks from the injury are known and fewer than the stage's, and the item's
+/// body part has guidance of its own for the earlier stages. Any citation that could decide
+/// otherwise (a topic of another stage or of every stage, a document or section cited without a
+/// topic imrlint knows) leaves it unchecked: the later stage's topic may be only a preface.
+/// A note: whether the stage changes the outcome is for the reader to judge.
+fn stage_finding(
+    line: &crate::facts::LineFacts,
+    facts: &ItemFacts,
+    weeks_since_injury: Option<i64>,
+    rules: &RuleSet,
+) -> Option<(String, Vec<Label>)> {
+    let weeks = weeks_since_injury.filter(|w| *w >= 0)?;
+    let mut cited = Vec::new();
+    for c in &line.citations {
+        let doc = rules.guidelines.document(c.document.as_deref()?)?;
+        let unplaced_section = c.sections.iter().any(|s| {
+            !c.topics
+                .iter()
+                .any(|t| t.span.start >= s.span.start && t.span.start < s.span.end)
+        });
+        if c.topics.is_empty() || unplaced_section {
+            return None;
+        }
+        for t in &c.topics {
+            let topic = doc.doc.topics.iter().find(|x| x.id == t.value)?;
+            cited.push((t, topic, topic.stage.as_ref()?));
+        }
+    }
+    let (_, first, stage_of) = cited.first()?;
+    let stage = rules.guidelines.stage(&stage_of.written_for)?;
+    let body_parts = facts.body_part_ids();
+    let addressed = |s: &crate::rules::guidelines::TopicStage| {
+        let earlier = &s.earlier_guidance;
+        fits(&earlier.covers, facts)
+            && (earlier.body_parts.is_empty()
+                || earlier
+                    .body_parts
+                    .iter()
+                    .any(|p| body_parts.contains(&p.as_str())))
+    };
+    let all_of_stage = cited
+        .iter()
+        .all(|(_, _, s)| s.written_for == stage.id && addressed(s));
+    if !all_of_stage || weeks >= i64::from(stage.from_weeks) {
+        return None;
+    }
+    let message = format!(
+        "{} is written for {} ({}), and the request was made {weeks} {} after the injury",
+        first.title,
+        stage.title,
+        stage.definition,
+        if weeks == 1 { "week" } else { "weeks" }
+    );
+    let labels = cited
+        .iter()
+        .map(|(t, _, _)| Label {
+            span: t.span,
+            text: format!("written for {}", stage.title),
+        })
+        .collect();
+    Some((message, labels))
+}
+
 /// Whether a guideline topic is about the item: its category, its drug's class (or the drug's own
 /// class, for a topical form), or one of its drugs.
 pub(crate) fn fits(covers: &crate::rules::guidelines::Covers, facts: &ItemFacts) -> bool {
@@ -224,7 +298,7 @@ pub(super) fn pages_text(pages: &[(u32, u32)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::super::testing::{NO_EVIDENCE, findings, has};
-    use crate::check::Kind;
+    use crate::check::{Kind, Severity};
 
     #[test]
     fn no_medical_evidence_is_a_missing_guideline() {
@@ -241,6 +315,50 @@ mod tests {
             &[("Aquatic therapy", "Upheld", cited, rationale)],
         );
         assert!(!has(&found, Kind::NoGuideline), "{found:?}");
+    }
+
+    /// A criterion written for chronic pain, cited for a request three weeks after the injury,
+    /// where the body part's own chapter addresses the treatment: a note. Near misses: the
+    /// request months later, a body part no earlier guidance addresses, a line that also cites
+    /// the body part's chapter (the chronic-pain topic may be only a preface).
+    #[test]
+    fn a_chronic_pain_criterion_for_a_request_weeks_after_the_injury() {
+        let manipulation = "Decision based on MTUS Chronic Pain Medical Treatment 2016, Section(s): Manual therapy & manipulation.";
+        let rationale = "Manipulation is recommended for chronic pain. Not medically necessary.";
+        let stage = |summary: &str, treatment: &str, line: &str| {
+            let linter = crate::testing::linter();
+            let letter = crate::testing::letter(summary, &[(treatment, "Upheld", line, rationale)]);
+            let facts = linter.facts(&letter);
+            linter
+                .evaluate(&letter, &facts)
+                .findings
+                .into_iter()
+                .filter(|f| f.kind == Kind::CitationMismatch)
+                .collect::<Vec<_>>()
+        };
+        let early = "The Request for Authorization was signed on 11/06/2015.";
+        let found = stage(
+            early,
+            "Chiropractic care for the low back x 6",
+            manipulation,
+        );
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].severity, Severity::Note);
+        assert!(found[0].message.contains("3 weeks"), "{found:?}");
+        let late = "The Request for Authorization was signed on 09/30/2016.";
+        let found = stage(late, "Chiropractic care for the low back x 6", manipulation);
+        assert!(found.is_empty(), "{found:?}");
+        let found = stage(
+            early,
+            "Chiropractic care for the left knee x 6",
+            manipulation,
+        );
+        assert!(found.is_empty(), "{found:?}");
+        let found = stage(early, "Chiropractic care x 6", manipulation);
+        assert!(found.is_empty(), "no body part named: {found:?}");
+        let both = "Decision based on MTUS ACOEM Low Back Complaints 2004, Section(s): Physical Methods, and MTUS Chronic Pain Medical Treatment 2016, Section(s): Manual therapy & manipulation.";
+        let found = stage(early, "Chiropractic care for the low back x 6", both);
+        assert!(found.is_empty(), "{found:?}");
     }
 
     /// A topic that covers another class is a mismatch for a drug imrlint knows; for one it does

@@ -123,7 +123,7 @@ impl Kind {
                 "The decision disagrees with the rationale's conclusion or with the decision it depends on"
             }
             Kind::CitationMismatch => {
-                "A cited page or section is outside the cited topic, or differs from the guideline line"
+                "A cited page or section is outside the cited topic or differs from the guideline line, or the cited topic is written for a later stage of care than the request's"
             }
             Kind::GuidelineMismatch => "The cited guideline topic does not fit the item",
             Kind::NoGuideline => "The reviewer cited no medical evidence",

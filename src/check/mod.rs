@@ -272,7 +272,14 @@ pub fn check(letter: &Letter, facts: &Facts, rules: &RuleSet, options: Options) 
         ));
         findings.extend(decision_finding(letter, item, conclusion.as_ref()));
         findings.extend(procedure_finding(letter, item, item_facts));
-        findings.extend(guideline_findings(letter, item, item_facts, &cites, rules));
+        findings.extend(guideline_findings(
+            letter,
+            item,
+            item_facts,
+            facts.patient.weeks_since_injury,
+            &cites,
+            rules,
+        ));
         let parts: Vec<Range<usize>> = std::iter::once(item.treatment.clone())
             .chain(item.rationale.clone())
             .collect();

@@ -17,7 +17,47 @@ pub struct GuidelinesFile {
     /// Who issues the documents.
     #[serde(default)]
     pub authorities: Vec<AuthorityEntry>,
+    /// Stages of care a topic may be written for (`Topic::stage`).
+    #[serde(default)]
+    pub stages: Vec<Stage>,
     pub documents: Vec<Document>,
+}
+
+/// A stage of care that begins some weeks after the injury: a criterion written for it does not
+/// fit a request made earlier, where the guidance for the earlier stage decides.
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Stage {
+    pub id: String,
+    /// How findings name it ('chronic pain').
+    pub title: String,
+    /// What it is, as findings say it ('pain lasting 3 months or more').
+    pub definition: String,
+    /// Weeks from the injury at which the stage begins.
+    pub from_weeks: u32,
+}
+
+/// The stage of care a topic's criteria are written for.
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TopicStage {
+    /// An id of `stages`.
+    pub written_for: String,
+    /// What the guidance for the earlier stages addresses. An item it does not address is left
+    /// unchecked: nothing but this topic may decide it.
+    pub earlier_guidance: EarlierGuidance,
+}
+
+/// Items the guidance for an earlier stage of care addresses.
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EarlierGuidance {
+    /// Which items, as a topic's `covers` says.
+    pub covers: Covers,
+    /// Of which body parts (ids of anatomy.yaml), when the guidance is in the body parts'
+    /// chapters; empty for every body part.
+    #[serde(default)]
+    pub body_parts: Vec<String>,
 }
 
 /// How letters write a guideline line (`Decision based on Non-MTUS Citation ...`, `Section(s):
@@ -129,6 +169,9 @@ pub struct Topic {
     pub verified: bool,
     #[serde(default)]
     pub covers: Option<Covers>,
+    /// The stage of care its criteria are written for, when they are not for every stage.
+    #[serde(default)]
+    pub stage: Option<TopicStage>,
 }
 
 /// What a topic is about, to tell whether it fits a disputed item.
@@ -169,6 +212,7 @@ pub struct Guidelines {
     pub documents: Vec<CompiledDocument>,
     pub document_names: PatternSet,
     pub line: CitationLine,
+    pub stages: Vec<Stage>,
 }
 
 impl Guidelines {
@@ -221,6 +265,22 @@ impl Guidelines {
                         &format!("{at}.id"),
                         format!("topic `{}` is defined twice in `{}`", topic.id, doc.id),
                         None,
+                    ));
+                }
+                if let Some(stage) = &topic.stage
+                    && !f.stages.iter().any(|s| s.id == stage.written_for)
+                {
+                    errors.push(file.error(
+                        &format!("{at}.stage.written_for"),
+                        format!("no stage `{}` in `stages`", stage.written_for),
+                        Some(format!(
+                            "add it to `stages`, or use one of: {}",
+                            f.stages
+                                .iter()
+                                .map(|s| s.id.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )),
                     ));
                 }
                 if let Some(ch) = &topic.chapter
@@ -314,6 +374,7 @@ impl Guidelines {
                 documents,
                 document_names,
                 line,
+                stages: f.stages,
             }),
             Ok(_) => Err(errors),
             Err(e) => {
@@ -330,6 +391,11 @@ impl Guidelines {
 
     pub fn document(&self, id: &str) -> Option<&CompiledDocument> {
         self.documents.iter().find(|d| d.doc.id == id)
+    }
+
+    /// The stage of care of an id (checked at load).
+    pub fn stage(&self, id: &str) -> Option<&Stage> {
+        self.stages.iter().find(|s| s.id == id)
     }
 
     /// The ids of a document and one of its topics, or which of the two is unknown.
@@ -504,6 +570,29 @@ documents:
             compile(&TWO_DOCUMENTS.replace("authority: acoem", "authority: acoem-2")).unwrap_err();
         assert!(
             errors[0].to_string().contains("no authority `acoem-2`"),
+            "{}",
+            errors[0]
+        );
+    }
+
+    #[test]
+    fn a_topic_is_written_for_a_stage_the_file_declares() {
+        let staged = TWO_DOCUMENTS
+            .replace(
+                "documents:\n",
+                "stages:\n  - {id: late, title: late pain, definition: pain of months, from_weeks: 13}\ndocuments:\n",
+            )
+            .replace(
+                "pages: ['24']}",
+                "pages: ['24'], stage: {written_for: late, earlier_guidance: {covers: {classes: [zorbanil-class]}}}}",
+            );
+        let g = compile(&staged).unwrap();
+        let stage = g.documents[0].doc.topics[0].stage.as_ref().unwrap();
+        assert_eq!(g.stage(&stage.written_for).unwrap().from_weeks, 13);
+        let errors =
+            compile(&staged.replace("written_for: late", "written_for: later")).unwrap_err();
+        assert!(
+            errors[0].to_string().contains("no stage `later`"),
             "{}",
             errors[0]
         );

@@ -257,6 +257,9 @@ impl RuleSet {
         }
         if let Some(anatomy) = &anatomy {
             errors.extend(unknown_regional_parts(&rules, anatomy));
+            if let Some(guidelines) = &guidelines {
+                errors.extend(unknown_stage_parts(guidelines, anatomy));
+            }
         }
         if let (Some(drugs), Some(concepts), Some(categories), Some(anatomy), Some(definitions)) =
             (&drugs, &concepts, &categories, &anatomy, &definitions)
@@ -477,6 +480,35 @@ fn unknown_regional_parts(rules: &[checks::CompiledRule], anatomy: &Anatomy) -> 
                     known.join(", ")
                 )),
             )
+        })
+        .collect()
+}
+
+/// A topic's `stage.earlier_guidance.body_parts` that anatomy.yaml does not name.
+fn unknown_stage_parts(set: &Guidelines, anatomy: &Anatomy) -> Vec<RuleError> {
+    let known: Vec<&str> = anatomy.body_parts.iter().map(|b| b.id.as_str()).collect();
+    set.documents
+        .iter()
+        .flat_map(|d| d.doc.topics.iter().map(move |t| (d, t)))
+        .flat_map(|(d, t)| {
+            t.stage
+                .iter()
+                .flat_map(|s| s.earlier_guidance.body_parts.iter())
+                .map(move |p| (d, t, p))
+        })
+        .filter(|(_, _, p)| !known.contains(&p.as_str()))
+        .map(|(d, t, p)| RuleError {
+            file: format!("{}.yaml", guidelines::GuidelinesFile::KIND),
+            source_code: None,
+            at: None,
+            message: format!(
+                "topic `{}` of `{}` names an unknown body part `{p}` in `stage.earlier_guidance.body_parts`",
+                t.id, d.doc.id
+            ),
+            help: Some(format!(
+                "use a body part id of anatomy.yaml: {}",
+                known.join(", ")
+            )),
         })
         .collect()
 }
