@@ -385,6 +385,24 @@ fn topic(rules: &RuleSet, id: &str) -> Option<String> {
                 serde_json::to_string(covers).unwrap_or_default()
             );
         }
+        if let Some(stage) = &topic.stage
+            && let Some(of) = rules.guidelines.stage(&stage.written_for)
+        {
+            let earlier = &stage.earlier_guidance;
+            let _ = writeln!(
+                out,
+                "Written for {} ({}): a citation-mismatch note when it alone decides an item requested fewer than {} weeks after the injury that the earlier stage's guidance addresses ({}{})",
+                of.title,
+                of.definition,
+                of.from_weeks,
+                serde_json::to_string(&earlier.covers).unwrap_or_default(),
+                if earlier.body_parts.is_empty() {
+                    String::new()
+                } else {
+                    format!(", for {}", earlier.body_parts.join(", "))
+                }
+            );
+        }
         let _ = writeln!(
             out,
             "Rules resting on it: {}",

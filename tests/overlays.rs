@@ -178,6 +178,11 @@ fn a_topic_stage_names_body_parts_anatomy_knows() {
     };
     let dir = overlay(&[("mine/guidelines.yaml", &topic("lumbar-spine"))]);
     imrlint(&dir, &["rules", "check"]).success();
+    let text = explained(&dir, &format!("{document}/zorb-topic"));
+    assert!(
+        text.contains("Written for") && text.contains("for lumbar-spine"),
+        "{text}"
+    );
     let dir = overlay(&[("mine/guidelines.yaml", &topic("zorb-part"))]);
     imrlint(&dir, &["rules", "check"])
         .code(2)

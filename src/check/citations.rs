@@ -145,15 +145,17 @@ pub(super) fn guideline_findings(
             ));
         }
     }
-    out.extend(stage_finding(line, facts, weeks_since_injury, rules).map(|(message, labels)| {
-        finding(
-            Kind::CitationMismatch,
-            Severity::Note,
-            message,
-            "judge the item by the guidance for its stage (the body part's chapter, or the guideline's sections for acute and subacute pain), or say why the later stage's criteria apply",
-            labels,
-        )
-    }));
+    out.extend(stage_finding(line, facts, weeks_since_injury, rules).map(
+        |(stage, message, labels)| {
+            finding(
+                Kind::CitationMismatch,
+                Severity::Note,
+                message,
+                &stage.help,
+                labels,
+            )
+        },
+    ));
     // The rationale cites a page that is neither on the guideline line nor of any topic of the
     // cited documents.
     if !line_pages.is_empty() {
@@ -205,12 +207,12 @@ pub(super) fn guideline_findings(
 /// otherwise (a topic of another stage or of every stage, a document or section cited without a
 /// topic imrlint knows) leaves it unchecked: the later stage's topic may be only a preface.
 /// A note: whether the stage changes the outcome is for the reader to judge.
-fn stage_finding(
+fn stage_finding<'r>(
     line: &crate::facts::LineFacts,
     facts: &ItemFacts,
     weeks_since_injury: Option<i64>,
-    rules: &RuleSet,
-) -> Option<(String, Vec<Label>)> {
+    rules: &'r RuleSet,
+) -> Option<(&'r crate::rules::guidelines::Stage, String, Vec<Label>)> {
     let weeks = weeks_since_injury.filter(|w| *w >= 0)?;
     let mut cited = Vec::new();
     for c in &line.citations {
@@ -260,7 +262,7 @@ fn stage_finding(
             text: format!("written for {}", stage.title),
         })
         .collect();
-    Some((message, labels))
+    Some((stage, message, labels))
 }
 
 /// Whether a guideline topic is about the item: its category, its drug's class (or the drug's own

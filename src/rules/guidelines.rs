@@ -35,6 +35,8 @@ pub struct Stage {
     pub definition: String,
     /// Weeks from the injury at which the stage begins.
     pub from_weeks: u32,
+    /// What the reviewer should do instead, as the finding's help says it.
+    pub help: String,
 }
 
 /// The stage of care a topic's criteria are written for.
@@ -580,7 +582,7 @@ documents:
         let staged = TWO_DOCUMENTS
             .replace(
                 "documents:\n",
-                "stages:\n  - {id: late, title: late pain, definition: pain of months, from_weeks: 13}\ndocuments:\n",
+                "stages:\n  - {id: late, title: late pain, definition: pain of months, from_weeks: 13, help: cite the early topic}\ndocuments:\n",
             )
             .replace(
                 "pages: ['24']}",
