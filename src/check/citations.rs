@@ -299,7 +299,7 @@ pub(super) fn pages_text(pages: &[(u32, u32)]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{NO_EVIDENCE, findings, has};
+    use super::super::testing::{NO_EVIDENCE, checked_findings, findings, has};
     use crate::check::{Kind, Severity};
 
     #[test]
@@ -328,12 +328,7 @@ mod tests {
         let manipulation = "Decision based on MTUS Chronic Pain Medical Treatment 2016, Section(s): Manual therapy & manipulation.";
         let rationale = "Manipulation is recommended for chronic pain. Not medically necessary.";
         let stage = |summary: &str, treatment: &str, line: &str| {
-            let linter = crate::testing::linter();
-            let letter = crate::testing::letter(summary, &[(treatment, "Upheld", line, rationale)]);
-            let facts = linter.facts(&letter);
-            linter
-                .evaluate(&letter, &facts)
-                .findings
+            checked_findings(summary, &[(treatment, "Upheld", line, rationale)])
                 .into_iter()
                 .filter(|f| f.kind == Kind::CitationMismatch)
                 .collect::<Vec<_>>()

@@ -389,17 +389,20 @@ mod testing {
     pub(super) const NO_EVIDENCE: &str =
         "The Expert Reviewer did not cite any medical evidence for its decision.";
 
+    /// The findings on a letter.
+    pub(super) fn checked_findings(summary: &str, items: &[TestItem]) -> Vec<Finding> {
+        let linter = crate::testing::linter();
+        let letter = crate::testing::letter(summary, items);
+        let facts = linter.facts(&letter);
+        linter.evaluate(&letter, &facts).findings
+    }
+
     /// The findings on a letter, as (kind, item, reason).
     pub(super) fn findings(
         summary: &str,
         items: &[TestItem],
     ) -> Vec<(Kind, Option<usize>, Option<String>)> {
-        let linter = crate::testing::linter();
-        let letter = crate::testing::letter(summary, items);
-        let facts = linter.facts(&letter);
-        linter
-            .evaluate(&letter, &facts)
-            .findings
+        checked_findings(summary, items)
             .into_iter()
             .map(|f| (f.kind, f.item, f.reason))
             .collect()

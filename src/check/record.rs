@@ -225,7 +225,7 @@ fn side(
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{findings, has};
+    use super::super::testing::{checked_findings, findings, has};
     use super::*;
 
     const IMAGING: &str = "Decision based on ODG Hip and Pelvis.";
@@ -290,8 +290,7 @@ mod tests {
     #[test]
     fn the_summary_that_names_the_side_makes_it_a_warning() {
         let severity = |summary: &str| {
-            let linter = crate::testing::linter();
-            let letter = crate::testing::letter(
+            checked_findings(
                 summary,
                 &[(
                     "MRI of the right hip without contrast",
@@ -299,14 +298,10 @@ mod tests {
                     IMAGING,
                     "No fracture of the left hip is suspected. Not medically necessary.",
                 )],
-            );
-            let facts = linter.facts(&letter);
-            linter
-                .evaluate(&letter, &facts)
-                .findings
-                .into_iter()
-                .find(|f| f.kind == Kind::RecordContradiction)
-                .map(|f| f.severity)
+            )
+            .into_iter()
+            .find(|f| f.kind == Kind::RecordContradiction)
+            .map(|f| f.severity)
         };
         assert_eq!(severity(RIGHT_HIP), Some(Severity::Warning));
         assert_eq!(

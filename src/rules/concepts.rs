@@ -256,17 +256,11 @@ impl Concepts {
                 Some((_, Some(g))) => roles.push(g.roles.clone()),
                 Some((name, None)) => {
                     roles.push(Vec::new());
-                    errors.push(file.error(
+                    errors.push(file.undeclared(
                         &format!("concepts[{i}].group"),
-                        format!("no group `{name}` in `groups`"),
-                        Some(format!(
-                            "add it to `groups`, or use one of: {}",
-                            f.groups
-                                .iter()
-                                .map(|g| g.id.as_str())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        )),
+                        ("group", "groups"),
+                        name,
+                        f.groups.iter().map(|g| g.id.as_str()),
                     ));
                 }
             }

@@ -233,17 +233,11 @@ impl Guidelines {
             }
             let authority = f.authorities.iter().find(|a| a.id == doc.authority);
             if authority.is_none() {
-                errors.push(file.error(
+                errors.push(file.undeclared(
                     &format!("{base}.authority"),
-                    format!("no authority `{}` in `authorities`", doc.authority),
-                    Some(format!(
-                        "add it to `authorities`, or use one of: {}",
-                        f.authorities
-                            .iter()
-                            .map(|a| a.id.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )),
+                    ("authority", "authorities"),
+                    &doc.authority,
+                    f.authorities.iter().map(|a| a.id.as_str()),
                 ));
             }
             if doc.editions.is_empty() {
@@ -272,17 +266,11 @@ impl Guidelines {
                 if let Some(stage) = &topic.stage
                     && !f.stages.iter().any(|s| s.id == stage.written_for)
                 {
-                    errors.push(file.error(
+                    errors.push(file.undeclared(
                         &format!("{at}.stage.written_for"),
-                        format!("no stage `{}` in `stages`", stage.written_for),
-                        Some(format!(
-                            "add it to `stages`, or use one of: {}",
-                            f.stages
-                                .iter()
-                                .map(|s| s.id.as_str())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        )),
+                        ("stage", "stages"),
+                        &stage.written_for,
+                        f.stages.iter().map(|s| s.id.as_str()),
                     ));
                 }
                 if let Some(ch) = &topic.chapter

@@ -164,6 +164,24 @@ impl RuleFile {
         self.error_at(self.locate(path), message.into(), help)
     }
 
+    /// A `what` id at `path` that the file's list `list` does not declare, with the ids it does.
+    pub fn undeclared<'a>(
+        &self,
+        path: &str,
+        (what, list): (&str, &str),
+        id: &str,
+        declared: impl Iterator<Item = &'a str>,
+    ) -> RuleError {
+        self.error(
+            path,
+            format!("no {what} `{id}` in `{list}`"),
+            Some(format!(
+                "add it to `{list}`, or use one of: {}",
+                declared.collect::<Vec<_>>().join(", ")
+            )),
+        )
+    }
+
     /// The node path (`drugs[12]`) of the entry of the top-level list `list` whose `key` is
     /// `id`: where an entry's own problems are shown.
     pub fn entry(&self, list: &str, key: &str, id: &str) -> Option<String> {
